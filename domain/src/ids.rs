@@ -1,0 +1,129 @@
+//! Identifiers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+/// A user's id: a UUID v4 chosen by the service at signup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(Uuid);
+
+impl UserId {
+    /// A fresh random id.
+    #[must_use]
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// Wraps an id read back from storage or from a verified token.
+    #[must_use]
+    pub const fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The underlying UUID.
+    #[must_use]
+    pub const fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for UserId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// A task's id: a positive integer assigned by storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(i64);
+
+impl TaskId {
+    /// Wraps an id assigned by storage.
+    #[must_use]
+    pub const fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    /// The id as an integer.
+    #[must_use]
+    pub const fn get(&self) -> i64 {
+        self.0
+    }
+
+    /// Reads a task id from a path segment. Anything that is not a positive integer
+    /// names no task, so the caller answers "not found" rather than a parse error.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        // `i64::from_str` accepts a leading '+'; a task id is digits only.
+        if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        raw.parse::<i64>().ok().filter(|id| *id > 0).map(Self)
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A session's id, which is also the `jti` of the token that opened it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(Uuid);
+
+impl SessionId {
+    /// A fresh random id.
+    #[must_use]
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// Wraps an id read back from storage or from a verified token.
+    #[must_use]
+    pub const fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The underlying UUID.
+    #[must_use]
+    pub const fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_id_parses_positive_integers_only() {
+        assert_eq!(TaskId::parse("42"), Some(TaskId::new(42)));
+        for raw in ["", "0", "-1", "+1", "abc", "1.5", " 1", "99999999999999999999"] {
+            assert_eq!(TaskId::parse(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn user_id_round_trips_through_text() {
+        let id = UserId::new_random();
+        assert_eq!(id.to_string().parse::<UserId>().ok(), Some(id));
+        assert!("not-a-uuid".parse::<UserId>().is_err());
+    }
+}

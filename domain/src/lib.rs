@@ -1,0 +1,25 @@
+//! Tessera's domain: users, tasks, sessions, the values they are made of, and the rule
+//! that decides who may touch what.
+//!
+//! Everything here is plain Rust: no framework, no async runtime, no I/O. A value of a
+//! validated type (`EmailAddress`, `TaskTitle`, ...) can only be built through its
+//! `parse` constructor, so holding one is proof that it satisfies the contract's rules.
+
+mod access;
+mod ids;
+mod session;
+mod task;
+mod text;
+mod user;
+
+pub use access::{AccessDenied, Principal};
+pub use ids::{SessionId, TaskId, UserId};
+pub use session::{Session, SignOutScope, SignOutScopeError};
+pub use task::{
+    Task, TaskChanges, TaskDescription, TaskDescriptionError, TaskStatusFilter, TaskTitle,
+    TaskTitleError,
+};
+pub use user::{
+    EmailAddress, EmailError, NewUser, Password, PasswordError, PasswordHash, User, UserName,
+    UserNameError, common_password_count, is_common_password,
+};

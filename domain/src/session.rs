@@ -1,0 +1,77 @@
+//! Sessions: one per issued token, ended by signout.
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::{SessionId, UserId};
+
+/// A signed-in session. Its id is the `jti` of the token that opened it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The session's id.
+    pub id: SessionId,
+    /// The user it belongs to.
+    pub user_id: UserId,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+    /// When its token expires.
+    pub expires_at: DateTime<Utc>,
+    /// When it was ended by a signout, if it was.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+impl Session {
+    /// Whether the session still lets its token in (expiry is the token's business).
+    #[must_use]
+    pub fn is_active(&self) -> bool {
+        self.ended_at.is_none()
+    }
+}
+
+/// Which sessions a signout ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignOutScope {
+    /// Only the caller's session.
+    #[default]
+    Local,
+    /// Every session of the caller's user.
+    Global,
+    /// Every session of the caller's user except the caller's.
+    Others,
+}
+
+/// A signout scope that is none of the three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("Scope must be one of local, global, others")]
+pub struct SignOutScopeError;
+
+impl SignOutScope {
+    /// Reads `local`, `global` or `others`.
+    ///
+    /// # Errors
+    /// [`SignOutScopeError`] for anything else.
+    pub fn parse(raw: &str) -> Result<Self, SignOutScopeError> {
+        match raw {
+            "local" => Ok(Self::Local),
+            "global" => Ok(Self::Global),
+            "others" => Ok(Self::Others),
+            _ => Err(SignOutScopeError),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_exactly() {
+        assert_eq!(SignOutScope::parse("local"), Ok(SignOutScope::Local));
+        assert_eq!(SignOutScope::parse("global"), Ok(SignOutScope::Global));
+        assert_eq!(SignOutScope::parse("others"), Ok(SignOutScope::Others));
+        for raw in ["", "Local", "all", "bogus"] {
+            assert_eq!(SignOutScope::parse(raw), Err(SignOutScopeError));
+        }
+        assert_eq!(SignOutScope::default(), SignOutScope::Local);
+    }
+}

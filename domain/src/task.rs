@@ -1,0 +1,318 @@
+//! Tasks and the values they are made of.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::text::{char_len, has_forbidden_char};
+use crate::{TaskId, UserId};
+
+/// A user's task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// The task's id.
+    pub id: TaskId,
+    /// The user who owns it; it never changes.
+    pub owner: UserId,
+    /// The title.
+    pub title: TaskTitle,
+    /// The optional description.
+    pub description: Option<TaskDescription>,
+    /// Whether it is done.
+    pub completed: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Task {
+    /// Whether `user` owns this task. Storage filters by owner in every query; this is
+    /// the same rule for code that holds a task in hand.
+    #[must_use]
+    pub fn is_owned_by(&self, user: UserId) -> bool {
+        self.owner == user
+    }
+
+    /// Applies `changes` as of `now`. `updated_at` moves only when something changes.
+    pub fn apply(&mut self, changes: &TaskChanges, now: DateTime<Utc>) {
+        if changes.is_empty() {
+            return;
+        }
+        if let Some(title) = &changes.title {
+            self.title = title.clone();
+        }
+        if let Some(description) = &changes.description {
+            self.description = description.clone();
+        }
+        if let Some(completed) = changes.completed {
+            self.completed = completed;
+        }
+        self.updated_at = now;
+    }
+}
+
+/// A partial update of a task: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskChanges {
+    /// A new title.
+    pub title: Option<TaskTitle>,
+    /// A new description; `Some(None)` clears it.
+    pub description: Option<Option<TaskDescription>>,
+    /// A new completion state.
+    pub completed: Option<bool>,
+}
+
+impl TaskChanges {
+    /// Whether the update changes nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.description.is_none() && self.completed.is_none()
+    }
+}
+
+/// A task title: trimmed, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTitle(String);
+
+/// Why a title was refused; each message is the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum TaskTitleError {
+    /// Missing, empty or only white space.
+    #[error("Title is required")]
+    Required,
+    /// Over 200 characters after trimming.
+    #[error("Title must be 200 characters or less")]
+    TooLong,
+    /// Holds a character that cannot be stored (NUL).
+    #[error("Title contains an invalid character")]
+    InvalidCharacter,
+}
+
+impl TaskTitle {
+    /// Longest title accepted, in characters.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Trims and checks a title.
+    ///
+    /// # Errors
+    /// The [`TaskTitleError`] of the first rule broken.
+    pub fn parse(raw: &str) -> Result<Self, TaskTitleError> {
+        let title = raw.trim();
+        if title.is_empty() {
+            return Err(TaskTitleError::Required);
+        }
+        if char_len(title) > Self::MAX_CHARS {
+            return Err(TaskTitleError::TooLong);
+        }
+        if has_forbidden_char(title) {
+            return Err(TaskTitleError::InvalidCharacter);
+        }
+        Ok(Self(title.to_owned()))
+    }
+
+    /// Rebuilds a title that was validated before it was stored.
+    #[must_use]
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+
+    /// The title as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TaskTitle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A task description: trimmed, 1 to 1000 characters. An empty one is no description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDescription(String);
+
+/// Why a description was refused; each message is the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum TaskDescriptionError {
+    /// Over 1000 characters after trimming.
+    #[error("Description must be 1000 characters or less")]
+    TooLong,
+    /// Holds a character that cannot be stored (NUL).
+    #[error("Description contains an invalid character")]
+    InvalidCharacter,
+}
+
+impl TaskDescription {
+    /// Longest description accepted, in characters.
+    pub const MAX_CHARS: usize = 1000;
+
+    /// Trims and checks a description; an empty or blank one becomes `None`.
+    ///
+    /// # Errors
+    /// The [`TaskDescriptionError`] of the first rule broken.
+    pub fn parse(raw: &str) -> Result<Option<Self>, TaskDescriptionError> {
+        let description = raw.trim();
+        if description.is_empty() {
+            return Ok(None);
+        }
+        if char_len(description) > Self::MAX_CHARS {
+            return Err(TaskDescriptionError::TooLong);
+        }
+        if has_forbidden_char(description) {
+            return Err(TaskDescriptionError::InvalidCharacter);
+        }
+        Ok(Some(Self(description.to_owned())))
+    }
+
+    /// Rebuilds a description that was validated before it was stored.
+    #[must_use]
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+
+    /// The description as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Which tasks a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TaskStatusFilter {
+    /// Every task.
+    #[default]
+    All,
+    /// Tasks not completed.
+    Pending,
+    /// Completed tasks.
+    Completed,
+}
+
+impl TaskStatusFilter {
+    /// Reads `all`, `pending` or `completed`.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "all" => Some(Self::All),
+            "pending" => Some(Self::Pending),
+            "completed" => Some(Self::Completed),
+            _ => None,
+        }
+    }
+
+    /// Whether a task with this completion state is shown.
+    #[must_use]
+    pub fn matches(self, completed: bool) -> bool {
+        match self {
+            Self::All => true,
+            Self::Pending => !completed,
+            Self::Completed => completed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    #[test]
+    fn title_boundaries_are_counted_in_characters_after_trimming() {
+        assert!(TaskTitle::parse(&"日".repeat(200)).is_ok());
+        assert_eq!(
+            TaskTitle::parse(&"日".repeat(201)),
+            Err(TaskTitleError::TooLong)
+        );
+        assert_eq!(
+            TaskTitle::parse(&format!("  {}  ", "x".repeat(200))).map(|t| t.as_str().len()),
+            Ok(200)
+        );
+        for raw in ["", "  ", "\t\n"] {
+            assert_eq!(TaskTitle::parse(raw), Err(TaskTitleError::Required));
+        }
+        assert_eq!(
+            TaskTitle::parse("buy\0milk"),
+            Err(TaskTitleError::InvalidCharacter)
+        );
+    }
+
+    #[test]
+    fn description_is_optional_trimmed_and_bounded() {
+        assert_eq!(TaskDescription::parse(""), Ok(None));
+        assert_eq!(TaskDescription::parse("   "), Ok(None));
+        assert_eq!(
+            TaskDescription::parse(" Milk, eggs ").map(|d| d.map(|d| d.as_str().to_owned())),
+            Ok(Some("Milk, eggs".to_owned()))
+        );
+        assert!(TaskDescription::parse(&"ß".repeat(1000)).is_ok());
+        assert_eq!(
+            TaskDescription::parse(&"ß".repeat(1001)),
+            Err(TaskDescriptionError::TooLong)
+        );
+        assert_eq!(
+            TaskDescription::parse("a\0b"),
+            Err(TaskDescriptionError::InvalidCharacter)
+        );
+    }
+
+    #[test]
+    fn status_filter_matches_completion() {
+        assert_eq!(TaskStatusFilter::parse("bogus"), None);
+        assert_eq!(TaskStatusFilter::parse("Pending"), None);
+        let pending = TaskStatusFilter::parse("pending");
+        assert_eq!(pending.map(|f| f.matches(false)), Some(true));
+        assert_eq!(pending.map(|f| f.matches(true)), Some(false));
+        assert!(TaskStatusFilter::All.matches(true));
+        assert!(TaskStatusFilter::Completed.matches(true));
+    }
+
+    fn task() -> Option<Task> {
+        let now = Utc::now();
+        Some(Task {
+            id: TaskId::new(1),
+            owner: UserId::new_random(),
+            title: TaskTitle::parse("Buy groceries").ok()?,
+            description: TaskDescription::parse("Milk").ok()?,
+            completed: false,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    #[test]
+    fn applying_changes_moves_updated_at_only_when_something_changes() {
+        let Some(mut task) = task() else {
+            panic!("fixture must build");
+        };
+        let before = task.clone();
+        let later = task.updated_at + Duration::seconds(5);
+        task.apply(&TaskChanges::default(), later);
+        assert_eq!(task, before);
+
+        let changes = TaskChanges {
+            description: Some(None),
+            completed: Some(true),
+            ..TaskChanges::default()
+        };
+        task.apply(&changes, later);
+        assert_eq!(task.description, None);
+        assert!(task.completed);
+        assert_eq!(task.title, before.title);
+        assert_eq!(task.updated_at, later);
+    }
+
+    #[test]
+    fn only_the_owner_owns_a_task() {
+        let Some(task) = task() else {
+            panic!("fixture must build");
+        };
+        assert!(task.is_owned_by(task.owner));
+        assert!(!task.is_owned_by(UserId::new_random()));
+    }
+}

@@ -1,0 +1,472 @@
+//! Users and the values a signup is made of.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::UserId;
+use crate::text::{char_len, has_forbidden_char};
+
+/// A registered user, without credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's id.
+    pub id: UserId,
+    /// The normalised (trimmed, lower-cased) address, unique across users.
+    pub email: EmailAddress,
+    /// The display name.
+    pub name: UserName,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the account last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Everything needed to store a new account.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The user, as it will be stored.
+    pub user: User,
+    /// The bcrypt hash of the chosen password.
+    pub password_hash: PasswordHash,
+}
+
+/// A user's display name: trimmed, 1 to 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserName(String);
+
+/// Why a name was refused; each message is the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum UserNameError {
+    /// Missing, empty or only white space.
+    #[error("Name is required")]
+    Required,
+    /// Over 100 characters after trimming.
+    #[error("Name must be 100 characters or less")]
+    TooLong,
+    /// Holds a character that cannot be stored (NUL).
+    #[error("Name contains an invalid character")]
+    InvalidCharacter,
+}
+
+impl UserName {
+    /// Longest name accepted, in characters.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Trims and checks a name.
+    ///
+    /// # Errors
+    /// The [`UserNameError`] of the first rule broken.
+    pub fn parse(raw: &str) -> Result<Self, UserNameError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(UserNameError::Required);
+        }
+        if char_len(name) > Self::MAX_CHARS {
+            return Err(UserNameError::TooLong);
+        }
+        if has_forbidden_char(name) {
+            return Err(UserNameError::InvalidCharacter);
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address, trimmed and lower-cased: the form in which it is stored, compared
+/// and shown.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+/// Why an email address was refused; each message is the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum EmailError {
+    /// Missing or empty.
+    #[error("Email is required")]
+    Required,
+    /// Over 254 characters after normalisation.
+    #[error("Email must be 254 characters or less")]
+    TooLong,
+    /// Not of the form `local@domain.tld`.
+    #[error("Please enter a valid email")]
+    Invalid,
+}
+
+impl EmailAddress {
+    /// Longest address accepted, in characters (RFC 5321's path limit less the brackets).
+    pub const MAX_CHARS: usize = 254;
+
+    /// Normalises (trim, lower-case) then checks an address.
+    ///
+    /// The check is deliberately plain: one `@`, a non-empty local part without white
+    /// space or control characters, and a dotted domain whose labels are letters, digits
+    /// and inner hyphens. Deliverability is not this type's business.
+    ///
+    /// # Errors
+    /// The [`EmailError`] of the first rule broken.
+    pub fn parse(raw: &str) -> Result<Self, EmailError> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(EmailError::Required);
+        }
+        if char_len(&email) > Self::MAX_CHARS {
+            return Err(EmailError::TooLong);
+        }
+        if !is_plausible_address(&email) {
+            return Err(EmailError::Invalid);
+        }
+        Ok(Self(email))
+    }
+
+    /// Normalises an address the way [`EmailAddress::parse`] does, without judging it.
+    /// Used to look up an account at signin, where any text may be typed.
+    #[must_use]
+    pub fn normalise(raw: &str) -> String {
+        raw.trim().to_lowercase()
+    }
+
+    /// Rebuilds an address that was validated before it was stored.
+    #[must_use]
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+
+    /// The address as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn is_plausible_address(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@()<>[]\\,;:\"".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && char_len(tld) >= 2);
+    local_ok && domain_ok
+}
+
+/// A password that meets the signup policy. It is never stored: only its hash is.
+///
+/// `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+/// Why a password was refused; each message is the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum PasswordError {
+    /// Missing or under 8 characters.
+    #[error("Password must be at least 8 characters")]
+    TooShort,
+    /// Over 72 bytes in UTF-8, bcrypt's limit (longer input is refused, never truncated).
+    #[error("Password must be at most 72 bytes")]
+    TooLong,
+    /// On the common-password list, compared case-insensitively.
+    #[error("This password is too common, please choose another")]
+    TooCommon,
+    /// Holds a NUL character, which many bcrypt implementations treat as the end.
+    #[error("Password contains an invalid character")]
+    InvalidCharacter,
+}
+
+/// The common-password list: 19,640 entries from Django's
+/// `contrib/auth/common-passwords.txt` (BSD-3-Clause, see `data/common-passwords.LICENSE`).
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../data/common-passwords.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect()
+});
+
+impl Password {
+    /// Fewest characters accepted.
+    pub const MIN_CHARS: usize = 8;
+    /// Most bytes accepted: bcrypt reads no further.
+    pub const MAX_BYTES: usize = 72;
+
+    /// Checks a new password against the policy. The text is kept exactly as given: no
+    /// trimming, every byte counts.
+    ///
+    /// # Errors
+    /// The [`PasswordError`] of the first rule broken.
+    pub fn parse(raw: &str) -> Result<Self, PasswordError> {
+        if char_len(raw) < Self::MIN_CHARS {
+            return Err(PasswordError::TooShort);
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        if has_forbidden_char(raw) {
+            return Err(PasswordError::InvalidCharacter);
+        }
+        if is_common_password(raw) {
+            return Err(PasswordError::TooCommon);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The password's bytes, for hashing.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// Whether a password is on the common-password list, ignoring letter case.
+#[must_use]
+pub fn is_common_password(candidate: &str) -> bool {
+    COMMON_PASSWORDS.contains(candidate.to_lowercase().as_str())
+}
+
+/// How many entries the common-password list holds.
+#[must_use]
+pub fn common_password_count() -> usize {
+    COMMON_PASSWORDS.len()
+}
+
+/// A password hash in PHC/modular-crypt text form (for bcrypt, `$2b$12$...`).
+///
+/// `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a hash produced by a hasher or read back from storage.
+    #[must_use]
+    pub fn new(hash: String) -> Self {
+        Self(hash)
+    }
+
+    /// The hash as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_is_trimmed_and_counted_in_characters() {
+        assert_eq!(
+            UserName::parse("  Alice Johnson \t").map(|n| n.as_str().to_owned()),
+            Ok("Alice Johnson".to_owned())
+        );
+        assert!(UserName::parse(&"é".repeat(100)).is_ok());
+        assert_eq!(
+            UserName::parse(&"é".repeat(101)),
+            Err(UserNameError::TooLong)
+        );
+        assert!(UserName::parse(&format!("  {}  ", "a".repeat(100))).is_ok());
+    }
+
+    #[test]
+    fn name_rules_table() {
+        let cases = [
+            ("", UserNameError::Required),
+            ("   ", UserNameError::Required),
+            ("\n\t", UserNameError::Required),
+            ("Al\0ice", UserNameError::InvalidCharacter),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(UserName::parse(raw), Err(expected), "{raw:?}");
+        }
+        assert_eq!(UserNameError::Required.to_string(), "Name is required");
+        assert_eq!(
+            UserNameError::TooLong.to_string(),
+            "Name must be 100 characters or less"
+        );
+    }
+
+    #[test]
+    fn email_is_trimmed_and_lower_cased() {
+        let email = EmailAddress::parse("  Alice@Example.COM ").map(|e| e.as_str().to_owned());
+        assert_eq!(email, Ok("alice@example.com".to_owned()));
+    }
+
+    #[test]
+    fn email_rules_table() {
+        let invalid = [
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "alice@@example.com",
+            "al ice@example.com",
+            "alice@exa mple.com",
+            "alice@.example.com",
+            "alice@example..com",
+            "alice@-example.com",
+            "alice@example.c",
+            "alice@example.123",
+            "ali\0ce@example.com",
+            ".alice@example.com",
+        ];
+        for raw in invalid {
+            assert_eq!(EmailAddress::parse(raw), Err(EmailError::Invalid), "{raw:?}");
+        }
+        for raw in ["", "   "] {
+            assert_eq!(EmailAddress::parse(raw), Err(EmailError::Required));
+        }
+        for raw in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "user@xn--bcher-kva.example",
+            "josé@exämple.de",
+        ] {
+            assert!(EmailAddress::parse(raw).is_ok(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn email_of_254_characters_is_accepted_and_255_refused() {
+        let domain = "@example.com";
+        let at_limit = format!("{}{domain}", "a".repeat(254 - domain.len()));
+        assert_eq!(at_limit.chars().count(), 254);
+        assert!(EmailAddress::parse(&at_limit).is_ok());
+        let over = format!("b{at_limit}");
+        assert_eq!(EmailAddress::parse(&over), Err(EmailError::TooLong));
+        // The limit applies after trimming.
+        assert!(EmailAddress::parse(&format!("  {at_limit}  ")).is_ok());
+    }
+
+    #[test]
+    fn password_boundaries_count_bytes_for_the_upper_limit() {
+        // 36 two-byte characters: exactly 72 bytes.
+        let at_limit = "é".repeat(36);
+        assert_eq!(at_limit.len(), 72);
+        assert!(Password::parse(&at_limit).is_ok());
+        // 35 two-byte characters and two ASCII letters: 72 bytes; one more byte is too much.
+        let mixed = format!("{}ab", "é".repeat(35));
+        assert!(Password::parse(&mixed).is_ok());
+        assert_eq!(
+            Password::parse(&format!("{mixed}c")),
+            Err(PasswordError::TooLong)
+        );
+        // 25 three-byte characters: 75 bytes although only 25 characters.
+        assert_eq!(
+            Password::parse(&"€".repeat(25)),
+            Err(PasswordError::TooLong)
+        );
+    }
+
+    #[test]
+    fn password_lower_limit_counts_characters() {
+        assert_eq!(Password::parse(""), Err(PasswordError::TooShort));
+        assert_eq!(Password::parse("seven77"), Err(PasswordError::TooShort));
+        assert!(Password::parse("ééééééé!").is_ok());
+        // Not trimmed: spaces count.
+        assert!(Password::parse("  zq9 x7  ").is_ok());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        assert!(common_password_count() >= 3000);
+        for raw in ["password", "PASSWORD123", "Qwertyuiop", "12345678"] {
+            assert_eq!(Password::parse(raw), Err(PasswordError::TooCommon), "{raw}");
+        }
+        assert!(Password::parse("securepassword123").is_ok());
+    }
+
+    #[test]
+    fn password_with_nul_is_refused() {
+        assert_eq!(
+            Password::parse("abc\0defghij"),
+            Err(PasswordError::InvalidCharacter)
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let password = Password::parse("correct horse battery").map(|p| format!("{p:?}"));
+        assert_eq!(password.as_deref(), Ok("Password(***)"));
+        let hash = PasswordHash::new("$2b$04$abcdefghijklmnopqrstuv".to_owned());
+        assert!(!format!("{hash:?}").contains("$2b$"));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn parsed_names_are_trimmed_and_within_limits(raw in "\\PC{0,120}") {
+            if let Ok(name) = UserName::parse(&raw) {
+                prop_assert_eq!(name.as_str(), name.as_str().trim());
+                prop_assert!(!name.as_str().is_empty());
+                prop_assert!(name.as_str().chars().count() <= UserName::MAX_CHARS);
+            }
+        }
+
+        #[test]
+        fn parsed_emails_are_normalised(raw in "[ A-Za-z0-9.@_-]{0,40}") {
+            if let Ok(email) = EmailAddress::parse(&raw) {
+                prop_assert_eq!(email.as_str(), EmailAddress::normalise(&raw));
+                prop_assert_eq!(email.as_str().matches('@').count(), 1);
+            }
+        }
+
+        #[test]
+        fn accepted_passwords_fit_bcrypt(raw in "\\PC{0,80}") {
+            if let Ok(password) = Password::parse(&raw) {
+                prop_assert!(password.as_str().len() <= Password::MAX_BYTES);
+                prop_assert_eq!(password.as_str(), raw.as_str());
+            }
+        }
+    }
+}
