@@ -1,0 +1,214 @@
+//! HS256 tokens with the contract's claims.
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use tessera_application::ports::{
+    AccessClaims, CryptoError, TokenError, TokenIssuer, TokenVerifier,
+};
+use tessera_domain::{SessionId, UserId};
+use uuid::Uuid;
+
+/// Tokens longer than this are refused unread.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Clock skew tolerated on `exp`, in seconds.
+const LEEWAY_SECONDS: u64 = 60;
+
+/// What the token adapter needs to know.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    /// The HS256 secret (32 bytes or more; checked by the configuration).
+    pub secret: SecretString,
+    /// The `iss` claim issued and required.
+    pub issuer: String,
+    /// The `aud` claim issued and required.
+    pub audience: String,
+}
+
+/// The claims on the wire. Every field is required: a token missing one does not parse.
+#[derive(Debug, Serialize, Deserialize)]
+struct WireClaims {
+    sub: String,
+    user_id: String,
+    email: String,
+    name: String,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    iss: String,
+    aud: String,
+}
+
+/// Issues and verifies HS256 tokens.
+pub struct JwtTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+impl std::fmt::Debug for JwtTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtTokens")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtTokens {
+    /// Builds the adapter from its settings.
+    #[must_use]
+    pub fn new(config: &JwtConfig) -> Self {
+        let secret = config.secret.expose_secret().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub", "jti"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+        }
+    }
+}
+
+impl TokenIssuer for JwtTokens {
+    fn issue(&self, claims: &AccessClaims) -> Result<String, CryptoError> {
+        let user_id = claims.user_id.to_string();
+        let wire = WireClaims {
+            sub: user_id.clone(),
+            user_id,
+            email: claims.email.clone(),
+            name: claims.name.clone(),
+            iat: claims.issued_at.timestamp(),
+            exp: claims.expires_at.timestamp(),
+            jti: claims.session_id.to_string(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some("JWT".to_owned());
+        jsonwebtoken::encode(&header, &wire, &self.encoding)
+            .map_err(|_| CryptoError("token signing failed"))
+    }
+}
+
+impl TokenVerifier for JwtTokens {
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::Invalid);
+        }
+        // Header parameters that point at other keys are an attack surface, never needed
+        // with a shared secret: refuse them outright, whatever the signature says.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        if header.alg != Algorithm::HS256
+            || header.jku.is_some()
+            || header.x5u.is_some()
+            || header.jwk.is_some()
+            || header.x5c.is_some()
+            || header.crit.is_some()
+        {
+            return Err(TokenError::Invalid);
+        }
+        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        let claims = data.claims;
+        if claims.sub != claims.user_id {
+            return Err(TokenError::Invalid);
+        }
+        let user_id = Uuid::parse_str(&claims.user_id).map_err(|_| TokenError::Invalid)?;
+        let session_id = Uuid::parse_str(&claims.jti).map_err(|_| TokenError::Invalid)?;
+        let issued_at = DateTime::<Utc>::from_timestamp(claims.iat, 0).ok_or(TokenError::Invalid)?;
+        let expires_at =
+            DateTime::<Utc>::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
+        Ok(AccessClaims {
+            user_id: UserId::from_uuid(user_id),
+            email: claims.email,
+            name: claims.name,
+            session_id: SessionId::from_uuid(session_id),
+            issued_at,
+            expires_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn tokens(secret: &str) -> JwtTokens {
+        JwtTokens::new(&JwtConfig {
+            secret: SecretString::from(secret.to_owned()),
+            issuer: "tessera".to_owned(),
+            audience: "tessera".to_owned(),
+        })
+    }
+
+    fn claims(expires_in: Duration) -> AccessClaims {
+        let now = Utc::now();
+        AccessClaims {
+            user_id: UserId::new_random(),
+            email: "alice@example.com".to_owned(),
+            name: "Alice".to_owned(),
+            session_id: SessionId::new_random(),
+            issued_at: now,
+            expires_at: now + expires_in,
+        }
+    }
+
+    const SECRET: &str = "an-hs256-secret-of-at-least-32-bytes!!";
+
+    #[test]
+    fn an_issued_token_verifies_to_its_claims() -> Result<(), CryptoError> {
+        let tokens = tokens(SECRET);
+        let claims = claims(Duration::hours(1));
+        let token = tokens.issue(&claims)?;
+        let verified = tokens.verify(&token);
+        assert_eq!(verified.as_ref().map(|c| c.user_id), Ok(claims.user_id));
+        assert_eq!(verified.map(|c| c.session_id), Ok(claims.session_id));
+        Ok(())
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_invalid() -> Result<(), CryptoError> {
+        let token = tokens("another-secret-that-is-also-32-bytes-long")
+            .issue(&claims(Duration::hours(1)))?;
+        assert_eq!(tokens(SECRET).verify(&token), Err(TokenError::Invalid));
+        Ok(())
+    }
+
+    #[test]
+    fn expiry_allows_a_minute_of_leeway() -> Result<(), CryptoError> {
+        let tokens = tokens(SECRET);
+        let recent = tokens.issue(&claims(Duration::seconds(-30)))?;
+        assert!(tokens.verify(&recent).is_ok());
+        let old = tokens.issue(&claims(Duration::seconds(-120)))?;
+        assert_eq!(tokens.verify(&old), Err(TokenError::Expired));
+        Ok(())
+    }
+
+    #[test]
+    fn garbage_and_oversized_tokens_are_invalid() {
+        let tokens = tokens(SECRET);
+        assert_eq!(tokens.verify(""), Err(TokenError::Invalid));
+        assert_eq!(tokens.verify("a.b.c"), Err(TokenError::Invalid));
+        assert_eq!(
+            tokens.verify(&"a".repeat(MAX_TOKEN_BYTES + 1)),
+            Err(TokenError::Invalid)
+        );
+    }
+}

@@ -1,0 +1,352 @@
+//! In-process repositories: the storage of `STORAGE=memory` and of the test harness.
+//!
+//! They keep the same promises as the Postgres adapter (the port docs say which), held
+//! to them by the same conformance tests. Data lives as long as the process.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tessera_application::ports::{
+    NewTask, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
+};
+#[cfg(feature = "test-support")]
+use tessera_application::ports::Clock;
+use tessera_domain::{
+    NewUser, PasswordHash, Session, SessionId, Task, TaskChanges, TaskId, TaskStatusFilter, User,
+    UserId,
+};
+
+/// Locks a store. A panic while the lock was held cannot leave a half-written row (every
+/// write is a single insert or assignment), so a poisoned lock is still safe to use.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Accounts in memory, unique by normalised email.
+#[derive(Debug, Default)]
+pub struct InMemoryUserRepository {
+    users: Mutex<HashMap<UserId, (User, PasswordHash)>>,
+}
+
+impl InMemoryUserRepository {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl UserRepository for InMemoryUserRepository {
+    async fn insert(&self, new_user: &NewUser) -> Result<(), RepoError> {
+        let mut users = lock(&self.users);
+        if users
+            .values()
+            .any(|(user, _)| user.email == new_user.user.email)
+        {
+            return Err(RepoError::Conflict);
+        }
+        users.insert(
+            new_user.user.id,
+            (new_user.user.clone(), new_user.password_hash.clone()),
+        );
+        Ok(())
+    }
+
+    async fn find_credentials(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, PasswordHash)>, RepoError> {
+        Ok(lock(&self.users)
+            .values()
+            .find(|(user, _)| user.email.as_str() == email)
+            .cloned())
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        Ok(lock(&self.users).get(&id).map(|(user, _)| user.clone()))
+    }
+}
+
+/// Sessions in memory.
+#[derive(Debug, Default)]
+pub struct InMemorySessionRepository {
+    sessions: Mutex<HashMap<SessionId, Session>>,
+}
+
+impl InMemorySessionRepository {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl SessionRepository for InMemorySessionRepository {
+    async fn create(&self, session: &Session) -> Result<(), RepoError> {
+        let mut sessions = lock(&self.sessions);
+        if sessions.contains_key(&session.id) {
+            return Err(RepoError::Conflict);
+        }
+        sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+
+    async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
+        Ok(lock(&self.sessions).get(&id).cloned())
+    }
+
+    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError> {
+        if let Some(session) = lock(&self.sessions).get_mut(&id)
+            && session.user_id == user
+            && session.ended_at.is_none()
+        {
+            session.ended_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn end_all(
+        &self,
+        user: UserId,
+        except: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        let mut ended = 0;
+        for session in lock(&self.sessions).values_mut() {
+            if session.user_id == user && session.ended_at.is_none() && Some(session.id) != except
+            {
+                session.ended_at = Some(at);
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+}
+
+#[derive(Debug, Default)]
+struct TaskStore {
+    last_id: i64,
+    tasks: BTreeMap<TaskId, Task>,
+}
+
+impl TaskStore {
+    fn owned_mut(&mut self, owner: UserId, id: TaskId) -> Result<&mut Task, RepoError> {
+        self.tasks
+            .get_mut(&id)
+            .filter(|task| task.is_owned_by(owner))
+            .ok_or(RepoError::NotFound)
+    }
+}
+
+/// Tasks in memory, with ids from one counter like a database sequence.
+#[derive(Debug, Default)]
+pub struct InMemoryTaskRepository {
+    store: Mutex<TaskStore>,
+}
+
+impl InMemoryTaskRepository {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl TaskRepository for InMemoryTaskRepository {
+    async fn list(
+        &self,
+        owner: UserId,
+        filter: TaskStatusFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<TaskPage, RepoError> {
+        let store = lock(&self.store);
+        let mut matching: Vec<&Task> = store
+            .tasks
+            .values()
+            .filter(|task| task.is_owned_by(owner) && filter.matches(task.completed))
+            .collect();
+        matching.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        let total = matching.len() as u64;
+        let tasks = matching
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        Ok(TaskPage { tasks, total })
+    }
+
+    async fn create(
+        &self,
+        owner: UserId,
+        task: NewTask,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError> {
+        let mut store = lock(&self.store);
+        store.last_id += 1;
+        let task = Task {
+            id: TaskId::new(store.last_id),
+            owner,
+            title: task.title,
+            description: task.description,
+            completed: false,
+            created_at: now,
+            updated_at: now,
+        };
+        store.tasks.insert(task.id, task.clone());
+        Ok(task)
+    }
+
+    async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
+        lock(&self.store).owned_mut(owner, id).map(|task| task.clone())
+    }
+
+    async fn update(
+        &self,
+        owner: UserId,
+        id: TaskId,
+        changes: &TaskChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError> {
+        let mut store = lock(&self.store);
+        let task = store.owned_mut(owner, id)?;
+        task.apply(changes, now);
+        Ok(task.clone())
+    }
+
+    async fn toggle(
+        &self,
+        owner: UserId,
+        id: TaskId,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError> {
+        let mut store = lock(&self.store);
+        let task = store.owned_mut(owner, id)?;
+        let changes = TaskChanges {
+            completed: Some(!task.completed),
+            ..TaskChanges::default()
+        };
+        task.apply(&changes, now);
+        Ok(task.clone())
+    }
+
+    async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError> {
+        let mut store = lock(&self.store);
+        store.owned_mut(owner, id)?;
+        store.tasks.remove(&id);
+        Ok(())
+    }
+}
+
+#[cfg(feature = "test-support")]
+/// A clock that stands still until moved: for tests that need to control time.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<DateTime<Utc>>,
+}
+
+#[cfg(feature = "test-support")]
+impl ManualClock {
+    /// A clock showing `now`.
+    #[must_use]
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            now: Mutex::new(now),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        *lock(&self.now) += by;
+    }
+}
+
+#[cfg(feature = "test-support")]
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *lock(&self.now)
+    }
+}
+
+#[cfg(feature = "test-support")]
+/// A repository whose store is down: every call answers [`RepoError::Unavailable`].
+/// Lets tests see how the service behaves during an outage.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UnavailableStore;
+
+#[cfg(feature = "test-support")]
+#[async_trait]
+impl UserRepository for UnavailableStore {
+    async fn insert(&self, _: &NewUser) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn find_credentials(&self, _: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn find_by_id(&self, _: UserId) -> Result<Option<User>, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+}
+
+#[cfg(feature = "test-support")]
+#[async_trait]
+impl SessionRepository for UnavailableStore {
+    async fn create(&self, _: &Session) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn find(&self, _: SessionId) -> Result<Option<Session>, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn end(&self, _: UserId, _: SessionId, _: DateTime<Utc>) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn end_all(
+        &self,
+        _: UserId,
+        _: Option<SessionId>,
+        _: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+}
+
+#[cfg(feature = "test-support")]
+#[async_trait]
+impl TaskRepository for UnavailableStore {
+    async fn list(
+        &self,
+        _: UserId,
+        _: TaskStatusFilter,
+        _: u32,
+        _: u64,
+    ) -> Result<TaskPage, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn create(&self, _: UserId, _: NewTask, _: DateTime<Utc>) -> Result<Task, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn get(&self, _: UserId, _: TaskId) -> Result<Task, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn update(
+        &self,
+        _: UserId,
+        _: TaskId,
+        _: &TaskChanges,
+        _: DateTime<Utc>,
+    ) -> Result<Task, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn toggle(&self, _: UserId, _: TaskId, _: DateTime<Utc>) -> Result<Task, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn delete(&self, _: UserId, _: TaskId) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+}

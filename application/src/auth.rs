@@ -1,0 +1,364 @@
+//! Signup, signin, signout and the token guard.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use tessera_domain::{
+    EmailAddress, NewUser, Password, Principal, Session, SessionId, SignOutScope, User,
+    UserId, UserName,
+};
+use thiserror::Error;
+
+use crate::error::{Fault, ValidationErrors};
+use crate::ports::{
+    AccessClaims, Clock, PasswordHasher, RepoError, SessionRepository, TokenError, TokenIssuer,
+    TokenVerifier, UserRepository,
+};
+
+/// Settings of the authentication use cases.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthSettings {
+    /// How long an issued token lives.
+    pub token_ttl: Duration,
+}
+
+/// A signup request as received; every field may be missing.
+#[derive(Debug, Clone, Default)]
+pub struct SignUpCommand {
+    /// The display name.
+    pub name: Option<String>,
+    /// The email address.
+    pub email: Option<String>,
+    /// The chosen password.
+    pub password: Option<String>,
+}
+
+/// A signin request as received.
+#[derive(Debug, Clone, Default)]
+pub struct SignInCommand {
+    /// The email address, in any letter case.
+    pub email: Option<String>,
+    /// The password.
+    pub password: Option<String>,
+}
+
+/// A signout request as received.
+#[derive(Debug, Clone, Default)]
+pub struct SignOutCommand {
+    /// The bearer token, if one was sent.
+    pub token: Option<String>,
+    /// `local`, `global` or `others`; `None` means `local`.
+    pub scope: Option<String>,
+}
+
+/// A user with a freshly issued token and its session.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    /// The user.
+    pub user: User,
+    /// The signed token.
+    pub token: String,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A caller whose token passed the guard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authenticated {
+    /// Who is calling.
+    pub principal: Principal,
+    /// When the token expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a signup failed.
+#[derive(Debug, Error)]
+pub enum SignUpError {
+    /// Some fields are invalid.
+    #[error("invalid signup: {0}")]
+    Validation(ValidationErrors),
+    /// An account with this email exists.
+    #[error("email already registered")]
+    EmailTaken,
+    /// The server failed.
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+/// Why a signin failed.
+#[derive(Debug, Error)]
+pub enum SignInError {
+    /// A field is missing.
+    #[error("invalid signin: {0}")]
+    Validation(ValidationErrors),
+    /// Unknown email or wrong password (deliberately not told apart).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The server failed.
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+/// Why a signout failed. A missing or dead token is not a failure: there is nothing to end.
+#[derive(Debug, Error)]
+pub enum SignOutError {
+    /// The scope is not one of the three.
+    #[error("invalid signout: {0}")]
+    Validation(ValidationErrors),
+    /// The server failed.
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+/// Why a token was refused by the guard.
+#[derive(Debug, Error)]
+pub enum AuthenticateError {
+    /// Malformed, forged, or otherwise not a token of this service.
+    #[error("invalid token")]
+    Invalid,
+    /// Expired.
+    #[error("expired token")]
+    Expired,
+    /// Its session was ended by a signout (or no longer exists).
+    #[error("session ended")]
+    Revoked,
+    /// The server failed.
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+impl From<TokenError> for AuthenticateError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Invalid => Self::Invalid,
+            TokenError::Expired => Self::Expired,
+        }
+    }
+}
+
+/// The authentication use cases.
+#[derive(Clone)]
+pub struct AuthService {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    issuer: Arc<dyn TokenIssuer>,
+    verifier: Arc<dyn TokenVerifier>,
+    clock: Arc<dyn Clock>,
+    settings: AuthSettings,
+}
+
+impl AuthService {
+    /// Builds the service on its ports.
+    #[must_use]
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: (Arc<dyn TokenIssuer>, Arc<dyn TokenVerifier>),
+        clock: Arc<dyn Clock>,
+        settings: AuthSettings,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+            issuer: tokens.0,
+            verifier: tokens.1,
+            clock,
+            settings,
+        }
+    }
+
+    /// Creates an account and signs it in.
+    ///
+    /// # Errors
+    /// [`SignUpError`] saying what was wrong.
+    pub async fn sign_up(&self, command: SignUpCommand) -> Result<IssuedSession, SignUpError> {
+        let mut errors = ValidationErrors::default();
+        let name = errors.check(
+            "name",
+            UserName::parse(command.name.as_deref().unwrap_or_default()),
+        );
+        let email = errors.check(
+            "email",
+            EmailAddress::parse(command.email.as_deref().unwrap_or_default()),
+        );
+        let password = errors.check(
+            "password",
+            Password::parse(command.password.as_deref().unwrap_or_default()),
+        );
+        let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+            return Err(SignUpError::Validation(errors));
+        };
+
+        let password_hash = self.hasher.hash(&password).await.map_err(Fault::from)?;
+        let now = self.clock.now();
+        let user = User {
+            id: UserId::new_random(),
+            email,
+            name,
+            created_at: now,
+            updated_at: now,
+        };
+        let new_user = NewUser {
+            user: user.clone(),
+            password_hash,
+        };
+        match self.users.insert(&new_user).await {
+            Ok(()) => {}
+            Err(RepoError::Conflict) => return Err(SignUpError::EmailTaken),
+            Err(other) => return Err(Fault::from(other).into()),
+        }
+        Ok(self.open_session(user).await?)
+    }
+
+    /// Checks credentials and opens a new session.
+    ///
+    /// An unknown email costs the same as a wrong password: a bcrypt verification runs
+    /// against a dummy hash, so response time does not reveal which accounts exist.
+    ///
+    /// # Errors
+    /// [`SignInError`] saying what was wrong.
+    pub async fn sign_in(&self, command: SignInCommand) -> Result<IssuedSession, SignInError> {
+        let email = command.email.unwrap_or_default();
+        let password = command.password.unwrap_or_default();
+        let mut errors = ValidationErrors::default();
+        if email.trim().is_empty() {
+            errors.add("email", tessera_domain::EmailError::Required);
+        }
+        if password.is_empty() {
+            errors.add("password", "Password is required");
+        }
+        if !errors.is_empty() {
+            return Err(SignInError::Validation(errors));
+        }
+
+        let found = self
+            .users
+            .find_credentials(&EmailAddress::normalise(&email))
+            .await
+            .map_err(Fault::from)?;
+        // Never compare a password bcrypt would truncate: it could match on its first
+        // 72 bytes alone. Such a password matches no account, yet costs the same time.
+        let fits = password.len() <= Password::MAX_BYTES;
+        let (user, hash) = match &found {
+            Some((user, hash)) if fits => (Some(user), hash),
+            _ => (None, self.hasher.dummy_hash()),
+        };
+        let matches = self
+            .hasher
+            .verify(&password, hash)
+            .await
+            .map_err(Fault::from)?;
+        match user {
+            Some(user) if matches => Ok(self.open_session(user.clone()).await?),
+            _ => Err(SignInError::InvalidCredentials),
+        }
+    }
+
+    /// Ends sessions. Without a live token there is nothing to end, and that is success.
+    ///
+    /// # Errors
+    /// [`SignOutError::Validation`] for an unknown scope, or a server fault.
+    pub async fn sign_out(&self, command: SignOutCommand) -> Result<(), SignOutError> {
+        let scope = match command.scope.as_deref() {
+            None => SignOutScope::default(),
+            Some(raw) => SignOutScope::parse(raw)
+                .map_err(|e| SignOutError::Validation(ValidationErrors::single("scope", e)))?,
+        };
+        let Some(token) = command.token else {
+            return Ok(());
+        };
+        let caller = match self.authenticate(&token).await {
+            Ok(caller) => caller.principal,
+            Err(AuthenticateError::Fault(fault)) => return Err(fault.into()),
+            Err(_) => return Ok(()),
+        };
+        let now = self.clock.now();
+        let result = match scope {
+            SignOutScope::Local => {
+                self.sessions
+                    .end(caller.user_id, caller.session_id, now)
+                    .await
+            }
+            SignOutScope::Global => self
+                .sessions
+                .end_all(caller.user_id, None, now)
+                .await
+                .map(drop),
+            SignOutScope::Others => self
+                .sessions
+                .end_all(caller.user_id, Some(caller.session_id), now)
+                .await
+                .map(drop),
+        };
+        result.map_err(|e| SignOutError::Fault(e.into()))
+    }
+
+    /// The guard: checks a bearer token and that its session is still open.
+    ///
+    /// # Errors
+    /// [`AuthenticateError`] saying why the token is refused.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, AuthenticateError> {
+        let claims = self.verifier.verify(token)?;
+        let session = self
+            .sessions
+            .find(claims.session_id)
+            .await
+            .map_err(Fault::from)?;
+        match session {
+            None => Err(AuthenticateError::Revoked),
+            // A session of another user under this jti: not a token this service issued.
+            Some(session) if session.user_id != claims.user_id => Err(AuthenticateError::Invalid),
+            Some(session) if !session.is_active() => Err(AuthenticateError::Revoked),
+            Some(_) => Ok(Authenticated {
+                principal: Principal {
+                    user_id: claims.user_id,
+                    session_id: claims.session_id,
+                },
+                expires_at: claims.expires_at,
+            }),
+        }
+    }
+
+    /// The signed-in user's account.
+    ///
+    /// # Errors
+    /// [`AuthenticateError::Revoked`] if the account no longer exists, or a fault.
+    pub async fn me(&self, caller: Principal) -> Result<User, AuthenticateError> {
+        self.users
+            .find_by_id(caller.user_id)
+            .await
+            .map_err(Fault::from)?
+            .ok_or(AuthenticateError::Revoked)
+    }
+
+    async fn open_session(&self, user: User) -> Result<IssuedSession, Fault> {
+        let now = self.clock.now();
+        let expires_at = now + self.settings.token_ttl;
+        let session = Session {
+            id: SessionId::new_random(),
+            user_id: user.id,
+            created_at: now,
+            expires_at,
+            ended_at: None,
+        };
+        let claims = AccessClaims {
+            user_id: user.id,
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            session_id: session.id,
+            issued_at: now,
+            expires_at,
+        };
+        let token = self.issuer.issue(&claims)?;
+        self.sessions.create(&session).await?;
+        Ok(IssuedSession {
+            user,
+            token,
+            // The token carries whole seconds; report the instant it really expires.
+            expires_at: DateTime::from_timestamp(expires_at.timestamp(), 0).unwrap_or(expires_at),
+        })
+    }
+}

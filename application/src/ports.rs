@@ -1,0 +1,261 @@
+//! The ports: what the use cases need from the outside world.
+//!
+//! Every port is object safe (`#[async_trait]`) and held as `Arc<dyn Port>`, so the
+//! storage is a choice made at start (`STORAGE=postgres|memory`), not at compile time.
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use tessera_domain::{
+    NewUser, Password, PasswordHash, Session, SessionId, Task, TaskChanges, TaskDescription,
+    TaskId, TaskStatusFilter, TaskTitle, User, UserId,
+};
+use thiserror::Error;
+
+use crate::error::BoxError;
+
+/// Why a repository call failed.
+#[derive(Debug, Error)]
+pub enum RepoError {
+    /// The row does not exist, or is not the given owner's.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule refused the write (for users: the email is taken).
+    #[error("conflict with an existing row")]
+    Conflict,
+    /// The store cannot be reached, or no connection was free in time.
+    #[error("storage unavailable")]
+    Unavailable(#[source] Option<BoxError>),
+    /// Any other storage failure.
+    #[error("storage failure")]
+    Other(#[source] BoxError),
+}
+
+/// Accounts.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new account.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::Conflict`] if an account with the same (normalised) email
+    /// exists, also when two inserts race.
+    async fn insert(&self, new_user: &NewUser) -> Result<(), RepoError>;
+
+    /// The account and its password hash for a normalised email, if there is one.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Other`] on storage failure only.
+    async fn find_credentials(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, PasswordHash)>, RepoError>;
+
+    /// The account with this id, if there is one.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Other`] on storage failure only.
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError>;
+}
+
+/// Sessions, one per issued token.
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Stores a new session.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] if the id exists; otherwise storage failures only.
+    async fn create(&self, session: &Session) -> Result<(), RepoError>;
+
+    /// The session with this id, ended or not, if there is one.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
+
+    /// Ends one of `user`'s sessions at `at`. Ending an ended or unknown session, or
+    /// another user's, changes nothing and is not an error.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError>;
+
+    /// Ends every active session of `user` but `except`, at `at`; returns how many ended.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn end_all(
+        &self,
+        user: UserId,
+        except: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepoError>;
+}
+
+/// A task to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    /// Its title.
+    pub title: TaskTitle,
+    /// Its description, if any.
+    pub description: Option<TaskDescription>,
+}
+
+/// One page of a user's tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskPage {
+    /// The tasks, newest first.
+    pub tasks: Vec<Task>,
+    /// How many tasks match the filter, all pages together.
+    pub total: u64,
+}
+
+/// Tasks. Every method takes the owner: a task of another user is, to its caller, a task
+/// that does not exist.
+#[async_trait]
+pub trait TaskRepository: Send + Sync {
+    /// `owner`'s tasks matching `filter`, newest first (then highest id first), skipping
+    /// `offset` and returning at most `limit`, with the count of all matching tasks.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn list(
+        &self,
+        owner: UserId,
+        filter: TaskStatusFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<TaskPage, RepoError>;
+
+    /// Stores a new, not completed task for `owner`, created and updated at `now`, with
+    /// a fresh id.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn create(
+        &self,
+        owner: UserId,
+        task: NewTask,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError>;
+
+    /// One of `owner`'s tasks.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
+    async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError>;
+
+    /// Applies `changes` to one of `owner`'s tasks in one step; `updated_at` becomes `now`
+    /// unless `changes` is empty. Returns the task as stored.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
+    async fn update(
+        &self,
+        owner: UserId,
+        id: TaskId,
+        changes: &TaskChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError>;
+
+    /// Flips `completed` of one of `owner`'s tasks in one step (two concurrent toggles
+    /// leave it as it was), with `updated_at` = `now`.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
+    async fn toggle(&self, owner: UserId, id: TaskId, now: DateTime<Utc>)
+    -> Result<Task, RepoError>;
+
+    /// Deletes one of `owner`'s tasks.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
+    async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError>;
+}
+
+/// Why a cryptographic operation failed on the server's side.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct CryptoError(pub &'static str);
+
+/// Password hashing. Implementations run the work off the async workers.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a password that met the policy.
+    ///
+    /// # Errors
+    /// [`CryptoError`] if the hashing itself fails.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError>;
+
+    /// Whether `candidate` matches `hash`. MUST take as long for a wrong candidate as for
+    /// a right one, and MUST answer `false` for a candidate over 72 bytes.
+    ///
+    /// # Errors
+    /// [`CryptoError`] if the hash is not one this hasher can read.
+    async fn verify(&self, candidate: &str, hash: &PasswordHash) -> Result<bool, CryptoError>;
+
+    /// A valid hash of no one's password, made with the same cost as real ones, to verify
+    /// against when an account does not exist so that signin takes the same time.
+    fn dummy_hash(&self) -> &PasswordHash;
+}
+
+/// What a token says about its bearer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// The user (`sub` and `user_id`).
+    pub user_id: UserId,
+    /// The user's email at issue time.
+    pub email: String,
+    /// The user's name at issue time.
+    pub name: String,
+    /// The session (`jti`).
+    pub session_id: SessionId,
+    /// `iat`.
+    pub issued_at: DateTime<Utc>,
+    /// `exp`.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum TokenError {
+    /// Malformed, badly signed, wrong algorithm, issuer or audience, missing claim, too large.
+    #[error("invalid token")]
+    Invalid,
+    /// Past its `exp` (beyond the leeway).
+    #[error("expired token")]
+    Expired,
+}
+
+/// Issues signed tokens.
+pub trait TokenIssuer: Send + Sync {
+    /// Signs a token carrying `claims`.
+    ///
+    /// # Errors
+    /// [`CryptoError`] if signing fails.
+    fn issue(&self, claims: &AccessClaims) -> Result<String, CryptoError>;
+}
+
+/// Checks tokens: signature, algorithm, expiry, issuer, audience, claims.
+pub trait TokenVerifier: Send + Sync {
+    /// The claims of a token that passes every check. Whether its session is still open
+    /// is not this port's business.
+    ///
+    /// # Errors
+    /// [`TokenError`] saying why it was refused.
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenError>;
+}
+
+/// The time.
+pub trait Clock: Send + Sync {
+    /// Now, to the microsecond (the precision storage keeps).
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now().trunc_subsecs(6)
+    }
+}
