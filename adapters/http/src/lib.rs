@@ -1,1 +1,119 @@
-//! placeholder
+//! Tessera's HTTP layer on actix-web: the routes of the contract, the JWT guard, and the
+//! mapping of every failure (including the framework's own) to the contract's JSON errors.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod middleware;
+pub mod routes;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::{Method, header};
+use actix_web::{App, HttpServer, web};
+use tessera_application::{AuthService, TaskService};
+
+pub use crate::error::{ApiError, ErrorKind};
+
+/// What the HTTP layer needs besides the use cases.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Origins allowed by CORS (`scheme://host[:port]`).
+    pub cors_origins: Vec<String>,
+    /// How long in-flight requests may run after a shutdown signal.
+    pub shutdown_timeout: Duration,
+    /// Worker threads; `None` for one per core.
+    pub workers: Option<usize>,
+}
+
+/// The use cases the routes call.
+#[derive(Clone)]
+pub struct Services {
+    /// Signup, signin, signout, the guard.
+    pub auth: AuthService,
+    /// The task operations.
+    pub tasks: TaskService,
+}
+
+/// Registers every route, the extractor settings and the unknown-route answer.
+pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    let auth = web::Data::new(services.auth.clone());
+    let tasks = web::Data::new(services.tasks.clone());
+    move |cfg: &mut web::ServiceConfig| {
+        use routes::{auth as a, ops, tasks as t};
+        cfg.app_data(auth)
+            .app_data(tasks)
+            .app_data(extract::json_config())
+            .app_data(extract::query_config())
+            .app_data(extract::payload_config())
+            .route("/health", web::get().to(ops::health))
+            .route("/api/auth/signup", web::post().to(a::sign_up))
+            .route("/api/auth/signin", web::post().to(a::sign_in))
+            .route("/api/auth/signout", web::post().to(a::sign_out))
+            .route("/api/auth/me", web::get().to(a::me))
+            .service(
+                web::resource("/api/{user_id}/tasks")
+                    .route(web::get().to(t::list))
+                    .route(web::post().to(t::create)),
+            )
+            .service(
+                web::resource("/api/{user_id}/tasks/{task_id}")
+                    .route(web::get().to(t::get))
+                    .route(web::put().to(t::replace))
+                    .route(web::patch().to(t::patch))
+                    .route(web::delete().to(t::delete)),
+            )
+            .service(
+                web::resource("/api/{user_id}/tasks/{task_id}/complete")
+                    .route(web::patch().to(t::toggle))
+                    .route(web::post().to(t::toggle)),
+            )
+            .default_service(web::to(ops::not_found));
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers(["X-Total-Count", "X-Request-Id"])
+        .max_age(3600)
+}
+
+/// Starts serving on `listener`. The returned server runs until awaited to completion;
+/// SIGTERM or SIGINT stops it gracefully (new connections refused, in-flight requests
+/// given `shutdown_timeout`).
+///
+/// # Errors
+/// If the listener cannot be used.
+pub fn serve(
+    listener: TcpListener,
+    services: Services,
+    settings: HttpSettings,
+) -> std::io::Result<Server> {
+    let origins = settings.cors_origins.clone();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .configure(configure(&services))
+            .wrap(actix_web::middleware::from_fn(middleware::catch_panic))
+            .wrap(middleware::error_shape())
+            .wrap(cors(&origins))
+    })
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .listen(listener)?;
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}

@@ -1,0 +1,223 @@
+//! Request bodies and response documents: the wire format, kept out of the use cases.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tessera_application::{
+    CreateTaskCommand, IssuedSession, PatchTaskCommand, ReplaceTaskCommand, SignInCommand,
+    SignUpCommand,
+};
+use tessera_domain::{Task, User};
+
+/// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are some.
+fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// `POST /api/auth/signup`.
+#[derive(Debug, Deserialize)]
+pub struct SignUpBody {
+    name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+}
+
+impl From<SignUpBody> for SignUpCommand {
+    fn from(body: SignUpBody) -> Self {
+        Self {
+            name: body.name,
+            email: body.email,
+            password: body.password,
+        }
+    }
+}
+
+/// `POST /api/auth/signin`.
+#[derive(Debug, Deserialize)]
+pub struct SignInBody {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+impl From<SignInBody> for SignInCommand {
+    fn from(body: SignInBody) -> Self {
+        Self {
+            email: body.email,
+            password: body.password,
+        }
+    }
+}
+
+/// `POST /api/auth/signout`.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignOutBody {
+    /// `local`, `global` or `others`.
+    pub scope: Option<String>,
+}
+
+/// `POST /api/{user_id}/tasks`.
+#[derive(Debug, Deserialize)]
+pub struct CreateTaskBody {
+    title: Option<String>,
+    description: Option<String>,
+}
+
+impl From<CreateTaskBody> for CreateTaskCommand {
+    fn from(body: CreateTaskBody) -> Self {
+        Self {
+            title: body.title,
+            description: body.description,
+        }
+    }
+}
+
+/// `PUT /api/{user_id}/tasks/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct ReplaceTaskBody {
+    title: Option<String>,
+    description: Option<String>,
+    completed: Option<bool>,
+}
+
+impl From<ReplaceTaskBody> for ReplaceTaskCommand {
+    fn from(body: ReplaceTaskBody) -> Self {
+        Self {
+            title: body.title,
+            description: body.description,
+            completed: body.completed,
+        }
+    }
+}
+
+/// `PATCH /api/{user_id}/tasks/{id}`.
+#[derive(Debug, Deserialize)]
+pub struct PatchTaskBody {
+    #[serde(default, deserialize_with = "present")]
+    title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<Option<String>>,
+    completed: Option<bool>,
+}
+
+impl From<PatchTaskBody> for PatchTaskCommand {
+    fn from(body: PatchTaskBody) -> Self {
+        Self {
+            title: body.title,
+            description: body.description,
+            completed: body.completed,
+        }
+    }
+}
+
+/// `GET /api/{user_id}/tasks` query.
+#[derive(Debug, Deserialize)]
+pub struct ListTasksParams {
+    /// `all`, `pending` or `completed`.
+    pub status: Option<String>,
+    /// Page size.
+    pub limit: Option<String>,
+    /// Tasks to skip.
+    pub offset: Option<String>,
+}
+
+/// A user as shown to its owner.
+#[derive(Debug, Serialize)]
+pub struct UserResponse {
+    id: String,
+    email: String,
+    name: String,
+    #[serde(serialize_with = "rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserResponse {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// The answer to a signup or signin.
+#[derive(Debug, Serialize)]
+pub struct AuthResponse {
+    user: UserResponse,
+    token: String,
+    token_type: &'static str,
+    #[serde(serialize_with = "rfc3339")]
+    expires_at: DateTime<Utc>,
+}
+
+impl From<&IssuedSession> for AuthResponse {
+    fn from(session: &IssuedSession) -> Self {
+        Self {
+            user: UserResponse::from(&session.user),
+            token: session.token.clone(),
+            token_type: "Bearer",
+            expires_at: session.expires_at,
+        }
+    }
+}
+
+/// The answer to `GET /api/auth/me`.
+#[derive(Debug, Serialize)]
+pub struct MeResponse {
+    /// The user.
+    pub user: UserResponse,
+    /// When the token expires.
+    #[serde(serialize_with = "rfc3339")]
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A task.
+#[derive(Debug, Serialize)]
+pub struct TaskResponse {
+    id: i64,
+    user_id: String,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    #[serde(serialize_with = "rfc3339")]
+    created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
+    updated_at: DateTime<Utc>,
+}
+
+impl From<&Task> for TaskResponse {
+    fn from(task: &Task) -> Self {
+        Self {
+            id: task.id.get(),
+            user_id: task.owner.to_string(),
+            title: task.title.as_str().to_owned(),
+            description: task.description.as_ref().map(|d| d.as_str().to_owned()),
+            completed: task.completed,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+        }
+    }
+}
+
+/// A confirmation.
+#[derive(Debug, Serialize)]
+pub struct MessageResponse {
+    /// The sentence.
+    pub message: &'static str,
+}
+
+/// The answer of `/health` and `/ready`.
+#[derive(Debug, Serialize)]
+pub struct StatusResponse {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+}

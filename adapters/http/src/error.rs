@@ -1,0 +1,394 @@
+//! The one table that turns every failure into the contract's JSON error.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use tessera_application::error::BoxError;
+use tessera_application::{
+    AuthenticateError, Fault, SignInError, SignOutError, SignUpError, TaskError,
+    ValidationErrors,
+};
+use tessera_domain::AccessDenied;
+
+/// Seconds a client is told to wait after a 503.
+const UNAVAILABLE_RETRY_AFTER: &str = "5";
+
+/// Every kind of error response, one row of the contract's tables each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Body not JSON, or a field of the wrong JSON type.
+    InvalidJson,
+    /// Body not declared as JSON.
+    UnsupportedMediaType,
+    /// Body over 64 KiB.
+    PayloadTooLarge,
+    /// No such route.
+    RouteNotFound,
+    /// Route known, method not.
+    MethodNotAllowed,
+    /// A request the server cannot read, not covered by a more precise row.
+    BadRequest,
+    /// Too many attempts.
+    RateLimited,
+    /// Storage unreachable or saturated.
+    Unavailable,
+    /// Any other server fault.
+    Internal,
+    /// Invalid fields.
+    Validation,
+    /// Signup with a registered email.
+    EmailTaken,
+    /// Signin failed.
+    InvalidCredentials,
+    /// No bearer token.
+    MissingToken,
+    /// A token that is not valid.
+    InvalidToken,
+    /// An expired token.
+    TokenExpired,
+    /// A token whose session ended.
+    TokenRevoked,
+    /// Another user's path.
+    Forbidden,
+    /// No such task for this user.
+    TaskNotFound,
+}
+
+impl ErrorKind {
+    /// The status, code and message of this row.
+    #[must_use]
+    pub fn parts(self) -> (StatusCode, &'static str, &'static str) {
+        use ErrorKind as K;
+        match self {
+            K::InvalidJson => (
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "Request body must be valid JSON",
+            ),
+            K::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Content-Type must be application/json",
+            ),
+            K::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Request body is too large",
+            ),
+            K::RouteNotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            K::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+            ),
+            K::BadRequest => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
+            K::RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many attempts, please try again later",
+            ),
+            K::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service temporarily unavailable, please try again",
+            ),
+            K::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Something went wrong, please try again",
+            ),
+            // The message of a validation error is that of its first field.
+            K::Validation => (StatusCode::BAD_REQUEST, "validation_failed", "Invalid input"),
+            K::EmailTaken => (
+                StatusCode::BAD_REQUEST,
+                "email_taken",
+                "Email already registered",
+            ),
+            K::InvalidCredentials => (
+                StatusCode::BAD_REQUEST,
+                "invalid_credentials",
+                "Invalid email or password",
+            ),
+            K::MissingToken => (
+                StatusCode::UNAUTHORIZED,
+                "missing_token",
+                "Authentication required",
+            ),
+            K::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "Invalid or malformed token",
+            ),
+            K::TokenExpired => (
+                StatusCode::UNAUTHORIZED,
+                "token_expired",
+                "Token expired, please log in again",
+            ),
+            K::TokenRevoked => (
+                StatusCode::UNAUTHORIZED,
+                "token_revoked",
+                "Session has ended, please log in again",
+            ),
+            K::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Access denied to this resource",
+            ),
+            K::TaskNotFound => (StatusCode::NOT_FOUND, "not_found", "Task not found"),
+        }
+    }
+
+    /// The generic row for a status produced outside Tessera's handlers (the framework's
+    /// own 404, 405, 413, ...).
+    #[must_use]
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::RouteNotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
+            StatusCode::UNAUTHORIZED => Self::MissingToken,
+            StatusCode::FORBIDDEN => Self::Forbidden,
+            s if s.is_server_error() => Self::Internal,
+            _ => Self::BadRequest,
+        }
+    }
+}
+
+/// An error answered in the contract's shape.
+#[derive(Debug)]
+pub struct ApiError {
+    kind: ErrorKind,
+    fields: Option<ValidationErrors>,
+    source: Option<BoxError>,
+}
+
+impl ApiError {
+    /// An error of this kind.
+    #[must_use]
+    pub fn new(kind: ErrorKind) -> Self {
+        Self {
+            kind,
+            fields: None,
+            source: None,
+        }
+    }
+
+    /// A validation error listing its fields.
+    #[must_use]
+    pub fn validation(fields: ValidationErrors) -> Self {
+        Self {
+            kind: ErrorKind::Validation,
+            fields: Some(fields),
+            source: None,
+        }
+    }
+
+    /// The kind of this error.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    fn body(&self) -> ErrorBody<'_> {
+        let (_, code, message) = self.kind.parts();
+        let fields = self.fields.as_ref().filter(|f| !f.is_empty());
+        let error = fields
+            .and_then(|f| f.fields().first())
+            .map_or(message, |first| first.message.as_str());
+        ErrorBody {
+            error,
+            code,
+            fields,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.body().error)
+    }
+}
+
+impl From<ErrorKind> for ApiError {
+    fn from(kind: ErrorKind) -> Self {
+        Self::new(kind)
+    }
+}
+
+struct ErrorBody<'a> {
+    error: &'a str,
+    code: &'a str,
+    fields: Option<&'a ValidationErrors>,
+}
+
+struct FieldsMap<'a>(&'a ValidationErrors);
+
+impl Serialize for FieldsMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Request-body order; a field is named once, with its first message.
+        let mut seen: Vec<&str> = Vec::new();
+        let mut map = serializer.serialize_map(None)?;
+        for field in self.0.fields() {
+            if !seen.contains(&field.field) {
+                seen.push(field.field);
+                map.serialize_entry(field.field, &field.message)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl Serialize for ErrorBody<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("error", self.error)?;
+        map.serialize_entry("code", self.code)?;
+        if let Some(fields) = self.fields {
+            map.serialize_entry("fields", &FieldsMap(fields))?;
+        }
+        map.end()
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.kind.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            // The one place a server fault is logged; the client sees the fixed sentence.
+            match &self.source {
+                Some(source) => tracing::error!(error = %ErrorChain(source.as_ref()), code = self.kind.parts().1, "request failed"),
+                None => tracing::error!(code = self.kind.parts().1, "request failed"),
+            }
+        }
+        let mut response = HttpResponse::build(status);
+        match self.kind {
+            ErrorKind::MissingToken => {
+                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+            }
+            ErrorKind::InvalidToken | ErrorKind::TokenExpired | ErrorKind::TokenRevoked => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                ));
+            }
+            ErrorKind::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_AFTER));
+            }
+            _ => {}
+        }
+        response
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(self.body())
+    }
+}
+
+/// Displays an error with its sources, for logs.
+struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+impl From<Fault> for ApiError {
+    fn from(fault: Fault) -> Self {
+        let kind = match fault {
+            Fault::Unavailable(_) => ErrorKind::Unavailable,
+            Fault::Internal(_) => ErrorKind::Internal,
+        };
+        Self {
+            kind,
+            fields: None,
+            source: Some(Box::new(fault)),
+        }
+    }
+}
+
+impl From<SignUpError> for ApiError {
+    fn from(error: SignUpError) -> Self {
+        match error {
+            SignUpError::Validation(fields) => Self::validation(fields),
+            SignUpError::EmailTaken => ErrorKind::EmailTaken.into(),
+            SignUpError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::Validation(fields) => Self::validation(fields),
+            SignInError::InvalidCredentials => ErrorKind::InvalidCredentials.into(),
+            SignInError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<SignOutError> for ApiError {
+    fn from(error: SignOutError) -> Self {
+        match error {
+            SignOutError::Validation(fields) => Self::validation(fields),
+            SignOutError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<AuthenticateError> for ApiError {
+    fn from(error: AuthenticateError) -> Self {
+        match error {
+            AuthenticateError::Invalid => ErrorKind::InvalidToken.into(),
+            AuthenticateError::Expired => ErrorKind::TokenExpired.into(),
+            AuthenticateError::Revoked => ErrorKind::TokenRevoked.into(),
+            AuthenticateError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<TaskError> for ApiError {
+    fn from(error: TaskError) -> Self {
+        match error {
+            TaskError::Validation(fields) => Self::validation(fields),
+            TaskError::NotFound => ErrorKind::TaskNotFound.into(),
+            TaskError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+/// Extractor errors built by this crate's handlers (`json_config`, `query_config`) come
+/// back wrapped in `actix_web::Error`; unwrap them, or classify a foreign one by status.
+impl From<actix_web::Error> for ApiError {
+    fn from(error: actix_web::Error) -> Self {
+        match error.as_error::<Self>() {
+            Some(own) => Self {
+                kind: own.kind,
+                fields: own.fields.clone(),
+                source: None,
+            },
+            None => Self::new(ErrorKind::for_status(
+                error.as_response_error().status_code(),
+            )),
+        }
+    }
+}
+
+impl From<AccessDenied> for ApiError {
+    fn from(_: AccessDenied) -> Self {
+        ErrorKind::Forbidden.into()
+    }
+}

@@ -1,0 +1,79 @@
+//! `/api/auth/*`.
+
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use tessera_application::{AuthService, SignOutCommand};
+
+use crate::dto::{AuthResponse, MeResponse, MessageResponse, SignInBody, SignOutBody, SignUpBody};
+use crate::error::{ApiError, ErrorKind};
+use crate::extract::{AuthUser, Bearer, bearer, is_json};
+
+/// Successful auth answers hold tokens or identities: no cache may keep them.
+fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+    builder.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    builder
+}
+
+/// `POST /api/auth/signup`.
+///
+/// # Errors
+/// The contract's signup errors.
+pub async fn sign_up(
+    auth: web::Data<AuthService>,
+    body: web::Json<SignUpBody>,
+) -> Result<HttpResponse, ApiError> {
+    let session = auth.sign_up(body.into_inner().into()).await?;
+    Ok(no_store(HttpResponse::Created()).json(AuthResponse::from(&session)))
+}
+
+/// `POST /api/auth/signin`.
+///
+/// # Errors
+/// The contract's signin errors.
+pub async fn sign_in(
+    auth: web::Data<AuthService>,
+    body: web::Json<SignInBody>,
+) -> Result<HttpResponse, ApiError> {
+    let session = auth.sign_in(body.into_inner().into()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(AuthResponse::from(&session)))
+}
+
+/// `POST /api/auth/signout`: the body may be empty, `{}` or `{"scope": ...}`.
+///
+/// # Errors
+/// 400 for an unknown scope or a body that is not JSON; 503 if sessions cannot be ended.
+pub async fn sign_out(
+    req: HttpRequest,
+    auth: web::Data<AuthService>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let scope = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else if !is_json(&req) {
+        return Err(ErrorKind::UnsupportedMediaType.into());
+    } else {
+        serde_json::from_slice::<SignOutBody>(&body)
+            .map_err(|_| ErrorKind::InvalidJson)?
+            .scope
+    };
+    let token = match bearer(&req) {
+        Bearer::Token(token) => Some(token.to_owned()),
+        Bearer::Missing => None,
+    };
+    auth.sign_out(SignOutCommand { token, scope }).await?;
+    Ok(no_store(HttpResponse::Ok()).json(MessageResponse {
+        message: "Signed out successfully",
+    }))
+}
+
+/// `GET /api/auth/me`.
+///
+/// # Errors
+/// The guard's 401s.
+pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResponse, ApiError> {
+    let account = auth.me(user.principal()).await?;
+    Ok(no_store(HttpResponse::Ok()).json(MeResponse {
+        user: (&account).into(),
+        expires_at: user.0.expires_at,
+    }))
+}
