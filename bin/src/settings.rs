@@ -1,0 +1,432 @@
+//! Settings: built-in defaults, then an optional TOML file, then environment variables
+//! (the contract's names), validated once into a typed [`Settings`].
+//!
+//! A file uses the environment names in lower case (`port = 8080`, `cors_origins = "..."`).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+use config::{Config, File, FileFormat};
+use secrecy::SecretString;
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Where data is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// PostgreSQL at `DATABASE_URL`.
+    Postgres,
+    /// In this process, lost on exit.
+    Memory,
+}
+
+/// The validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where data is kept.
+    pub storage: Storage,
+    /// The Postgres URL, if one is set.
+    pub database_url: Option<SecretString>,
+    /// The HS256 secret; `None` only before [`Settings::require_secret`] or a dev default.
+    pub jwt_secret: Option<SecretString>,
+    /// `iss` of issued tokens, required of presented ones.
+    pub jwt_issuer: String,
+    /// `aud` of issued tokens, required of presented ones.
+    pub jwt_audience: String,
+    /// Listen address.
+    pub host: IpAddr,
+    /// Listen port (0 picks a free one).
+    pub port: u16,
+    /// Token lifetime in seconds.
+    pub token_ttl_seconds: u32,
+    /// bcrypt work factor.
+    pub bcrypt_cost: u32,
+    /// Signin and signup attempts per client IP per minute; 0 turns the limit off.
+    pub auth_rate_limit_per_minute: u32,
+    /// Allowed CORS origins.
+    pub cors_origins: Vec<String>,
+    /// Log lines as JSON instead of text.
+    pub log_json: bool,
+}
+
+/// A setting that cannot be used. Its display is the one line the service prints.
+#[derive(Debug, Error)]
+#[error("invalid setting {name}: {reason}")]
+pub struct SettingsError {
+    /// The environment variable (or file key in upper case) at fault.
+    pub name: &'static str,
+    /// What is wrong, without the value when it may be secret.
+    pub reason: String,
+}
+
+impl SettingsError {
+    fn new(name: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            name,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The environment variables read, with their file keys.
+const VARIABLES: &[&str] = &[
+    "STORAGE",
+    "DATABASE_URL",
+    "BETTER_AUTH_SECRET",
+    "JWT_SECRET",
+    "JWT_ISSUER",
+    "JWT_AUDIENCE",
+    "HOST",
+    "PORT",
+    "TOKEN_TTL_SECONDS",
+    "BCRYPT_COST",
+    "AUTH_RATE_LIMIT_PER_MINUTE",
+    "CORS_ORIGINS",
+    "LOG_FORMAT",
+];
+
+/// Shortest secret accepted, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Every setting as text, before validation.
+#[derive(Debug, Default, Deserialize)]
+struct Raw {
+    storage: Option<String>,
+    database_url: Option<String>,
+    better_auth_secret: Option<String>,
+    jwt_secret: Option<String>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    host: Option<String>,
+    port: Option<String>,
+    token_ttl_seconds: Option<String>,
+    bcrypt_cost: Option<String>,
+    auth_rate_limit_per_minute: Option<String>,
+    cors_origins: Option<String>,
+    log_format: Option<String>,
+}
+
+impl Settings {
+    /// Reads the settings from the process environment and, if given, a config file.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the first unusable setting.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let env = VARIABLES
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value)));
+        Self::from_sources(file, env)
+    }
+
+    /// Builds settings from environment-style pairs only (as the test harness does).
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the first unusable setting.
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, SettingsError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self::from_sources(None, pairs)
+    }
+
+    fn from_sources<K, V>(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, SettingsError>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut builder = Config::builder();
+        if let Some(path) = file {
+            let path = path.to_str().ok_or_else(|| {
+                SettingsError::new("--config", "the path is not valid UTF-8")
+            })?;
+            builder = builder.add_source(File::new(path, FileFormat::Toml).required(true));
+        }
+        let env: HashMap<String, String> = env
+            .into_iter()
+            .map(|(k, v)| (k.into().to_ascii_lowercase(), v.into()))
+            .collect();
+        for (key, value) in env {
+            builder = builder
+                .set_override(key, value)
+                .map_err(|e| SettingsError::new("environment", e.to_string()))?;
+        }
+        let raw: Raw = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| SettingsError::new("--config", e.to_string()))?;
+        Self::validate(raw)
+    }
+
+    fn validate(raw: Raw) -> Result<Self, SettingsError> {
+        let storage = match non_empty(raw.storage).as_deref() {
+            None | Some("postgres") => Storage::Postgres,
+            Some("memory") => Storage::Memory,
+            Some(other) => {
+                return Err(SettingsError::new(
+                    "STORAGE",
+                    format!("{other:?} is not a storage; use postgres or memory"),
+                ));
+            }
+        };
+        let database_url = non_empty(raw.database_url)
+            .map(|url| {
+                if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                    Ok(SecretString::from(url))
+                } else {
+                    Err(SettingsError::new(
+                        "DATABASE_URL",
+                        "must be a postgres:// or postgresql:// URL",
+                    ))
+                }
+            })
+            .transpose()?;
+        let jwt_secret = secret(non_empty(raw.better_auth_secret), non_empty(raw.jwt_secret))?;
+        let host = match non_empty(raw.host) {
+            None => IpAddr::from([127, 0, 0, 1]),
+            Some(host) if host == "localhost" => IpAddr::from([127, 0, 0, 1]),
+            Some(host) => host.parse().map_err(|_| {
+                SettingsError::new("HOST", format!("{host:?} is not an IP address"))
+            })?,
+        };
+        Ok(Self {
+            storage,
+            database_url,
+            jwt_secret,
+            jwt_issuer: non_empty(raw.jwt_issuer).unwrap_or_else(|| "tessera".to_owned()),
+            jwt_audience: non_empty(raw.jwt_audience).unwrap_or_else(|| "tessera".to_owned()),
+            host,
+            port: number("PORT", raw.port, 8080, 0..=u16::MAX)?,
+            token_ttl_seconds: number(
+                "TOKEN_TTL_SECONDS",
+                raw.token_ttl_seconds,
+                604_800,
+                60..=31_536_000,
+            )?,
+            bcrypt_cost: number("BCRYPT_COST", raw.bcrypt_cost, 12, 4..=31)?,
+            auth_rate_limit_per_minute: number(
+                "AUTH_RATE_LIMIT_PER_MINUTE",
+                raw.auth_rate_limit_per_minute,
+                10,
+                0..=1_000_000,
+            )?,
+            cors_origins: origins(raw.cors_origins)?,
+            log_json: match non_empty(raw.log_format).as_deref() {
+                None | Some("text") => false,
+                Some("json") => true,
+                Some(_) => return Err(SettingsError::new("LOG_FORMAT", "use text or json")),
+            },
+        })
+    }
+
+    /// The secret, or the error that stops a start without one.
+    ///
+    /// # Errors
+    /// When neither `BETTER_AUTH_SECRET` nor `JWT_SECRET` is set.
+    pub fn require_secret(&self) -> Result<&SecretString, SettingsError> {
+        self.jwt_secret.as_ref().ok_or_else(|| {
+            SettingsError::new(
+                "JWT_SECRET",
+                format!(
+                    "not set; set BETTER_AUTH_SECRET or JWT_SECRET to a secret of {MIN_SECRET_BYTES} bytes or more"
+                ),
+            )
+        })
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn secret(
+    better_auth: Option<String>,
+    jwt: Option<String>,
+) -> Result<Option<SecretString>, SettingsError> {
+    let chosen = match (better_auth, jwt) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(SettingsError::new(
+                "JWT_SECRET",
+                "BETTER_AUTH_SECRET and JWT_SECRET are both set and differ; set one",
+            ));
+        }
+        (Some(a), _) => Some(("BETTER_AUTH_SECRET", a)),
+        (None, Some(b)) => Some(("JWT_SECRET", b)),
+        (None, None) => None,
+    };
+    match chosen {
+        Some((name, value)) if value.len() < MIN_SECRET_BYTES => Err(SettingsError::new(
+            name,
+            format!(
+                "the secret is {} bytes; it must be at least {MIN_SECRET_BYTES}",
+                value.len()
+            ),
+        )),
+        Some((_, value)) => Ok(Some(SecretString::from(value))),
+        None => Ok(None),
+    }
+}
+
+fn number<T>(
+    name: &'static str,
+    raw: Option<String>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = non_empty(raw) else {
+        return Ok(default);
+    };
+    raw.parse::<T>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            SettingsError::new(
+                name,
+                format!(
+                    "{raw:?} is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        })
+}
+
+fn origins(raw: Option<String>) -> Result<Vec<String>, SettingsError> {
+    let raw = non_empty(raw).unwrap_or_else(|| "http://localhost:3000".to_owned());
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let rest = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(' ') => {
+                    Ok(origin.trim_end_matches('/').to_owned())
+                }
+                _ => Err(SettingsError::new(
+                    "CORS_ORIGINS",
+                    format!("{origin:?} is not an origin like https://app.example.com"),
+                )),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    impl Settings {
+        fn secret_is(&self, candidate: &str) -> bool {
+            use secrecy::ExposeSecret;
+            self.jwt_secret
+                .as_ref()
+                .is_some_and(|s| s.expose_secret() == candidate)
+        }
+    }
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        Settings::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() -> Result<(), SettingsError> {
+        let s = load(&[])?;
+        assert_eq!(s.storage, Storage::Postgres);
+        assert_eq!(s.host.to_string(), "127.0.0.1");
+        assert_eq!(s.port, 8080);
+        assert_eq!(s.token_ttl_seconds, 604_800);
+        assert_eq!(s.bcrypt_cost, 12);
+        assert_eq!(s.auth_rate_limit_per_minute, 10);
+        assert_eq!(s.cors_origins, vec!["http://localhost:3000".to_owned()]);
+        assert!(s.jwt_secret.is_none());
+        assert!(s.require_secret().is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn environment_values_are_parsed() -> Result<(), SettingsError> {
+        let s = load(&[
+            ("STORAGE", "memory"),
+            ("JWT_SECRET", SECRET),
+            ("PORT", "0"),
+            ("HOST", "0.0.0.0"),
+            ("BCRYPT_COST", "4"),
+            ("CORS_ORIGINS", "https://a.example, http://b.example:8080"),
+        ])?;
+        assert_eq!(s.storage, Storage::Memory);
+        assert!(s.secret_is(SECRET));
+        assert_eq!(s.port, 0);
+        assert_eq!(s.bcrypt_cost, 4);
+        assert_eq!(s.cors_origins, ["https://a.example", "http://b.example:8080"]);
+        Ok(())
+    }
+
+    #[test]
+    fn either_secret_variable_is_honoured() -> Result<(), SettingsError> {
+        assert!(load(&[("BETTER_AUTH_SECRET", SECRET)])?.secret_is(SECRET));
+        assert!(load(&[("BETTER_AUTH_SECRET", SECRET), ("JWT_SECRET", SECRET)])?.secret_is(SECRET));
+        Ok(())
+    }
+
+    #[test]
+    fn invalid_settings_name_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("JWT_SECRET", "short")], "JWT_SECRET"),
+            (&[("BETTER_AUTH_SECRET", "short")], "BETTER_AUTH_SECRET"),
+            (
+                &[("BETTER_AUTH_SECRET", SECRET), ("JWT_SECRET", "another-secret-of-32-bytes-or-more")],
+                "JWT_SECRET",
+            ),
+            (&[("STORAGE", "sqlite")], "STORAGE"),
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (&[("PORT", "80000")], "PORT"),
+            (&[("PORT", "eighty")], "PORT"),
+            (&[("HOST", "not a host")], "HOST"),
+            (&[("BCRYPT_COST", "3")], "BCRYPT_COST"),
+            (&[("BCRYPT_COST", "32")], "BCRYPT_COST"),
+            (&[("TOKEN_TTL_SECONDS", "-5")], "TOKEN_TTL_SECONDS"),
+            (&[("AUTH_RATE_LIMIT_PER_MINUTE", "many")], "AUTH_RATE_LIMIT_PER_MINUTE"),
+            (&[("CORS_ORIGINS", "localhost:3000")], "CORS_ORIGINS"),
+            (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+        ];
+        for (pairs, name) in cases {
+            match load(pairs) {
+                Err(e) => assert_eq!(e.name, *name, "{pairs:?}"),
+                Ok(_) => panic!("{pairs:?} must be refused"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_secret_error_does_not_show_the_secret() {
+        match load(&[("JWT_SECRET", "hunter2-is-short")]) {
+            Err(e) => assert!(!e.to_string().contains("hunter2")),
+            Ok(_) => panic!("short secret must be refused"),
+        }
+    }
+
+    #[test]
+    fn a_config_file_is_read_and_the_environment_wins() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("tessera-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("tessera.toml");
+        std::fs::write(&path, "port = 9000\nbcrypt_cost = 10\nstorage = \"memory\"\n")?;
+        let s = Settings::from_sources(Some(&path), [("PORT", "9001")])?;
+        assert_eq!(s.port, 9001);
+        assert_eq!(s.bcrypt_cost, 10);
+        assert_eq!(s.storage, Storage::Memory);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+}

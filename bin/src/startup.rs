@@ -1,0 +1,119 @@
+//! Wiring: the one place that picks adapters and hands them to the use cases.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use anyhow::Context;
+use tessera_application::ports::{SessionRepository, SystemClock, TaskRepository, UserRepository};
+use tessera_application::{AuthService, AuthSettings, TaskService};
+use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
+use tessera_http::{HttpSettings, Services};
+use tessera_memory::{InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository};
+
+use crate::settings::{Settings, SettingsError, Storage};
+
+/// How long in-flight requests may finish after SIGTERM or SIGINT.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+}
+
+struct Repositories {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    tasks: Arc<dyn TaskRepository>,
+}
+
+fn repositories(settings: &Settings) -> Result<Repositories, SettingsError> {
+    match settings.storage {
+        Storage::Memory => Ok(Repositories {
+            users: Arc::new(InMemoryUserRepository::new()),
+            sessions: Arc::new(InMemorySessionRepository::new()),
+            tasks: Arc::new(InMemoryTaskRepository::new()),
+        }),
+        Storage::Postgres => Err(SettingsError {
+            name: "STORAGE",
+            reason: "postgres storage is not part of this build yet; set STORAGE=memory"
+                .to_owned(),
+        }),
+    }
+}
+
+impl Application {
+    /// Builds the adapters and use cases from `settings` and binds the listener.
+    ///
+    /// # Errors
+    /// An unusable setting, or an address that cannot be bound.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let secret = settings.require_secret()?.clone();
+        let repositories = repositories(&settings)?;
+        if settings.bcrypt_cost < 10 {
+            tracing::warn!(
+                cost = settings.bcrypt_cost,
+                "BCRYPT_COST is below 10: fine for tests, too weak for real passwords"
+            );
+        }
+        let cost = settings.bcrypt_cost;
+        let hasher = tokio::task::spawn_blocking(move || BcryptHasher::new(cost))
+            .await
+            .context("preparing the password hasher")??;
+        let tokens = Arc::new(JwtTokens::new(&JwtConfig {
+            secret,
+            issuer: settings.jwt_issuer.clone(),
+            audience: settings.jwt_audience.clone(),
+        }));
+        let clock = Arc::new(SystemClock);
+        let auth = AuthService::new(
+            repositories.users,
+            repositories.sessions,
+            Arc::new(hasher),
+            (tokens.clone(), tokens),
+            clock.clone(),
+            AuthSettings {
+                token_ttl: chrono::Duration::seconds(i64::from(settings.token_ttl_seconds)),
+            },
+        );
+        let tasks = TaskService::new(repositories.tasks, clock);
+
+        let requested = SocketAddr::new(settings.host, settings.port);
+        let listener = TcpListener::bind(requested)
+            .with_context(|| format!("cannot listen on {requested}"))?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        let server = tessera_http::serve(
+            listener,
+            Services { auth, tasks },
+            HttpSettings {
+                cors_origins: settings.cors_origins.clone(),
+                shutdown_timeout: SHUTDOWN_GRACE,
+                workers: None,
+            },
+        )
+        .context("starting the HTTP server")?;
+        Ok(Self { address, server })
+    }
+
+    /// The bound address.
+    #[must_use]
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The bound port (useful with `PORT=0`).
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    ///
+    /// # Errors
+    /// If the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
