@@ -1,0 +1,449 @@
+//! The use cases on the in-memory adapters and the real crypto adapters (bcrypt at its
+//! lowest cost).
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use tessera_application::ports::{Clock, SessionRepository, TaskRepository, UserRepository};
+use tessera_application::{
+    AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault, ListTasksQuery,
+    PatchTaskCommand, ReplaceTaskCommand, SignInCommand, SignInError, SignOutCommand,
+    SignOutError, SignUpCommand, SignUpError, TaskError, TaskService,
+};
+use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
+use tessera_domain::{TaskId, UserId};
+use tessera_memory::{
+    InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository, ManualClock,
+    UnavailableStore,
+};
+
+struct World {
+    auth: AuthService,
+    tasks: TaskService,
+    clock: Arc<ManualClock>,
+}
+
+fn world_with(
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    tasks: Arc<dyn TaskRepository>,
+) -> World {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let tokens = Arc::new(JwtTokens::new(&JwtConfig {
+        secret: "a-test-secret-that-is-32-bytes-long!".to_owned().into(),
+        issuer: "tessera".to_owned(),
+        audience: "tessera".to_owned(),
+    }));
+    let hasher = match BcryptHasher::new(4) {
+        Ok(hasher) => Arc::new(hasher),
+        Err(e) => panic!("hasher: {e}"),
+    };
+    let as_clock: Arc<dyn Clock> = clock.clone();
+    World {
+        auth: AuthService::new(
+            users,
+            sessions,
+            hasher,
+            (tokens.clone(), tokens),
+            as_clock.clone(),
+            AuthSettings {
+                token_ttl: Duration::days(7),
+            },
+        ),
+        tasks: TaskService::new(tasks, as_clock),
+        clock,
+    }
+}
+
+fn world() -> World {
+    world_with(
+        Arc::new(InMemoryUserRepository::new()),
+        Arc::new(InMemorySessionRepository::new()),
+        Arc::new(InMemoryTaskRepository::new()),
+    )
+}
+
+fn signup(name: &str, email: &str, password: &str) -> SignUpCommand {
+    SignUpCommand {
+        name: Some(name.to_owned()),
+        email: Some(email.to_owned()),
+        password: Some(password.to_owned()),
+    }
+}
+
+fn signin(email: &str, password: &str) -> SignInCommand {
+    SignInCommand {
+        email: Some(email.to_owned()),
+        password: Some(password.to_owned()),
+    }
+}
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+#[tokio::test]
+async fn signup_normalises_and_issues_a_token_valid_for_the_ttl() -> TestResult {
+    let w = world();
+    let issued = w
+        .auth
+        .sign_up(signup("  Alice  ", " Alice@Example.COM ", "securepassword123"))
+        .await?;
+    assert_eq!(issued.user.name.as_str(), "Alice");
+    assert_eq!(issued.user.email.as_str(), "alice@example.com");
+    let caller = w.auth.authenticate(&issued.token).await?;
+    assert_eq!(caller.principal.user_id, issued.user.id);
+    assert_eq!(
+        issued.expires_at.timestamp(),
+        (w.clock.now() + Duration::days(7)).timestamp()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn signup_reports_every_invalid_field_in_body_order() {
+    let w = world();
+    match w.auth.sign_up(SignUpCommand::default()).await {
+        Err(SignUpError::Validation(errors)) => {
+            let fields: Vec<_> = errors.fields().iter().map(|f| f.field).collect();
+            assert_eq!(fields, ["name", "email", "password"]);
+            assert_eq!(errors.to_string(), "Name is required");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_second_signup_with_the_same_email_in_any_case_is_refused() -> TestResult {
+    let w = world();
+    w.auth
+        .sign_up(signup("A", "a@example.com", "securepassword123"))
+        .await?;
+    let again = w
+        .auth
+        .sign_up(signup("B", "A@EXAMPLE.com", "anotherpassword456"))
+        .await;
+    assert!(matches!(again, Err(SignUpError::EmailTaken)), "{again:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn signin_refuses_unknown_emails_and_wrong_passwords_alike() -> TestResult {
+    let w = world();
+    w.auth
+        .sign_up(signup("A", "a@example.com", "securepassword123"))
+        .await?;
+    let unknown = w.auth.sign_in(signin("b@example.com", "securepassword123")).await;
+    let wrong = w.auth.sign_in(signin("a@example.com", "securepassword124")).await;
+    assert!(matches!(unknown, Err(SignInError::InvalidCredentials)));
+    assert!(matches!(wrong, Err(SignInError::InvalidCredentials)));
+    let ok = w.auth.sign_in(signin(" A@Example.com ", "securepassword123")).await?;
+    assert_eq!(ok.user.email.as_str(), "a@example.com");
+    Ok(())
+}
+
+#[tokio::test]
+async fn signin_never_matches_a_password_longer_than_72_bytes() -> TestResult {
+    let w = world();
+    let password = "x".repeat(72);
+    w.auth.sign_up(signup("A", "a@example.com", &password)).await?;
+    let longer = w
+        .auth
+        .sign_in(signin("a@example.com", &format!("{password}y")))
+        .await;
+    assert!(matches!(longer, Err(SignInError::InvalidCredentials)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn signin_requires_both_fields() {
+    let w = world();
+    match w.auth.sign_in(SignInCommand::default()).await {
+        Err(SignInError::Validation(errors)) => {
+            let messages: Vec<_> = errors.fields().iter().map(|f| f.message.as_str()).collect();
+            assert_eq!(messages, ["Email is required", "Password is required"]);
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn signout_scopes_end_the_right_sessions() -> TestResult {
+    let w = world();
+    let first = w
+        .auth
+        .sign_up(signup("A", "a@example.com", "securepassword123"))
+        .await?;
+    let second = w.auth.sign_in(signin("a@example.com", "securepassword123")).await?;
+    let third = w.auth.sign_in(signin("a@example.com", "securepassword123")).await?;
+
+    w.auth
+        .sign_out(SignOutCommand {
+            token: Some(first.token.clone()),
+            scope: None,
+        })
+        .await?;
+    assert!(matches!(
+        w.auth.authenticate(&first.token).await,
+        Err(AuthenticateError::Revoked)
+    ));
+    assert!(w.auth.authenticate(&second.token).await.is_ok());
+
+    w.auth
+        .sign_out(SignOutCommand {
+            token: Some(second.token.clone()),
+            scope: Some("others".to_owned()),
+        })
+        .await?;
+    assert!(w.auth.authenticate(&second.token).await.is_ok());
+    assert!(w.auth.authenticate(&third.token).await.is_err());
+
+    w.auth
+        .sign_out(SignOutCommand {
+            token: Some(second.token.clone()),
+            scope: Some("global".to_owned()),
+        })
+        .await?;
+    assert!(w.auth.authenticate(&second.token).await.is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn signout_without_a_live_token_succeeds_and_an_unknown_scope_does_not() -> TestResult {
+    let w = world();
+    w.auth.sign_out(SignOutCommand::default()).await?;
+    w.auth
+        .sign_out(SignOutCommand {
+            token: Some("garbage".to_owned()),
+            scope: Some("global".to_owned()),
+        })
+        .await?;
+    let bad = w
+        .auth
+        .sign_out(SignOutCommand {
+            token: None,
+            scope: Some("everything".to_owned()),
+        })
+        .await;
+    assert!(matches!(bad, Err(SignOutError::Validation(_))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_token_past_its_expiry_is_refused_as_expired() -> TestResult {
+    let w = world();
+    let issued = w
+        .auth
+        .sign_up(signup("A", "a@example.com", "securepassword123"))
+        .await?;
+    // Issue a token that is already past its expiry by moving the clock back.
+    w.clock.advance(Duration::days(-8));
+    let old = w.auth.sign_in(signin("a@example.com", "securepassword123")).await?;
+    assert!(matches!(
+        w.auth.authenticate(&old.token).await,
+        Err(AuthenticateError::Expired)
+    ));
+    assert!(w.auth.authenticate(&issued.token).await.is_ok());
+    Ok(())
+}
+
+async fn user(w: &World, email: &str) -> Result<UserId, SignUpError> {
+    Ok(w
+        .auth
+        .sign_up(signup("U", email, "securepassword123"))
+        .await?
+        .user
+        .id)
+}
+
+fn new_task(title: &str) -> CreateTaskCommand {
+    CreateTaskCommand {
+        title: Some(title.to_owned()),
+        description: None,
+    }
+}
+
+#[tokio::test]
+async fn tasks_of_another_owner_do_not_exist_for_the_caller() -> TestResult {
+    let w = world();
+    let alice = user(&w, "alice@example.com").await?;
+    let bob = user(&w, "bob@example.com").await?;
+    let task = w.tasks.create(bob, new_task("Bob's")).await?;
+    let id = Some(task.id);
+
+    assert!(matches!(w.tasks.get(alice, id).await, Err(TaskError::NotFound)));
+    assert!(matches!(
+        w.tasks.toggle(alice, id).await,
+        Err(TaskError::NotFound)
+    ));
+    assert!(matches!(
+        w.tasks.delete(alice, id).await,
+        Err(TaskError::NotFound)
+    ));
+    assert!(matches!(
+        w.tasks
+            .patch(
+                alice,
+                id,
+                PatchTaskCommand {
+                    completed: Some(true),
+                    ..PatchTaskCommand::default()
+                }
+            )
+            .await,
+        Err(TaskError::NotFound)
+    ));
+    assert_eq!(w.tasks.get(bob, id).await?, task);
+    assert_eq!(w.tasks.list(alice, ListTasksQuery::default()).await?.total, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn listing_filters_pages_and_counts() -> TestResult {
+    let w = world();
+    let owner = user(&w, "a@example.com").await?;
+    for n in 0..5 {
+        w.clock.advance(Duration::seconds(1));
+        let task = w.tasks.create(owner, new_task(&format!("task {n}"))).await?;
+        if n % 2 == 0 {
+            w.tasks.toggle(owner, Some(task.id)).await?;
+        }
+    }
+    let query = |status: &str, limit: &str, offset: &str| ListTasksQuery {
+        status: Some(status.to_owned()),
+        limit: Some(limit.to_owned()),
+        offset: Some(offset.to_owned()),
+    };
+    let all = w.tasks.list(owner, ListTasksQuery::default()).await?;
+    let titles: Vec<_> = all.tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, ["task 4", "task 3", "task 2", "task 1", "task 0"]);
+    let done = w.tasks.list(owner, query("completed", "1", "1")).await?;
+    assert_eq!(done.total, 3);
+    assert_eq!(done.tasks.len(), 1);
+    assert_eq!(done.tasks[0].title.as_str(), "task 2");
+    assert_eq!(w.tasks.list(owner, query("pending", "500", "0")).await?.total, 2);
+
+    for (status, limit, offset, field) in [
+        ("bogus", "1", "0", "status"),
+        ("all", "0", "0", "limit"),
+        ("all", "501", "0", "limit"),
+        ("all", "ten", "0", "limit"),
+        ("all", "1", "-1", "offset"),
+    ] {
+        match w.tasks.list(owner, query(status, limit, offset)).await {
+            Err(TaskError::Validation(errors)) => assert_eq!(errors.fields()[0].field, field),
+            other => panic!("{status} {limit} {offset}: {other:?}"),
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn replace_keeps_completion_unless_given_and_clears_an_absent_description() -> TestResult {
+    let w = world();
+    let owner = user(&w, "a@example.com").await?;
+    let task = w
+        .tasks
+        .create(
+            owner,
+            CreateTaskCommand {
+                title: Some("T".to_owned()),
+                description: Some("  D  ".to_owned()),
+            },
+        )
+        .await?;
+    assert_eq!(task.description.as_ref().map(|d| d.as_str()), Some("D"));
+    let task = w.tasks.toggle(owner, Some(task.id)).await?;
+    w.clock.advance(Duration::seconds(1));
+    let replaced = w
+        .tasks
+        .replace(
+            owner,
+            Some(task.id),
+            ReplaceTaskCommand {
+                title: Some("New".to_owned()),
+                ..ReplaceTaskCommand::default()
+            },
+        )
+        .await?;
+    assert_eq!(replaced.title.as_str(), "New");
+    assert_eq!(replaced.description, None);
+    assert!(replaced.completed);
+    assert!(replaced.updated_at > task.updated_at);
+    Ok(())
+}
+
+#[tokio::test]
+async fn patch_null_description_clears_it_and_null_title_is_refused() -> TestResult {
+    let w = world();
+    let owner = user(&w, "a@example.com").await?;
+    let task = w
+        .tasks
+        .create(
+            owner,
+            CreateTaskCommand {
+                title: Some("T".to_owned()),
+                description: Some("D".to_owned()),
+            },
+        )
+        .await?;
+    let cleared = w
+        .tasks
+        .patch(
+            owner,
+            Some(task.id),
+            PatchTaskCommand {
+                description: Some(None),
+                ..PatchTaskCommand::default()
+            },
+        )
+        .await?;
+    assert_eq!(cleared.description, None);
+    assert_eq!(cleared.title, task.title);
+    let refused = w
+        .tasks
+        .patch(
+            owner,
+            Some(task.id),
+            PatchTaskCommand {
+                title: Some(None),
+                ..PatchTaskCommand::default()
+            },
+        )
+        .await;
+    assert!(matches!(refused, Err(TaskError::Validation(_))));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_task_id_that_is_not_an_id_is_not_found() {
+    let w = world();
+    let owner = UserId::new_random();
+    assert!(matches!(w.tasks.get(owner, None).await, Err(TaskError::NotFound)));
+    assert!(matches!(
+        w.tasks.get(owner, Some(TaskId::new(999))).await,
+        Err(TaskError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_reported_as_unavailable() {
+    let down = Arc::new(UnavailableStore);
+    let w = world_with(down.clone(), down.clone(), down);
+    let signup = w
+        .auth
+        .sign_up(signup("A", "a@example.com", "securepassword123"))
+        .await;
+    assert!(matches!(
+        signup,
+        Err(SignUpError::Fault(Fault::Unavailable(_)))
+    ));
+    let signin = w.auth.sign_in(signin("a@example.com", "securepassword123")).await;
+    assert!(matches!(
+        signin,
+        Err(SignInError::Fault(Fault::Unavailable(_)))
+    ));
+    let list = w
+        .tasks
+        .list(UserId::new_random(), ListTasksQuery::default())
+        .await;
+    assert!(matches!(list, Err(TaskError::Fault(Fault::Unavailable(_)))));
+}
