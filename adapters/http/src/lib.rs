@@ -44,30 +44,35 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
     let tasks = web::Data::new(services.tasks.clone());
     move |cfg: &mut web::ServiceConfig| {
         use routes::{auth as a, ops, tasks as t};
+        // Panics are caught per resource, after routing: the request can then be held
+        // for the 500 answer without getting in the router's way.
+        let guarded = |path: &str| {
+            web::resource(path).wrap(actix_web::middleware::from_fn(middleware::catch_panic))
+        };
         cfg.app_data(auth)
             .app_data(tasks)
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .app_data(extract::payload_config())
-            .route("/health", web::get().to(ops::health))
-            .route("/api/auth/signup", web::post().to(a::sign_up))
-            .route("/api/auth/signin", web::post().to(a::sign_in))
-            .route("/api/auth/signout", web::post().to(a::sign_out))
-            .route("/api/auth/me", web::get().to(a::me))
+            .service(guarded("/health").route(web::get().to(ops::health)))
+            .service(guarded("/api/auth/signup").route(web::post().to(a::sign_up)))
+            .service(guarded("/api/auth/signin").route(web::post().to(a::sign_in)))
+            .service(guarded("/api/auth/signout").route(web::post().to(a::sign_out)))
+            .service(guarded("/api/auth/me").route(web::get().to(a::me)))
             .service(
-                web::resource("/api/{user_id}/tasks")
+                guarded("/api/{user_id}/tasks")
                     .route(web::get().to(t::list))
                     .route(web::post().to(t::create)),
             )
             .service(
-                web::resource("/api/{user_id}/tasks/{task_id}")
+                guarded("/api/{user_id}/tasks/{task_id}")
                     .route(web::get().to(t::get))
                     .route(web::put().to(t::replace))
                     .route(web::patch().to(t::patch))
                     .route(web::delete().to(t::delete)),
             )
             .service(
-                web::resource("/api/{user_id}/tasks/{task_id}/complete")
+                guarded("/api/{user_id}/tasks/{task_id}/complete")
                     .route(web::patch().to(t::toggle))
                     .route(web::post().to(t::toggle)),
             )
@@ -106,7 +111,6 @@ pub fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .configure(configure(&services))
-            .wrap(actix_web::middleware::from_fn(middleware::catch_panic))
             .wrap(middleware::error_shape())
             .wrap(cors(&origins))
     })

@@ -48,3 +48,53 @@ pub fn error_shape<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::StatusCode;
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::*;
+
+    async fn boom() -> HttpResponse {
+        panic!("a bug in a handler");
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_the_contracts_500() {
+        let app = test::init_service(
+            App::new().wrap(error_shape()).service(
+                web::resource("/boom")
+                    .wrap(actix_web::middleware::from_fn(catch_panic))
+                    .route(web::get().to(boom)),
+            ),
+        )
+        .await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "Something went wrong, please try again", "code": "internal"})
+        );
+    }
+
+    #[actix_web::test]
+    async fn framework_errors_are_rewritten_into_the_json_shape() {
+        let app = test::init_service(
+            App::new()
+                .wrap(error_shape())
+                .service(web::resource("/only-get").route(web::get().to(HttpResponse::Ok))),
+        )
+        .await;
+        let res = test::call_service(
+            &app,
+            test::TestRequest::delete().uri("/only-get").to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(body["code"], "method_not_allowed");
+        assert_eq!(body["error"], "Method not allowed");
+    }
+}
