@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_domain::{
-    EmailAddress, NewUser, Password, Principal, Session, SessionId, SignOutScope, User,
-    UserId, UserName,
+    EmailAddress, NewUser, Password, Principal, Session, SessionId, SignOutScope, User, UserId,
+    UserName,
 };
 use thiserror::Error;
 

@@ -10,11 +10,11 @@ pub mod ports;
 pub mod tasks;
 
 pub use auth::{
-    AuthService, AuthSettings, Authenticated, AuthenticateError, IssuedSession, SignInCommand,
+    AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, SignInCommand,
     SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError,
 };
 pub use error::{Fault, FieldError, ValidationErrors};
 pub use tasks::{
-    CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError,
-    TaskList, TaskService,
+    CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError, TaskList,
+    TaskService,
 };

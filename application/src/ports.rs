@@ -161,8 +161,12 @@ pub trait TaskRepository: Send + Sync {
     ///
     /// # Errors
     /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
-    async fn toggle(&self, owner: UserId, id: TaskId, now: DateTime<Utc>)
-    -> Result<Task, RepoError>;
+    async fn toggle(
+        &self,
+        owner: UserId,
+        id: TaskId,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError>;
 
     /// Deletes one of `owner`'s tasks.
     ///

@@ -152,11 +152,13 @@ impl TaskService {
     ///
     /// # Errors
     /// [`TaskError::Validation`] for an invalid title or description, or a fault.
-    pub async fn create(&self, owner: UserId, command: CreateTaskCommand) -> Result<Task, TaskError> {
-        let (title, description) = parse_title_and_description(
-            command.title.as_deref(),
-            command.description.as_deref(),
-        )?;
+    pub async fn create(
+        &self,
+        owner: UserId,
+        command: CreateTaskCommand,
+    ) -> Result<Task, TaskError> {
+        let (title, description) =
+            parse_title_and_description(command.title.as_deref(), command.description.as_deref())?;
         let task = NewTask { title, description };
         Ok(self.tasks.create(owner, task, self.clock.now()).await?)
     }
@@ -180,10 +182,8 @@ impl TaskService {
         id: Option<TaskId>,
         command: ReplaceTaskCommand,
     ) -> Result<Task, TaskError> {
-        let (title, description) = parse_title_and_description(
-            command.title.as_deref(),
-            command.description.as_deref(),
-        )?;
+        let (title, description) =
+            parse_title_and_description(command.title.as_deref(), command.description.as_deref())?;
         let changes = TaskChanges {
             title: Some(title),
             description: Some(description),
@@ -204,7 +204,10 @@ impl TaskService {
     ) -> Result<Task, TaskError> {
         let mut errors = ValidationErrors::default();
         let title = command.title.map(|title| {
-            errors.check("title", TaskTitle::parse(title.as_deref().unwrap_or_default()))
+            errors.check(
+                "title",
+                TaskTitle::parse(title.as_deref().unwrap_or_default()),
+            )
         });
         let description = command.description.map(|description| {
             errors.check(

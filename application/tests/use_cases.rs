@@ -7,8 +7,8 @@ use chrono::{Duration, Utc};
 use tessera_application::ports::{Clock, SessionRepository, TaskRepository, UserRepository};
 use tessera_application::{
     AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault, ListTasksQuery,
-    PatchTaskCommand, ReplaceTaskCommand, SignInCommand, SignInError, SignOutCommand,
-    SignOutError, SignUpCommand, SignUpError, TaskError, TaskService,
+    PatchTaskCommand, ReplaceTaskCommand, SignInCommand, SignInError, SignOutCommand, SignOutError,
+    SignUpCommand, SignUpError, TaskError, TaskService,
 };
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 use tessera_domain::{TaskId, UserId};
@@ -85,7 +85,11 @@ async fn signup_normalises_and_issues_a_token_valid_for_the_ttl() -> TestResult 
     let w = world();
     let issued = w
         .auth
-        .sign_up(signup("  Alice  ", " Alice@Example.COM ", "securepassword123"))
+        .sign_up(signup(
+            "  Alice  ",
+            " Alice@Example.COM ",
+            "securepassword123",
+        ))
         .await?;
     assert_eq!(issued.user.name.as_str(), "Alice");
     assert_eq!(issued.user.email.as_str(), "alice@example.com");
@@ -131,11 +135,20 @@ async fn signin_refuses_unknown_emails_and_wrong_passwords_alike() -> TestResult
     w.auth
         .sign_up(signup("A", "a@example.com", "securepassword123"))
         .await?;
-    let unknown = w.auth.sign_in(signin("b@example.com", "securepassword123")).await;
-    let wrong = w.auth.sign_in(signin("a@example.com", "securepassword124")).await;
+    let unknown = w
+        .auth
+        .sign_in(signin("b@example.com", "securepassword123"))
+        .await;
+    let wrong = w
+        .auth
+        .sign_in(signin("a@example.com", "securepassword124"))
+        .await;
     assert!(matches!(unknown, Err(SignInError::InvalidCredentials)));
     assert!(matches!(wrong, Err(SignInError::InvalidCredentials)));
-    let ok = w.auth.sign_in(signin(" A@Example.com ", "securepassword123")).await?;
+    let ok = w
+        .auth
+        .sign_in(signin(" A@Example.com ", "securepassword123"))
+        .await?;
     assert_eq!(ok.user.email.as_str(), "a@example.com");
     Ok(())
 }
@@ -144,7 +157,9 @@ async fn signin_refuses_unknown_emails_and_wrong_passwords_alike() -> TestResult
 async fn signin_never_matches_a_password_longer_than_72_bytes() -> TestResult {
     let w = world();
     let password = "x".repeat(72);
-    w.auth.sign_up(signup("A", "a@example.com", &password)).await?;
+    w.auth
+        .sign_up(signup("A", "a@example.com", &password))
+        .await?;
     let longer = w
         .auth
         .sign_in(signin("a@example.com", &format!("{password}y")))
@@ -172,8 +187,14 @@ async fn signout_scopes_end_the_right_sessions() -> TestResult {
         .auth
         .sign_up(signup("A", "a@example.com", "securepassword123"))
         .await?;
-    let second = w.auth.sign_in(signin("a@example.com", "securepassword123")).await?;
-    let third = w.auth.sign_in(signin("a@example.com", "securepassword123")).await?;
+    let second = w
+        .auth
+        .sign_in(signin("a@example.com", "securepassword123"))
+        .await?;
+    let third = w
+        .auth
+        .sign_in(signin("a@example.com", "securepassword123"))
+        .await?;
 
     w.auth
         .sign_out(SignOutCommand {
@@ -236,7 +257,10 @@ async fn a_token_past_its_expiry_is_refused_as_expired() -> TestResult {
         .await?;
     // Issue a token that is already past its expiry by moving the clock back.
     w.clock.advance(Duration::days(-8));
-    let old = w.auth.sign_in(signin("a@example.com", "securepassword123")).await?;
+    let old = w
+        .auth
+        .sign_in(signin("a@example.com", "securepassword123"))
+        .await?;
     assert!(matches!(
         w.auth.authenticate(&old.token).await,
         Err(AuthenticateError::Expired)
@@ -246,8 +270,7 @@ async fn a_token_past_its_expiry_is_refused_as_expired() -> TestResult {
 }
 
 async fn user(w: &World, email: &str) -> Result<UserId, SignUpError> {
-    Ok(w
-        .auth
+    Ok(w.auth
         .sign_up(signup("U", email, "securepassword123"))
         .await?
         .user
@@ -269,7 +292,10 @@ async fn tasks_of_another_owner_do_not_exist_for_the_caller() -> TestResult {
     let task = w.tasks.create(bob, new_task("Bob's")).await?;
     let id = Some(task.id);
 
-    assert!(matches!(w.tasks.get(alice, id).await, Err(TaskError::NotFound)));
+    assert!(matches!(
+        w.tasks.get(alice, id).await,
+        Err(TaskError::NotFound)
+    ));
     assert!(matches!(
         w.tasks.toggle(alice, id).await,
         Err(TaskError::NotFound)
@@ -292,7 +318,10 @@ async fn tasks_of_another_owner_do_not_exist_for_the_caller() -> TestResult {
         Err(TaskError::NotFound)
     ));
     assert_eq!(w.tasks.get(bob, id).await?, task);
-    assert_eq!(w.tasks.list(alice, ListTasksQuery::default()).await?.total, 0);
+    assert_eq!(
+        w.tasks.list(alice, ListTasksQuery::default()).await?.total,
+        0
+    );
     Ok(())
 }
 
@@ -302,7 +331,10 @@ async fn listing_filters_pages_and_counts() -> TestResult {
     let owner = user(&w, "a@example.com").await?;
     for n in 0..5 {
         w.clock.advance(Duration::seconds(1));
-        let task = w.tasks.create(owner, new_task(&format!("task {n}"))).await?;
+        let task = w
+            .tasks
+            .create(owner, new_task(&format!("task {n}")))
+            .await?;
         if n % 2 == 0 {
             w.tasks.toggle(owner, Some(task.id)).await?;
         }
@@ -319,7 +351,13 @@ async fn listing_filters_pages_and_counts() -> TestResult {
     assert_eq!(done.total, 3);
     assert_eq!(done.tasks.len(), 1);
     assert_eq!(done.tasks[0].title.as_str(), "task 2");
-    assert_eq!(w.tasks.list(owner, query("pending", "500", "0")).await?.total, 2);
+    assert_eq!(
+        w.tasks
+            .list(owner, query("pending", "500", "0"))
+            .await?
+            .total,
+        2
+    );
 
     for (status, limit, offset, field) in [
         ("bogus", "1", "0", "status"),
@@ -417,7 +455,10 @@ async fn patch_null_description_clears_it_and_null_title_is_refused() -> TestRes
 async fn a_task_id_that_is_not_an_id_is_not_found() {
     let w = world();
     let owner = UserId::new_random();
-    assert!(matches!(w.tasks.get(owner, None).await, Err(TaskError::NotFound)));
+    assert!(matches!(
+        w.tasks.get(owner, None).await,
+        Err(TaskError::NotFound)
+    ));
     assert!(matches!(
         w.tasks.get(owner, Some(TaskId::new(999))).await,
         Err(TaskError::NotFound)
@@ -436,7 +477,10 @@ async fn an_unreachable_store_is_reported_as_unavailable() {
         signup,
         Err(SignUpError::Fault(Fault::Unavailable(_)))
     ));
-    let signin = w.auth.sign_in(signin("a@example.com", "securepassword123")).await;
+    let signin = w
+        .auth
+        .sign_in(signin("a@example.com", "securepassword123"))
+        .await;
     assert!(matches!(
         signin,
         Err(SignInError::Fault(Fault::Unavailable(_)))

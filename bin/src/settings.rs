@@ -141,9 +141,9 @@ impl Settings {
     {
         let mut builder = Config::builder();
         if let Some(path) = file {
-            let path = path.to_str().ok_or_else(|| {
-                SettingsError::new("--config", "the path is not valid UTF-8")
-            })?;
+            let path = path
+                .to_str()
+                .ok_or_else(|| SettingsError::new("--config", "the path is not valid UTF-8"))?;
             builder = builder.add_source(File::new(path, FileFormat::Toml).required(true));
         }
         let env: HashMap<String, String> = env
@@ -368,7 +368,10 @@ mod tests {
         assert!(s.secret_is(SECRET));
         assert_eq!(s.port, 0);
         assert_eq!(s.bcrypt_cost, 4);
-        assert_eq!(s.cors_origins, ["https://a.example", "http://b.example:8080"]);
+        assert_eq!(
+            s.cors_origins,
+            ["https://a.example", "http://b.example:8080"]
+        );
         Ok(())
     }
 
@@ -385,7 +388,10 @@ mod tests {
             (&[("JWT_SECRET", "short")], "JWT_SECRET"),
             (&[("BETTER_AUTH_SECRET", "short")], "BETTER_AUTH_SECRET"),
             (
-                &[("BETTER_AUTH_SECRET", SECRET), ("JWT_SECRET", "another-secret-of-32-bytes-or-more")],
+                &[
+                    ("BETTER_AUTH_SECRET", SECRET),
+                    ("JWT_SECRET", "another-secret-of-32-bytes-or-more"),
+                ],
                 "JWT_SECRET",
             ),
             (&[("STORAGE", "sqlite")], "STORAGE"),
@@ -396,7 +402,10 @@ mod tests {
             (&[("BCRYPT_COST", "3")], "BCRYPT_COST"),
             (&[("BCRYPT_COST", "32")], "BCRYPT_COST"),
             (&[("TOKEN_TTL_SECONDS", "-5")], "TOKEN_TTL_SECONDS"),
-            (&[("AUTH_RATE_LIMIT_PER_MINUTE", "many")], "AUTH_RATE_LIMIT_PER_MINUTE"),
+            (
+                &[("AUTH_RATE_LIMIT_PER_MINUTE", "many")],
+                "AUTH_RATE_LIMIT_PER_MINUTE",
+            ),
             (&[("CORS_ORIGINS", "localhost:3000")], "CORS_ORIGINS"),
             (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
         ];
@@ -421,7 +430,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tessera-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let path = dir.join("tessera.toml");
-        std::fs::write(&path, "port = 9000\nbcrypt_cost = 10\nstorage = \"memory\"\n")?;
+        std::fs::write(
+            &path,
+            "port = 9000\nbcrypt_cost = 10\nstorage = \"memory\"\n",
+        )?;
         let s = Settings::from_sources(Some(&path), [("PORT", "9001")])?;
         assert_eq!(s.port, 9001);
         assert_eq!(s.bcrypt_cost, 10);

@@ -38,8 +38,7 @@ fn repositories(settings: &Settings) -> Result<Repositories, SettingsError> {
         }),
         Storage::Postgres => Err(SettingsError {
             name: "STORAGE",
-            reason: "postgres storage is not part of this build yet; set STORAGE=memory"
-                .to_owned(),
+            reason: "postgres storage is not part of this build yet; set STORAGE=memory".to_owned(),
         }),
     }
 }

@@ -115,7 +115,16 @@ mod tests {
     #[test]
     fn task_id_parses_positive_integers_only() {
         assert_eq!(TaskId::parse("42"), Some(TaskId::new(42)));
-        for raw in ["", "0", "-1", "+1", "abc", "1.5", " 1", "99999999999999999999"] {
+        for raw in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            "abc",
+            "1.5",
+            " 1",
+            "99999999999999999999",
+        ] {
             assert_eq!(TaskId::parse(raw), None, "{raw:?}");
         }
     }

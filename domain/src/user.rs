@@ -355,7 +355,11 @@ mod tests {
             ".alice@example.com",
         ];
         for raw in invalid {
-            assert_eq!(EmailAddress::parse(raw), Err(EmailError::Invalid), "{raw:?}");
+            assert_eq!(
+                EmailAddress::parse(raw),
+                Err(EmailError::Invalid),
+                "{raw:?}"
+            );
         }
         for raw in ["", "   "] {
             assert_eq!(EmailAddress::parse(raw), Err(EmailError::Required));

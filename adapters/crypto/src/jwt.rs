@@ -130,7 +130,8 @@ impl TokenVerifier for JwtTokens {
         }
         let user_id = Uuid::parse_str(&claims.user_id).map_err(|_| TokenError::Invalid)?;
         let session_id = Uuid::parse_str(&claims.jti).map_err(|_| TokenError::Invalid)?;
-        let issued_at = DateTime::<Utc>::from_timestamp(claims.iat, 0).ok_or(TokenError::Invalid)?;
+        let issued_at =
+            DateTime::<Utc>::from_timestamp(claims.iat, 0).ok_or(TokenError::Invalid)?;
         let expires_at =
             DateTime::<Utc>::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
         Ok(AccessClaims {

@@ -166,7 +166,11 @@ mod tests {
     async fn the_dummy_hash_is_a_real_hash_of_the_configured_cost() -> Result<(), CryptoError> {
         let hasher = hasher(5).await;
         assert!(hasher.dummy_hash().as_str().starts_with("$2b$05$"));
-        assert!(!hasher.verify("securepassword123", hasher.dummy_hash()).await?);
+        assert!(
+            !hasher
+                .verify("securepassword123", hasher.dummy_hash())
+                .await?
+        );
         Ok(())
     }
 

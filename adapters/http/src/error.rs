@@ -7,8 +7,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use tessera_application::error::BoxError;
 use tessera_application::{
-    AuthenticateError, Fault, SignInError, SignOutError, SignUpError, TaskError,
-    ValidationErrors,
+    AuthenticateError, Fault, SignInError, SignOutError, SignUpError, TaskError, ValidationErrors,
 };
 use tessera_domain::AccessDenied;
 
@@ -100,7 +99,11 @@ impl ErrorKind {
                 "Something went wrong, please try again",
             ),
             // The message of a validation error is that of its first field.
-            K::Validation => (StatusCode::BAD_REQUEST, "validation_failed", "Invalid input"),
+            K::Validation => (
+                StatusCode::BAD_REQUEST,
+                "validation_failed",
+                "Invalid input",
+            ),
             K::EmailTaken => (
                 StatusCode::BAD_REQUEST,
                 "email_taken",
@@ -265,14 +268,17 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             // The one place a server fault is logged; the client sees the fixed sentence.
             match &self.source {
-                Some(source) => tracing::error!(error = %ErrorChain(source.as_ref()), code = self.kind.parts().1, "request failed"),
+                Some(source) => {
+                    tracing::error!(error = %ErrorChain(source.as_ref()), code = self.kind.parts().1, "request failed")
+                }
                 None => tracing::error!(code = self.kind.parts().1, "request failed"),
             }
         }
         let mut response = HttpResponse::build(status);
         match self.kind {
             ErrorKind::MissingToken => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             ErrorKind::InvalidToken | ErrorKind::TokenExpired | ErrorKind::TokenRevoked => {
                 response.insert_header((

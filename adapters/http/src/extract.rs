@@ -119,9 +119,8 @@ pub fn json_config() -> web::JsonConfig {
         .limit(MAX_BODY_BYTES)
         .error_handler(|error, _| {
             let kind = match &error {
-                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-                    ErrorKind::PayloadTooLarge
-                }
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => ErrorKind::PayloadTooLarge,
                 JsonPayloadError::ContentType => ErrorKind::UnsupportedMediaType,
                 _ => ErrorKind::InvalidJson,
             };

@@ -70,7 +70,8 @@ mod tests {
             ),
         )
         .await;
-        let res = test::call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
+        let res =
+            test::call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body: serde_json::Value = test::read_body_json(res).await;
         assert_eq!(

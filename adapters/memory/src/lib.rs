@@ -8,11 +8,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+#[cfg(feature = "test-support")]
+use tessera_application::ports::Clock;
 use tessera_application::ports::{
     NewTask, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
 };
-#[cfg(feature = "test-support")]
-use tessera_application::ports::Clock;
 use tessera_domain::{
     NewUser, PasswordHash, Session, SessionId, Task, TaskChanges, TaskId, TaskStatusFilter, User,
     UserId,
@@ -117,8 +117,7 @@ impl SessionRepository for InMemorySessionRepository {
     ) -> Result<u64, RepoError> {
         let mut ended = 0;
         for session in lock(&self.sessions).values_mut() {
-            if session.user_id == user && session.ended_at.is_none() && Some(session.id) != except
-            {
+            if session.user_id == user && session.ended_at.is_none() && Some(session.id) != except {
                 session.ended_at = Some(at);
                 ended += 1;
             }
@@ -204,7 +203,9 @@ impl TaskRepository for InMemoryTaskRepository {
     }
 
     async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
-        lock(&self.store).owned_mut(owner, id).map(|task| task.clone())
+        lock(&self.store)
+            .owned_mut(owner, id)
+            .map(|task| task.clone())
     }
 
     async fn update(

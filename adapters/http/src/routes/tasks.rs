@@ -7,8 +7,7 @@ use actix_web::{HttpResponse, web};
 use tessera_application::{ListTasksQuery, TaskService};
 
 use crate::dto::{
-    CreateTaskBody, ListTasksParams, MessageResponse, PatchTaskBody, ReplaceTaskBody,
-    TaskResponse,
+    CreateTaskBody, ListTasksParams, MessageResponse, PatchTaskBody, ReplaceTaskBody, TaskResponse,
 };
 use crate::error::ApiError;
 use crate::extract::{AuthUser, TaskPath};
