@@ -1,0 +1,129 @@
+//! The `tessera` binary as an operator meets it: refusing bad settings, starting, and
+//! stopping on a signal.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "cli-test-secret-that-is-at-least-32-bytes";
+
+fn tessera() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+fn refused_with(envs: &[(&str, &str)], setting: &str) {
+    let output = match tessera()
+        .args(["serve"])
+        .envs(envs.iter().copied())
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => panic!("cannot run tessera: {e}"),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{envs:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected, got {stderr:?}");
+    assert!(
+        lines[0].contains(setting),
+        "{setting} not named in {stderr:?}"
+    );
+}
+
+#[test]
+fn an_invalid_setting_stops_the_start_with_one_line_naming_it() {
+    refused_with(
+        &[("STORAGE", "memory"), ("JWT_SECRET", "too-short")],
+        "JWT_SECRET",
+    );
+    refused_with(&[("STORAGE", "nosql"), ("JWT_SECRET", SECRET)], "STORAGE");
+    refused_with(
+        &[
+            ("STORAGE", "memory"),
+            ("JWT_SECRET", SECRET),
+            ("PORT", "http"),
+        ],
+        "PORT",
+    );
+    refused_with(
+        &[
+            ("STORAGE", "memory"),
+            ("JWT_SECRET", SECRET),
+            ("DATABASE_URL", "localhost"),
+        ],
+        "DATABASE_URL",
+    );
+    refused_with(
+        &[
+            ("STORAGE", "memory"),
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_COST", "99"),
+        ],
+        "BCRYPT_COST",
+    );
+}
+
+#[test]
+fn a_missing_secret_stops_the_start_outside_development_mode() {
+    let output = match tessera().args(["serve"]).env("STORAGE", "memory").output() {
+        Ok(output) => output,
+        Err(e) => panic!("cannot run tessera: {e}"),
+    };
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("JWT_SECRET"), "{stderr}");
+    assert!(stderr.contains("BETTER_AUTH_SECRET"), "{stderr}");
+}
+
+#[test]
+fn sigterm_stops_a_running_server_with_exit_code_zero() {
+    let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(address) => address.port().to_string(),
+        Err(e) => panic!("no free port: {e}"),
+    };
+    let mut child = match tessera()
+        .args(["serve"])
+        .envs([
+            ("STORAGE", "memory"),
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_COST", "4"),
+            ("PORT", port.as_str()),
+            ("RUST_LOG", "info"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => panic!("cannot start tessera: {e}"),
+    };
+    let Some(stderr) = child.stderr.take() else {
+        panic!("stderr is piped");
+    };
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let listening = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .take_while(|_| Instant::now() < deadline)
+        .find(|line| line.contains("listening"));
+    let Some(line) = listening else {
+        let _ = child.kill();
+        panic!("the server never said it was listening");
+    };
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(matches!(killed, Ok(status) if status.success()));
+    let status = match child.wait() {
+        Ok(status) => status,
+        Err(e) => panic!("waiting for tessera: {e}"),
+    };
+    assert!(status.success(), "exit status {status:?}");
+}
