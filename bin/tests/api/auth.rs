@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::helpers::{
     ForgedToken, TestApp, app_with_user, assert_error, assert_error_in, assert_keys,
-    assert_missing_token, assert_unauthorized, assert_validation, expect_status, header, now,
-    send, spawn_app, string_at, tasks_path, timestamp, unique_email, unique_password,
+    assert_missing_token, assert_unauthorized, assert_validation, expect_status, header, now, send,
+    spawn_app, string_at, tasks_path, timestamp, unique_email, unique_password,
 };
 
 const SIGNUP: &str = "/api/auth/signup";
@@ -106,7 +106,9 @@ async fn signup_trims_and_lowercases_the_email_and_trims_the_name() {
 async fn signup_token_is_an_hs256_jwt_with_the_contract_claims() {
     let app = spawn_app().await;
     let email = unique_email();
-    let response = app.signup("Claims Checker", &email, &unique_password()).await;
+    let response = app
+        .signup("Claims Checker", &email, &unique_password())
+        .await;
     let body = expect_status(response, StatusCode::CREATED).await;
     let token = string_at(&body, "/token");
 
@@ -124,7 +126,10 @@ async fn signup_token_is_an_hs256_jwt_with_the_contract_claims() {
 
     assert_eq!(data.header.alg, Algorithm::HS256);
     assert_eq!(claims["sub"], body["user"]["id"], "sub; claims: {claims}");
-    assert_eq!(claims["user_id"], body["user"]["id"], "user_id; claims: {claims}");
+    assert_eq!(
+        claims["user_id"], body["user"]["id"],
+        "user_id; claims: {claims}"
+    );
     assert_eq!(claims["email"], email.as_str(), "email; claims: {claims}");
     assert_eq!(claims["name"], "Claims Checker", "name; claims: {claims}");
     assert!(
@@ -190,7 +195,13 @@ async fn signup_without_an_email_or_with_a_blank_one_returns_email_is_required()
 #[tokio::test]
 async fn signup_with_an_invalid_email_returns_please_enter_a_valid_email() {
     let app = spawn_app().await;
-    for email in ["plainaddress", "a@b", "@example.com", "alice@", "alice@example"] {
+    for email in [
+        "plainaddress",
+        "a@b",
+        "@example.com",
+        "alice@",
+        "alice@example",
+    ] {
         let response = app.signup("Alice", email, &unique_password()).await;
         let body = assert_error_in(
             email,
@@ -200,7 +211,10 @@ async fn signup_with_an_invalid_email_returns_please_enter_a_valid_email() {
             "Please enter a valid email",
         )
         .await;
-        assert_eq!(body["fields"]["email"], "Please enter a valid email", "{email}");
+        assert_eq!(
+            body["fields"]["email"], "Please enter a valid email",
+            "{email}"
+        );
     }
 }
 
@@ -244,7 +258,12 @@ async fn signup_without_a_password_or_with_one_under_8_characters_returns_too_sh
     let app = spawn_app().await;
     // "é" x 7 is 14 bytes but 7 characters: the minimum counts characters.
     let seven_multibyte = "é".repeat(7);
-    for password in [None, Some(""), Some("abcdefg"), Some(seven_multibyte.as_str())] {
+    for password in [
+        None,
+        Some(""),
+        Some("abcdefg"),
+        Some(seven_multibyte.as_str()),
+    ] {
         let mut body = json!({"name": "Alice", "email": unique_email()});
         if let Some(password) = password {
             body["password"] = json!(password);
@@ -455,7 +474,11 @@ async fn signin_returns_200_with_a_new_valid_token_each_time() {
     );
 
     assert_ne!(jti(&first), jti(&second), "each signin is a new session");
-    assert_ne!(jti(&first), jti(&user.token), "signin is not the signup session");
+    assert_ne!(
+        jti(&first),
+        jti(&user.token),
+        "signin is not the signup session"
+    );
     for token in [&user.token, &first, &second] {
         let body = expect_status(app.me(token).await, StatusCode::OK).await;
         assert_eq!(body["user"]["id"], user.id.as_str());

@@ -359,7 +359,10 @@ pub async fn assert_error_in(
     message: &str,
 ) -> Value {
     let body = check_error_shape(context, response, status, code).await;
-    assert_eq!(body["error"], message, "{context}: error message; body: {body}");
+    assert_eq!(
+        body["error"], message,
+        "{context}: error message; body: {body}"
+    );
     body
 }
 
@@ -376,15 +379,29 @@ pub async fn assert_error(
 /// Asserts a 400 `validation_failed` whose `error` is `message` and whose `fields` has
 /// `message` for `field`.
 pub async fn assert_validation(response: Response, field: &str, message: &str) -> Value {
-    let body = assert_error(response, StatusCode::BAD_REQUEST, "validation_failed", message).await;
-    assert_eq!(body["fields"][field], message, "fields.{field}; body: {body}");
+    let body = assert_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+        message,
+    )
+    .await;
+    assert_eq!(
+        body["fields"][field], message,
+        "fields.{field}; body: {body}"
+    );
     body
 }
 
 /// Asserts a 400 `validation_failed` naming `field`, whatever its wording.
 pub async fn assert_validation_of(context: &str, response: Response, field: &str) -> Value {
-    let body =
-        check_error_shape(context, response, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let body = check_error_shape(
+        context,
+        response,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
     assert!(
         body["fields"][field].is_string(),
         "{context}: fields.{field} is missing; body: {body}"
@@ -438,7 +455,11 @@ pub async fn assert_missing_token(context: &str, response: Response) -> Value {
         "Authentication required",
     )
     .await;
-    assert_eq!(challenge.as_deref(), Some("Bearer"), "{context}: WWW-Authenticate");
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Bearer"),
+        "{context}: WWW-Authenticate"
+    );
     body
 }
 
@@ -526,7 +547,11 @@ impl ForgedToken {
 
     /// `base64url(header).base64url(claims)`: the signed part.
     pub fn message(&self) -> String {
-        format!("{}.{}", encode_part(&self.header), encode_part(&self.claims))
+        format!(
+            "{}.{}",
+            encode_part(&self.header),
+            encode_part(&self.claims)
+        )
     }
 
     /// The token signed with `secret` by HMAC `algorithm`, whatever the header says.

@@ -21,7 +21,9 @@ const TASK_KEYS: [&str; 7] = [
 
 /// Creates a task from a full body and returns it.
 async fn create(app: &TestApp, user: &TestUser, body: &Value) -> Value {
-    let response = app.post_json(&tasks_path(&user.id), body, user.auth()).await;
+    let response = app
+        .post_json(&tasks_path(&user.id), body, user.auth())
+        .await;
     expect_status(response, StatusCode::CREATED).await
 }
 
@@ -103,7 +105,9 @@ async fn create_task_without_a_title_or_with_a_blank_one_returns_title_is_requir
         json!({"title": ""}),
         json!({"title": "   "}),
     ] {
-        let response = app.post_json(&tasks_path(&user.id), &body, user.auth()).await;
+        let response = app
+            .post_json(&tasks_path(&user.id), &body, user.auth())
+            .await;
         assert_validation(response, "title", "Title is required").await;
     }
     assert_eq!(app.list_tasks(&user).await, json!([]));
@@ -117,7 +121,9 @@ async fn create_task_accepts_a_title_of_200_multibyte_characters_and_refuses_201
     assert_eq!(task["title"], title.as_str());
 
     let body = json!({"title": "é".repeat(201)});
-    let response = app.post_json(&tasks_path(&user.id), &body, user.auth()).await;
+    let response = app
+        .post_json(&tasks_path(&user.id), &body, user.auth())
+        .await;
     assert_validation(response, "title", "Title must be 200 characters or less").await;
 }
 
@@ -134,7 +140,9 @@ async fn create_task_accepts_a_description_of_1000_characters_and_refuses_1001()
     assert_eq!(task["description"], description.as_str());
 
     let body = json!({"title": "Too long", "description": "d".repeat(1_001)});
-    let response = app.post_json(&tasks_path(&user.id), &body, user.auth()).await;
+    let response = app
+        .post_json(&tasks_path(&user.id), &body, user.auth())
+        .await;
     assert_validation(
         response,
         "description",
@@ -181,7 +189,9 @@ async fn create_task_with_a_nul_character_returns_a_validation_error_naming_the_
         ),
     ];
     for (body, field, message) in cases {
-        let response = app.post_json(&tasks_path(&user.id), &body, user.auth()).await;
+        let response = app
+            .post_json(&tasks_path(&user.id), &body, user.auth())
+            .await;
         assert_validation(response, field, message).await;
     }
     assert_eq!(app.list_tasks(&user).await, json!([]));
@@ -297,7 +307,9 @@ async fn get_task_returns_the_task() {
         &json!({"title": "Read", "description": "A book"}),
     )
     .await;
-    let response = app.get(&task_path(&user.id, task_id(&task)), user.auth()).await;
+    let response = app
+        .get(&task_path(&user.id, task_id(&task)), user.auth())
+        .await;
     assert_eq!(expect_status(response, StatusCode::OK).await, task);
 }
 
@@ -449,7 +461,14 @@ async fn patch_task_with_a_null_description_clears_it() {
     )
     .await;
     let id = task_id(&created);
-    let cleared = update(&app, &user, Method::PATCH, id, &json!({"description": null})).await;
+    let cleared = update(
+        &app,
+        &user,
+        Method::PATCH,
+        id,
+        &json!({"description": null}),
+    )
+    .await;
     assert_eq!(cleared["description"], Value::Null);
     assert_eq!(cleared["title"], "Title");
 }
@@ -465,7 +484,14 @@ async fn patch_task_with_an_empty_object_leaves_it_unchanged() {
     .await;
     let id = task_id(&created);
     let patched = update(&app, &user, Method::PATCH, id, &json!({})).await;
-    for key in ["id", "user_id", "title", "description", "completed", "created_at"] {
+    for key in [
+        "id",
+        "user_id",
+        "title",
+        "description",
+        "completed",
+        "created_at",
+    ] {
         assert_eq!(patched[key], created[key], "{key}");
     }
 }
