@@ -11,6 +11,7 @@ use tessera_application::{AuthService, AuthSettings, TaskService};
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 use tessera_http::{HttpSettings, Services};
 use tessera_memory::{InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::settings::{Settings, SettingsError, Storage};
 
@@ -21,6 +22,31 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    shutdown: ShutdownSignals,
+}
+
+/// SIGTERM and SIGINT listeners, registered when the application is built: a signal that
+/// arrives once the service has said it is listening is always a graceful stop, never
+/// the default "terminate at once".
+struct ShutdownSignals {
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl ShutdownSignals {
+    fn register() -> std::io::Result<Self> {
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn received(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
 }
 
 struct Repositories {
@@ -93,7 +119,12 @@ impl Application {
             },
         )
         .context("starting the HTTP server")?;
-        Ok(Self { address, server })
+        let shutdown = ShutdownSignals::register().context("listening for shutdown signals")?;
+        Ok(Self {
+            address,
+            server,
+            shutdown,
+        })
     }
 
     /// The bound address.
@@ -113,6 +144,23 @@ impl Application {
     /// # Errors
     /// If the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Self {
+            mut server,
+            mut shutdown,
+            ..
+        } = self;
+        let handle = server.handle();
+        let signal = tokio::select! {
+            result = &mut server => return result,
+            signal = shutdown.received() => signal,
+        };
+        tracing::info!(
+            signal,
+            grace_seconds = SHUTDOWN_GRACE.as_secs(),
+            "shutting down: no new connections, finishing requests in flight"
+        );
+        // The server future must keep running to carry out the stop.
+        let ((), result) = tokio::join!(handle.stop(true), server);
+        result
     }
 }

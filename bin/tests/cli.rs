@@ -80,8 +80,13 @@ fn a_missing_secret_stops_the_start_outside_development_mode() {
     assert!(stderr.contains("BETTER_AUTH_SECRET"), "{stderr}");
 }
 
-#[test]
-fn sigterm_stops_a_running_server_with_exit_code_zero() {
+struct Running {
+    child: std::process::Child,
+    port: String,
+}
+
+/// Starts `tessera serve` on a free port and waits for its "listening" line.
+fn start(bcrypt_cost: &str) -> Running {
     let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(address) => address.port().to_string(),
         Err(e) => panic!("no free port: {e}"),
@@ -91,7 +96,7 @@ fn sigterm_stops_a_running_server_with_exit_code_zero() {
         .envs([
             ("STORAGE", "memory"),
             ("JWT_SECRET", SECRET),
-            ("BCRYPT_COST", "4"),
+            ("BCRYPT_COST", bcrypt_cost),
             ("PORT", port.as_str()),
             ("RUST_LOG", "info"),
         ])
@@ -105,7 +110,7 @@ fn sigterm_stops_a_running_server_with_exit_code_zero() {
         panic!("stderr is piped");
     };
     let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let listening = lines
         .by_ref()
         .map_while(Result::ok)
@@ -116,14 +121,53 @@ fn sigterm_stops_a_running_server_with_exit_code_zero() {
         panic!("the server never said it was listening");
     };
     assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Running { child, port }
+}
 
+fn terminate(running: &mut Running) -> std::process::ExitStatus {
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &running.child.id().to_string()])
         .status();
     assert!(matches!(killed, Ok(status) if status.success()));
-    let status = match child.wait() {
+    match running.child.wait() {
         Ok(status) => status,
         Err(e) => panic!("waiting for tessera: {e}"),
+    }
+}
+
+#[test]
+fn sigterm_stops_a_running_server_with_exit_code_zero() {
+    let mut running = start("4");
+    let status = terminate(&mut running);
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn a_request_in_flight_at_sigterm_is_answered_before_the_exit() {
+    use std::io::{Read, Write};
+
+    // A high bcrypt cost makes a signup take long enough to be in flight at the signal.
+    let mut running = start("14");
+    let body = r#"{"name":"Slow","email":"slow@example.com","password":"securepassword123"}"#;
+    let request = format!(
+        "POST /api/auth/signup HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = match std::net::TcpStream::connect(format!("127.0.0.1:{}", running.port)) {
+        Ok(stream) => stream,
+        Err(e) => panic!("connect: {e}"),
     };
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        panic!("send: {e}");
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    let status = terminate(&mut running);
+    let mut response = String::new();
+    if let Err(e) = stream.read_to_string(&mut response) {
+        panic!("read: {e}");
+    }
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     assert!(status.success(), "exit status {status:?}");
 }

@@ -96,9 +96,9 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
-/// Starts serving on `listener`. The returned server runs until awaited to completion;
-/// SIGTERM or SIGINT stops it gracefully (new connections refused, in-flight requests
-/// given `shutdown_timeout`).
+/// Starts serving on `listener`. The returned server runs until awaited to completion or
+/// stopped through its handle; a graceful stop refuses new connections and gives
+/// in-flight requests `shutdown_timeout`. OS signals are the caller's to handle.
 ///
 /// # Errors
 /// If the listener cannot be used.
@@ -114,6 +114,7 @@ pub fn serve(
             .wrap(middleware::error_shape())
             .wrap(cors(&origins))
     })
+    .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout.as_secs())
     .listen(listener)?;
     if let Some(workers) = settings.workers {
