@@ -303,13 +303,14 @@ fn origins(raw: Option<String>) -> Result<Vec<String>, SettingsError> {
     raw.split(',')
         .map(str::trim)
         .filter(|o| !o.is_empty())
+        .map(|origin| origin.trim_end_matches('/'))
         .map(|origin| {
             let rest = origin
                 .strip_prefix("http://")
                 .or_else(|| origin.strip_prefix("https://"));
             match rest {
                 Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(' ') => {
-                    Ok(origin.trim_end_matches('/').to_owned())
+                    Ok(origin.to_owned())
                 }
                 _ => Err(SettingsError::new(
                     "CORS_ORIGINS",
@@ -362,7 +363,7 @@ mod tests {
             ("PORT", "0"),
             ("HOST", "0.0.0.0"),
             ("BCRYPT_COST", "4"),
-            ("CORS_ORIGINS", "https://a.example, http://b.example:8080"),
+            ("CORS_ORIGINS", "https://a.example/, http://b.example:8080"),
         ])?;
         assert_eq!(s.storage, Storage::Memory);
         assert!(s.secret_is(SECRET));

@@ -117,6 +117,7 @@ impl FromRequest for TaskPath {
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(MAX_BODY_BYTES)
+        .content_type(|mime| is_json_mime(&mime))
         .error_handler(|error, _| {
             let kind = match &error {
                 JsonPayloadError::OverflowKnownLength { .. }
@@ -149,9 +150,15 @@ pub fn payload_config() -> web::PayloadConfig {
 /// Whether a request declares a JSON body.
 #[must_use]
 pub fn is_json(req: &HttpRequest) -> bool {
+    req.mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|mime| is_json_mime(&mime))
+}
+
+/// `application/json` or `application/<anything>+json`, parameters (charset) allowed.
+fn is_json_mime(mime: &actix_web::mime::Mime) -> bool {
     use actix_web::mime;
-    req.mime_type().ok().flatten().is_some_and(|mime| {
-        mime.type_() == mime::APPLICATION
-            && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
-    })
+    mime.type_() == mime::APPLICATION
+        && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
 }

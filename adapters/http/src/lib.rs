@@ -111,8 +111,9 @@ pub fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .configure(configure(&services))
-            .wrap(middleware::error_shape())
             .wrap(cors(&origins))
+            // Outermost, so that even the CORS layer's refusals are answered in JSON.
+            .wrap(middleware::error_shape())
     })
     .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout.as_secs())

@@ -41,8 +41,14 @@ pub fn error_shape<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
         let kind = ErrorKind::for_status(res.status());
-        let (req, _) = res.into_parts();
-        let response = ApiError::new(kind).error_response();
+        let (req, original) = res.into_parts();
+        let mut response = ApiError::new(kind).error_response();
+        // Keep what other layers added (CORS, Allow, ...), but not the old body's framing.
+        for (name, value) in original.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                response.headers_mut().append(name.clone(), value.clone());
+            }
+        }
         Ok(ErrorHandlerResponse::Response(
             ServiceResponse::new(req, response).map_into_right_body(),
         ))

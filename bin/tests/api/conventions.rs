@@ -118,6 +118,17 @@ async fn assert_preflight_refused(app: &TestApp, origin: &str) {
         allowed.is_none(),
         "preflight from {origin} was granted: {allowed:?}"
     );
+    // Even the CORS layer's refusal is answered in the contract's JSON shape.
+    let content_type = header(&response, "content-type").unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "refused preflight from {origin} answered {content_type:?}"
+    );
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    assert!(
+        body["code"].is_string() && body["error"].is_string(),
+        "{body}"
+    );
 }
 
 // ----- bodies -----
@@ -174,7 +185,16 @@ async fn a_field_of_the_wrong_json_type_returns_invalid_json() {
 #[tokio::test]
 async fn a_json_array_or_scalar_body_returns_invalid_json() {
     let (app, user) = app_with_user().await;
-    for body in ["[]", r#"[{"title": "x"}]"#, "null", r#""text""#, "42"] {
+    // A positional array of exactly the body's fields must not be read as the object.
+    for body in [
+        "[]",
+        r#"[{"title": "x"}]"#,
+        r#"["Buy milk", null]"#,
+        r#"["Alice", "alice@example.com", "securepassword123"]"#,
+        "null",
+        r#""text""#,
+        "42",
+    ] {
         let response = app
             .raw(Method::POST, SIGNUP, body, Some("application/json"), None)
             .await;

@@ -4,7 +4,9 @@ use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use tessera_application::{AuthService, SignOutCommand};
 
-use crate::dto::{AuthResponse, MeResponse, MessageResponse, SignInBody, SignOutBody, SignUpBody};
+use crate::dto::{
+    AuthResponse, MeResponse, MessageResponse, Object, SignInBody, SignOutBody, SignUpBody,
+};
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, bearer, is_json};
 
@@ -20,9 +22,9 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
 /// The contract's signup errors.
 pub async fn sign_up(
     auth: web::Data<AuthService>,
-    body: web::Json<SignUpBody>,
+    body: web::Json<Object<SignUpBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = auth.sign_up(body.into_inner().into()).await?;
+    let session = auth.sign_up(body.into_inner().0.into()).await?;
     Ok(no_store(HttpResponse::Created()).json(AuthResponse::from(&session)))
 }
 
@@ -32,9 +34,9 @@ pub async fn sign_up(
 /// The contract's signin errors.
 pub async fn sign_in(
     auth: web::Data<AuthService>,
-    body: web::Json<SignInBody>,
+    body: web::Json<Object<SignInBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = auth.sign_in(body.into_inner().into()).await?;
+    let session = auth.sign_in(body.into_inner().0.into()).await?;
     Ok(no_store(HttpResponse::Ok()).json(AuthResponse::from(&session)))
 }
 
@@ -52,8 +54,9 @@ pub async fn sign_out(
     } else if !is_json(&req) {
         return Err(ErrorKind::UnsupportedMediaType.into());
     } else {
-        serde_json::from_slice::<SignOutBody>(&body)
+        serde_json::from_slice::<Object<SignOutBody>>(&body)
             .map_err(|_| ErrorKind::InvalidJson)?
+            .0
             .scope
     };
     let token = match bearer(&req) {

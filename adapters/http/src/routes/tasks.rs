@@ -7,12 +7,13 @@ use actix_web::{HttpResponse, web};
 use tessera_application::{ListTasksQuery, TaskService};
 
 use crate::dto::{
-    CreateTaskBody, ListTasksParams, MessageResponse, PatchTaskBody, ReplaceTaskBody, TaskResponse,
+    CreateTaskBody, ListTasksParams, MessageResponse, Object, PatchTaskBody, ReplaceTaskBody,
+    TaskResponse,
 };
 use crate::error::ApiError;
 use crate::extract::{AuthUser, TaskPath};
 
-type Body<T> = Result<web::Json<T>, ApiError>;
+type Body<T> = Result<web::Json<Object<T>>, ApiError>;
 
 /// The header carrying the number of tasks matching a listing's filter.
 pub const TOTAL_COUNT_HEADER: &str = "X-Total-Count";
@@ -52,7 +53,7 @@ pub async fn create(
     body: Body<CreateTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
-    let task = tasks.create(owner, body?.into_inner().into()).await?;
+    let task = tasks.create(owner, body?.into_inner().0.into()).await?;
     Ok(HttpResponse::Created().json(TaskResponse::from(&task)))
 }
 
@@ -82,7 +83,7 @@ pub async fn replace(
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
     let task = tasks
-        .replace(owner, path.task_id, body?.into_inner().into())
+        .replace(owner, path.task_id, body?.into_inner().0.into())
         .await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
@@ -99,7 +100,7 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
     let task = tasks
-        .patch(owner, path.task_id, body?.into_inner().into())
+        .patch(owner, path.task_id, body?.into_inner().0.into())
         .await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
