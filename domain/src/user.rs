@@ -74,6 +74,12 @@ impl UserName {
         Ok(Self(name.to_owned()))
     }
 
+    /// Rebuilds a name that was validated before it was stored.
+    #[must_use]
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+
     /// The name as text.
     #[must_use]
     pub fn as_str(&self) -> &str {

@@ -42,9 +42,10 @@ impl InMemoryUserRepository {
 impl UserRepository for InMemoryUserRepository {
     async fn insert(&self, new_user: &NewUser) -> Result<(), RepoError> {
         let mut users = lock(&self.users);
+        let email = new_user.user.email.as_str().to_lowercase();
         if users
             .values()
-            .any(|(user, _)| user.email == new_user.user.email)
+            .any(|(user, _)| user.email.as_str().to_lowercase() == email)
         {
             return Err(RepoError::Conflict);
         }
@@ -59,9 +60,11 @@ impl UserRepository for InMemoryUserRepository {
         &self,
         email: &str,
     ) -> Result<Option<(User, PasswordHash)>, RepoError> {
+        // Case-insensitive, like the unique index on lower(email) in Postgres.
+        let email = email.to_lowercase();
         Ok(lock(&self.users)
             .values()
-            .find(|(user, _)| user.email.as_str() == email)
+            .find(|(user, _)| user.email.as_str().to_lowercase() == email)
             .cloned())
     }
 

@@ -1,0 +1,32 @@
+//! Database and pool errors to port errors.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::PoolError as ConnectionError;
+use diesel_async::pooled_connection::deadpool::PoolError;
+use tessera_application::ports::RepoError;
+
+/// A query's failure as the ports see it.
+pub(crate) fn query_error(error: DieselError) -> RepoError {
+    match error {
+        DieselError::NotFound => RepoError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => RepoError::Conflict,
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            RepoError::Unavailable(Some(Box::new(error)))
+        }
+        other => RepoError::Other(Box::new(other)),
+    }
+}
+
+/// Getting a connection failed: the database is unreachable, or every connection stayed
+/// busy for the whole wait. Either way the request is worth retrying.
+pub(crate) fn pool_error(error: PoolError) -> RepoError {
+    match error {
+        PoolError::Timeout(_)
+        | PoolError::Closed
+        | PoolError::Backend(ConnectionError::ConnectionError(_)) => {
+            RepoError::Unavailable(Some(Box::new(error)))
+        }
+        PoolError::Backend(ConnectionError::QueryError(e)) => query_error(e),
+        other => RepoError::Other(Box::new(other)),
+    }
+}

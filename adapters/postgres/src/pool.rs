@@ -1,0 +1,138 @@
+//! The connection pool.
+
+use std::time::Duration;
+
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use tessera_application::ports::RepoError;
+
+use crate::error::{pool_error, query_error};
+
+/// Pool sizes and time limits.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Most connections open at once.
+    pub max_size: usize,
+    /// Longest wait for a free connection before answering "unavailable".
+    pub wait_timeout: Duration,
+    /// Longest time to open a new connection.
+    pub connect_timeout: Duration,
+}
+
+/// The pool's state, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Most connections.
+    pub max_size: usize,
+    /// Connections open.
+    pub size: usize,
+    /// Open connections not in use.
+    pub available: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
+}
+
+/// A Postgres database behind a pool: what every Postgres repository shares.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// A pool for `url`. No connection is opened until one is needed.
+    ///
+    /// # Errors
+    /// Only if the pool cannot be built (a bug, not a database state).
+    pub fn new(url: &str, settings: PoolSettings) -> Result<Self, RepoError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .wait_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| RepoError::Other(Box::new(e)))?;
+        Ok(Self { pool })
+    }
+
+    /// A connection from the pool.
+    pub(crate) async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Whether the database answers a trivial query.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] when it does not.
+    pub async fn ping(&self) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(query_error)
+    }
+
+    /// The pool's state right now.
+    #[must_use]
+    pub fn status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus {
+            max_size: status.max_size,
+            size: status.size,
+            available: status.available,
+            waiting: status.waiting,
+        }
+    }
+}
+
+/// A database URL fit for a log line: the password, if any, is replaced by `***`.
+#[must_use]
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(unparseable URL)".to_owned();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            if credentials.contains(':') {
+                format!("{scheme}://{user}:***@{host}{tail}")
+            } else {
+                format!("{scheme}://{user}@{host}{tail}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_a_log_line() {
+        assert_eq!(
+            redact("postgres://alice:s3cret@db.example:5432/tessera?sslmode=require"),
+            "postgres://alice:***@db.example:5432/tessera?sslmode=require"
+        );
+        assert_eq!(
+            redact("postgresql://alice@localhost/tessera"),
+            "postgresql://alice@localhost/tessera"
+        );
+        assert_eq!(redact("postgres://localhost"), "postgres://localhost");
+        assert!(!redact("postgres://u:p@ss@h/db").contains("p@ss"));
+        assert_eq!(redact("not a url"), "(unparseable URL)");
+    }
+}

@@ -1,0 +1,383 @@
+//! The repository ports on [`PgStore`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use tessera_application::ports::{
+    NewTask, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
+};
+use tessera_domain::{
+    EmailAddress, NewUser, PasswordHash, Session, SessionId, Task, TaskChanges, TaskDescription,
+    TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+};
+use uuid::Uuid;
+
+use crate::error::query_error;
+use crate::pool::PgStore;
+use crate::schema::{sessions, tasks, users};
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, to match the unique index on `lower(email)`.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    password_hash: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn into_domain(self) -> (User, PasswordHash) {
+        let user = User {
+            id: UserId::from_uuid(self.id),
+            email: EmailAddress::from_trusted(self.email),
+            name: UserName::from_trusted(self.name),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        };
+        (user, PasswordHash::new(self.password_hash))
+    }
+}
+
+#[async_trait]
+impl UserRepository for PgStore {
+    async fn insert(&self, new_user: &NewUser) -> Result<(), RepoError> {
+        let user = &new_user.user;
+        let row = UserRow {
+            id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            password_hash: new_user.password_hash.as_str().to_owned(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        };
+        let mut conn = self.conn().await?;
+        diesel::insert_into(users::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(query_error)
+    }
+
+    async fn find_credentials(
+        &self,
+        email: &str,
+    ) -> Result<Option<(User, PasswordHash)>, RepoError> {
+        let mut conn = self.conn().await?;
+        users::table
+            .filter(lower(users::email).eq(lower(email)))
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(UserRow::into_domain))
+            .map_err(query_error)
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        let mut conn = self.conn().await?;
+        users::table
+            .find(id.as_uuid())
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(|row| row.into_domain().0))
+            .map_err(query_error)
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
+struct SessionRow {
+    id: Uuid,
+    user_id: Uuid,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Self {
+            id: SessionId::from_uuid(row.id),
+            user_id: UserId::from_uuid(row.user_id),
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            ended_at: row.ended_at,
+        }
+    }
+}
+
+#[async_trait]
+impl SessionRepository for PgStore {
+    async fn create(&self, session: &Session) -> Result<(), RepoError> {
+        let row = SessionRow {
+            id: session.id.as_uuid(),
+            user_id: session.user_id.as_uuid(),
+            created_at: session.created_at,
+            expires_at: session.expires_at,
+            ended_at: session.ended_at,
+        };
+        let mut conn = self.conn().await?;
+        diesel::insert_into(sessions::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+            .map(drop)
+            .map_err(query_error)
+    }
+
+    async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
+        let mut conn = self.conn().await?;
+        sessions::table
+            .find(id.as_uuid())
+            .select(SessionRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map(|row| row.map(Session::from))
+            .map_err(query_error)
+    }
+
+    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        diesel::update(
+            sessions::table
+                .filter(sessions::id.eq(id.as_uuid()))
+                .filter(sessions::user_id.eq(user.as_uuid()))
+                .filter(sessions::ended_at.is_null()),
+        )
+        .set(sessions::ended_at.eq(at))
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(query_error)
+    }
+
+    async fn end_all(
+        &self,
+        user: UserId,
+        except: Option<SessionId>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepoError> {
+        // The nil UUID is never a session id: with no exception, nothing is spared.
+        let spared = except.map_or(Uuid::nil(), |id| id.as_uuid());
+        let mut conn = self.conn().await?;
+        let ended = diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.as_uuid()))
+                .filter(sessions::ended_at.is_null())
+                .filter(sessions::id.ne(spared)),
+        )
+        .set(sessions::ended_at.eq(at))
+        .execute(&mut conn)
+        .await
+        .map_err(query_error)?;
+        Ok(ended as u64)
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
+struct TaskRow {
+    id: i64,
+    user_id: Uuid,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<TaskRow> for Task {
+    fn from(row: TaskRow) -> Self {
+        Self {
+            id: TaskId::new(row.id),
+            owner: UserId::from_uuid(row.user_id),
+            title: TaskTitle::from_trusted(row.title),
+            description: row.description.map(TaskDescription::from_trusted),
+            completed: row.completed,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = tasks)]
+struct NewTaskRow {
+    user_id: Uuid,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// `None` leaves a column alone; `description: Some(None)` sets it to NULL.
+#[derive(AsChangeset)]
+#[diesel(table_name = tasks)]
+struct TaskChangeset {
+    title: Option<String>,
+    description: Option<Option<String>>,
+    completed: Option<bool>,
+    updated_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl TaskRepository for PgStore {
+    async fn list(
+        &self,
+        owner: UserId,
+        filter: TaskStatusFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<TaskPage, RepoError> {
+        let owned = || {
+            let query = tasks::table
+                .filter(tasks::user_id.eq(owner.as_uuid()))
+                .into_boxed();
+            match filter {
+                TaskStatusFilter::All => query,
+                TaskStatusFilter::Pending => query.filter(tasks::completed.eq(false)),
+                TaskStatusFilter::Completed => query.filter(tasks::completed.eq(true)),
+            }
+        };
+        let mut conn = self.conn().await?;
+        let total: i64 = owned()
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(query_error)?;
+        let rows: Vec<TaskRow> = owned()
+            .order((tasks::created_at.desc(), tasks::id.desc()))
+            .limit(i64::from(limit))
+            .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+            .select(TaskRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?;
+        Ok(TaskPage {
+            tasks: rows.into_iter().map(Task::from).collect(),
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }
+
+    async fn create(
+        &self,
+        owner: UserId,
+        task: NewTask,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError> {
+        let row = NewTaskRow {
+            user_id: owner.as_uuid(),
+            title: task.title.as_str().to_owned(),
+            description: task.description.map(|d| d.as_str().to_owned()),
+            completed: false,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut conn = self.conn().await?;
+        diesel::insert_into(tasks::table)
+            .values(&row)
+            .returning(TaskRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(Task::from)
+            .map_err(query_error)
+    }
+
+    async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
+        let mut conn = self.conn().await?;
+        tasks::table
+            .filter(tasks::id.eq(id.get()))
+            .filter(tasks::user_id.eq(owner.as_uuid()))
+            .select(TaskRow::as_select())
+            .first(&mut conn)
+            .await
+            .map(Task::from)
+            .map_err(query_error)
+    }
+
+    async fn update(
+        &self,
+        owner: UserId,
+        id: TaskId,
+        changes: &TaskChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError> {
+        if changes.is_empty() {
+            return self.get(owner, id).await;
+        }
+        let changeset = TaskChangeset {
+            title: changes.title.as_ref().map(|t| t.as_str().to_owned()),
+            description: changes
+                .description
+                .as_ref()
+                .map(|d| d.as_ref().map(|d| d.as_str().to_owned())),
+            completed: changes.completed,
+            updated_at: now,
+        };
+        let mut conn = self.conn().await?;
+        diesel::update(
+            tasks::table
+                .filter(tasks::id.eq(id.get()))
+                .filter(tasks::user_id.eq(owner.as_uuid())),
+        )
+        .set(&changeset)
+        .returning(TaskRow::as_returning())
+        .get_result(&mut conn)
+        .await
+        .map(Task::from)
+        .map_err(query_error)
+    }
+
+    async fn toggle(
+        &self,
+        owner: UserId,
+        id: TaskId,
+        now: DateTime<Utc>,
+    ) -> Result<Task, RepoError> {
+        let mut conn = self.conn().await?;
+        diesel::update(
+            tasks::table
+                .filter(tasks::id.eq(id.get()))
+                .filter(tasks::user_id.eq(owner.as_uuid())),
+        )
+        .set((
+            tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+            tasks::updated_at.eq(now),
+        ))
+        .returning(TaskRow::as_returning())
+        .get_result(&mut conn)
+        .await
+        .map(Task::from)
+        .map_err(query_error)
+    }
+
+    async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        let deleted = diesel::delete(
+            tasks::table
+                .filter(tasks::id.eq(id.get()))
+                .filter(tasks::user_id.eq(owner.as_uuid())),
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(query_error)?;
+        if deleted == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}

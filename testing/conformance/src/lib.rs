@@ -1,0 +1,482 @@
+//! The repository port contract as one suite of test bodies, run unchanged against every
+//! storage adapter (in-memory and Postgres), so the fake is held to what the real store
+//! does.
+//!
+//! An adapter's test file calls [`conformance_tests!`] with an async expression that
+//! yields `Option<Stores>` (`None` skips, for a database that is not there outside CI).
+
+use std::any::Any;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use futures_util::future::join_all;
+use tessera_application::ports::{
+    NewTask, RepoError, SessionRepository, TaskRepository, UserRepository,
+};
+use tessera_domain::{
+    EmailAddress, NewUser, PasswordHash, Session, SessionId, TaskChanges, TaskDescription,
+    TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+};
+
+/// The three repositories of one store, and whatever keeps that store alive.
+pub struct Stores {
+    /// Accounts.
+    pub users: Arc<dyn UserRepository>,
+    /// Sessions.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Tasks.
+    pub tasks: Arc<dyn TaskRepository>,
+    /// Dropped with the stores (a test database, for instance).
+    pub guard: Box<dyn Any + Send>,
+}
+
+/// Generates one `#[tokio::test]` per case of the suite.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($stores:expr) => {
+        $crate::conformance_tests!(@cases $stores;
+            inserted_users_are_found_by_any_case_of_their_email_and_by_id,
+            a_second_account_with_the_same_email_in_another_case_is_a_conflict,
+            of_concurrent_inserts_with_one_email_exactly_one_succeeds,
+            unknown_emails_and_ids_find_nothing,
+            sessions_are_stored_found_and_ended,
+            ending_another_users_session_changes_nothing,
+            ending_all_sessions_can_spare_one,
+            created_tasks_get_distinct_increasing_ids_and_round_trip,
+            another_owners_task_is_not_found_for_any_operation,
+            listing_is_newest_first_filtered_paged_and_counted,
+            updates_apply_only_the_given_fields,
+            an_empty_update_changes_nothing,
+            toggling_flips_completion_each_time,
+            deleted_tasks_are_gone,
+            parallel_creations_by_one_user_all_get_distinct_ids,
+            task_ids_are_unique_across_owners_and_never_reused
+        );
+    };
+    (@cases $stores:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                if let Some(stores) = $stores.await {
+                    $crate::cases::$case(stores).await;
+                }
+            }
+        )*
+    };
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+fn new_user(email: &str) -> NewUser {
+    let at = now();
+    NewUser {
+        user: User {
+            id: UserId::new_random(),
+            email: EmailAddress::from_trusted(EmailAddress::normalise(email)),
+            name: UserName::from_trusted("Conformance".to_owned()),
+            created_at: at,
+            updated_at: at,
+        },
+        password_hash: PasswordHash::new("$2b$04$0123456789012345678901uVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV".to_owned()),
+    }
+}
+
+fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", SessionId::new_random())
+}
+
+async fn user(stores: &Stores) -> UserId {
+    let new = new_user(&unique_email("owner"));
+    let id = new.user.id;
+    if let Err(e) = stores.users.insert(&new).await {
+        panic!("inserting a fresh user failed: {e}");
+    }
+    id
+}
+
+fn title(text: &str) -> TaskTitle {
+    TaskTitle::from_trusted(text.to_owned())
+}
+
+fn task(text: &str) -> NewTask {
+    NewTask {
+        title: title(text),
+        description: None,
+    }
+}
+
+fn ok<T>(result: Result<T, RepoError>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// The cases; each takes fresh stores.
+pub mod cases {
+    use super::*;
+
+    /// Emails are stored normalised and found whatever the letter case of the query.
+    pub async fn inserted_users_are_found_by_any_case_of_their_email_and_by_id(stores: Stores) {
+        let new = new_user(&unique_email("alice"));
+        ok(stores.users.insert(&new).await, "insert");
+        let email = new.user.email.as_str().to_owned();
+        let found = ok(stores.users.find_credentials(&email).await, "find");
+        let Some((user, hash)) = found else {
+            panic!("the user must be found by its email");
+        };
+        assert_eq!(user, new.user);
+        assert_eq!(hash, new.password_hash);
+        let upper = ok(
+            stores.users.find_credentials(&email.to_uppercase()).await,
+            "find upper",
+        );
+        assert_eq!(upper.map(|(u, _)| u.id), Some(new.user.id));
+        let by_id = ok(stores.users.find_by_id(new.user.id).await, "by id");
+        assert_eq!(by_id, Some(new.user));
+    }
+
+    /// Uniqueness ignores letter case.
+    pub async fn a_second_account_with_the_same_email_in_another_case_is_a_conflict(
+        stores: Stores,
+    ) {
+        let email = unique_email("dup");
+        ok(stores.users.insert(&new_user(&email)).await, "first insert");
+        let mut second = new_user(&email);
+        // Stored forms are lower-case; the store must still refuse a differently cased one.
+        second.user.email = EmailAddress::from_trusted(email.to_uppercase());
+        let result = stores.users.insert(&second).await;
+        assert!(matches!(result, Err(RepoError::Conflict)), "{result:?}");
+    }
+
+    /// Thirty racing inserts: one wins, the others are conflicts, never another error.
+    pub async fn of_concurrent_inserts_with_one_email_exactly_one_succeeds(stores: Stores) {
+        let email = unique_email("race");
+        let users = stores.users.clone();
+        let attempts = (0..30).map(|_| {
+            let users = users.clone();
+            let candidate = new_user(&email);
+            tokio::spawn(async move { users.insert(&candidate).await })
+        });
+        let results = join_all(attempts).await;
+        let mut created = 0;
+        for result in results {
+            match result {
+                Ok(Ok(())) => created += 1,
+                Ok(Err(RepoError::Conflict)) => {}
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        assert_eq!(created, 1);
+    }
+
+    /// Absent rows are `None`, not errors.
+    pub async fn unknown_emails_and_ids_find_nothing(stores: Stores) {
+        let found = ok(
+            stores.users.find_credentials("nobody@example.com").await,
+            "find",
+        );
+        assert!(found.is_none());
+        let by_id = ok(stores.users.find_by_id(UserId::new_random()).await, "by id");
+        assert!(by_id.is_none());
+        let session = ok(stores.sessions.find(SessionId::new_random()).await, "session");
+        assert!(session.is_none());
+    }
+
+    fn session(user_id: UserId) -> Session {
+        let at = now();
+        Session {
+            id: SessionId::new_random(),
+            user_id,
+            created_at: at,
+            expires_at: at + Duration::days(7),
+            ended_at: None,
+        }
+    }
+
+    /// A session round-trips, ends once, and ending it again changes nothing.
+    pub async fn sessions_are_stored_found_and_ended(stores: Stores) {
+        let owner = user(&stores).await;
+        let s = session(owner);
+        ok(stores.sessions.create(&s).await, "create");
+        assert_eq!(ok(stores.sessions.find(s.id).await, "find"), Some(s.clone()));
+        let first_end = now();
+        ok(stores.sessions.end(owner, s.id, first_end).await, "end");
+        ok(
+            stores
+                .sessions
+                .end(owner, s.id, first_end + Duration::seconds(5))
+                .await,
+            "end again",
+        );
+        let found = ok(stores.sessions.find(s.id).await, "find ended");
+        assert_eq!(found.and_then(|s| s.ended_at), Some(first_end));
+        // Ending an unknown session is not an error.
+        ok(
+            stores.sessions.end(owner, SessionId::new_random(), now()).await,
+            "end unknown",
+        );
+    }
+
+    /// `end` is scoped to the user.
+    pub async fn ending_another_users_session_changes_nothing(stores: Stores) {
+        let owner = user(&stores).await;
+        let intruder = user(&stores).await;
+        let s = session(owner);
+        ok(stores.sessions.create(&s).await, "create");
+        ok(stores.sessions.end(intruder, s.id, now()).await, "end");
+        let found = ok(stores.sessions.find(s.id).await, "find");
+        assert_eq!(found.map(|s| s.is_active()), Some(true));
+    }
+
+    /// `end_all` ends every active session of one user but the spared one.
+    pub async fn ending_all_sessions_can_spare_one(stores: Stores) {
+        let owner = user(&stores).await;
+        let other = user(&stores).await;
+        let mine: Vec<Session> = (0..3).map(|_| session(owner)).collect();
+        let theirs = session(other);
+        for s in mine.iter().chain([&theirs]) {
+            ok(stores.sessions.create(s).await, "create");
+        }
+        let ended = ok(
+            stores.sessions.end_all(owner, Some(mine[0].id), now()).await,
+            "end others",
+        );
+        assert_eq!(ended, 2);
+        let active = |s: Option<Session>| s.map(|s| s.is_active());
+        assert_eq!(active(ok(stores.sessions.find(mine[0].id).await, "f")), Some(true));
+        assert_eq!(active(ok(stores.sessions.find(mine[1].id).await, "f")), Some(false));
+        assert_eq!(active(ok(stores.sessions.find(theirs.id).await, "f")), Some(true));
+        let ended = ok(stores.sessions.end_all(owner, None, now()).await, "end all");
+        assert_eq!(ended, 1);
+        assert_eq!(active(ok(stores.sessions.find(mine[0].id).await, "f")), Some(false));
+    }
+
+    /// Ids grow; what is stored is what is read back, to the microsecond.
+    pub async fn created_tasks_get_distinct_increasing_ids_and_round_trip(stores: Stores) {
+        let owner = user(&stores).await;
+        let at = now();
+        let first = ok(
+            stores
+                .tasks
+                .create(
+                    owner,
+                    NewTask {
+                        title: title("First"),
+                        description: Some(TaskDescription::from_trusted("Details".to_owned())),
+                    },
+                    at,
+                )
+                .await,
+            "create",
+        );
+        let second = ok(stores.tasks.create(owner, task("Second"), at).await, "create");
+        assert!(second.id > first.id);
+        assert_eq!(first.owner, owner);
+        assert!(!first.completed);
+        assert_eq!(first.created_at, at);
+        assert_eq!(first.updated_at, at);
+        assert_eq!(ok(stores.tasks.get(owner, first.id).await, "get"), first);
+    }
+
+    /// Every operation on another owner's task answers `NotFound` and changes nothing.
+    pub async fn another_owners_task_is_not_found_for_any_operation(stores: Stores) {
+        let owner = user(&stores).await;
+        let intruder = user(&stores).await;
+        let t = ok(stores.tasks.create(owner, task("Mine"), now()).await, "create");
+        let changes = TaskChanges {
+            completed: Some(true),
+            ..TaskChanges::default()
+        };
+        assert!(matches!(stores.tasks.get(intruder, t.id).await, Err(RepoError::NotFound)));
+        assert!(matches!(
+            stores.tasks.update(intruder, t.id, &changes, now()).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(matches!(
+            stores.tasks.toggle(intruder, t.id, now()).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(matches!(stores.tasks.delete(intruder, t.id).await, Err(RepoError::NotFound)));
+        let page = ok(
+            stores.tasks.list(intruder, TaskStatusFilter::All, 100, 0).await,
+            "list",
+        );
+        assert_eq!(page.total, 0);
+        assert_eq!(ok(stores.tasks.get(owner, t.id).await, "get"), t);
+        assert!(matches!(
+            stores.tasks.get(owner, TaskId::new(i64::MAX)).await,
+            Err(RepoError::NotFound)
+        ));
+    }
+
+    /// Newest first (ties by highest id), filtered by status, paged, with the full count.
+    pub async fn listing_is_newest_first_filtered_paged_and_counted(stores: Stores) {
+        let owner = user(&stores).await;
+        let base = now();
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            // Two tasks share a timestamp: the higher id comes first.
+            let at = base + Duration::seconds(n.min(3));
+            let t = ok(stores.tasks.create(owner, task(&format!("t{n}")), at).await, "create");
+            if n % 2 == 0 {
+                ok(stores.tasks.toggle(owner, t.id, at).await, "toggle");
+            }
+            ids.push(t.id);
+        }
+        let all = ok(stores.tasks.list(owner, TaskStatusFilter::All, 100, 0).await, "all");
+        let order: Vec<TaskId> = all.tasks.iter().map(|t| t.id).collect();
+        assert_eq!(order, [ids[4], ids[3], ids[2], ids[1], ids[0]]);
+        assert_eq!(all.total, 5);
+        let done = ok(
+            stores.tasks.list(owner, TaskStatusFilter::Completed, 1, 1).await,
+            "completed",
+        );
+        assert_eq!(done.total, 3);
+        assert_eq!(done.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [ids[2]]);
+        let pending = ok(
+            stores.tasks.list(owner, TaskStatusFilter::Pending, 100, 0).await,
+            "pending",
+        );
+        assert_eq!(pending.total, 2);
+        assert!(pending.tasks.iter().all(|t| !t.completed));
+        let beyond = ok(stores.tasks.list(owner, TaskStatusFilter::All, 10, 50).await, "beyond");
+        assert!(beyond.tasks.is_empty());
+        assert_eq!(beyond.total, 5);
+    }
+
+    /// `None` fields stay; `Some(None)` clears the description.
+    pub async fn updates_apply_only_the_given_fields(stores: Stores) {
+        let owner = user(&stores).await;
+        let created = now();
+        let t = ok(
+            stores
+                .tasks
+                .create(
+                    owner,
+                    NewTask {
+                        title: title("Before"),
+                        description: Some(TaskDescription::from_trusted("Keep?".to_owned())),
+                    },
+                    created,
+                )
+                .await,
+            "create",
+        );
+        let later = created + Duration::seconds(3);
+        let retitled = ok(
+            stores
+                .tasks
+                .update(
+                    owner,
+                    t.id,
+                    &TaskChanges {
+                        title: Some(title("After")),
+                        ..TaskChanges::default()
+                    },
+                    later,
+                )
+                .await,
+            "retitle",
+        );
+        assert_eq!(retitled.title.as_str(), "After");
+        assert_eq!(retitled.description, t.description);
+        assert_eq!(retitled.updated_at, later);
+        assert_eq!(retitled.created_at, created);
+        let cleared = ok(
+            stores
+                .tasks
+                .update(
+                    owner,
+                    t.id,
+                    &TaskChanges {
+                        description: Some(None),
+                        completed: Some(true),
+                        ..TaskChanges::default()
+                    },
+                    later,
+                )
+                .await,
+            "clear",
+        );
+        assert_eq!(cleared.description, None);
+        assert!(cleared.completed);
+        assert_eq!(ok(stores.tasks.get(owner, t.id).await, "get"), cleared);
+    }
+
+    /// An empty change set leaves even `updated_at` alone.
+    pub async fn an_empty_update_changes_nothing(stores: Stores) {
+        let owner = user(&stores).await;
+        let t = ok(stores.tasks.create(owner, task("Still"), now()).await, "create");
+        let same = ok(
+            stores
+                .tasks
+                .update(owner, t.id, &TaskChanges::default(), now() + Duration::hours(1))
+                .await,
+            "update",
+        );
+        assert_eq!(same, t);
+    }
+
+    /// Toggle flips and stamps.
+    pub async fn toggling_flips_completion_each_time(stores: Stores) {
+        let owner = user(&stores).await;
+        let t = ok(stores.tasks.create(owner, task("Flip"), now()).await, "create");
+        let later = t.created_at + Duration::seconds(1);
+        let on = ok(stores.tasks.toggle(owner, t.id, later).await, "on");
+        assert!(on.completed);
+        assert_eq!(on.updated_at, later);
+        let off = ok(stores.tasks.toggle(owner, t.id, later).await, "off");
+        assert!(!off.completed);
+    }
+
+    /// Deleted tasks are gone for every operation.
+    pub async fn deleted_tasks_are_gone(stores: Stores) {
+        let owner = user(&stores).await;
+        let t = ok(stores.tasks.create(owner, task("Bye"), now()).await, "create");
+        ok(stores.tasks.delete(owner, t.id).await, "delete");
+        assert!(matches!(stores.tasks.get(owner, t.id).await, Err(RepoError::NotFound)));
+        assert!(matches!(stores.tasks.delete(owner, t.id).await, Err(RepoError::NotFound)));
+        assert!(matches!(
+            stores.tasks.toggle(owner, t.id, now()).await,
+            Err(RepoError::NotFound)
+        ));
+    }
+
+    /// Two hundred creations at once: all stored, all with distinct ids.
+    pub async fn parallel_creations_by_one_user_all_get_distinct_ids(stores: Stores) {
+        let owner = user(&stores).await;
+        let creations = (0..200).map(|n| {
+            let tasks = stores.tasks.clone();
+            tokio::spawn(async move { tasks.create(owner, task(&format!("p{n}")), now()).await })
+        });
+        let mut ids = Vec::new();
+        for result in join_all(creations).await {
+            match result {
+                Ok(Ok(t)) => ids.push(t.id),
+                other => panic!("creation failed: {other:?}"),
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 200);
+        let page = ok(stores.tasks.list(owner, TaskStatusFilter::All, 500, 0).await, "list");
+        assert_eq!(page.total, 200);
+    }
+
+    /// Ids are never reused across owners: they come from one sequence per store.
+    pub async fn task_ids_are_unique_across_owners_and_never_reused(
+        stores: Stores,
+    ) {
+        let a = user(&stores).await;
+        let b = user(&stores).await;
+        let ta = ok(stores.tasks.create(a, task("a"), now()).await, "a");
+        let tb = ok(stores.tasks.create(b, task("b"), now()).await, "b");
+        assert_ne!(ta.id, tb.id);
+        ok(stores.tasks.delete(a, ta.id).await, "delete");
+        let tc = ok(stores.tasks.create(a, task("c"), now()).await, "c");
+        assert!(tc.id > tb.id, "a deleted id must not come back");
+    }
+}
