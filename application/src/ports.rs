@@ -175,6 +175,16 @@ pub trait TaskRepository: Send + Sync {
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError>;
 }
 
+/// Whether the storage can serve requests now (for `/ready`).
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    /// Answers once the store has answered a trivial request.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] when it cannot be reached.
+    async fn check(&self) -> Result<(), RepoError>;
+}
+
 /// Why a cryptographic operation failed on the server's side.
 #[derive(Debug, Error)]
 #[error("{0}")]

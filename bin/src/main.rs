@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use rand::distr::{Alphanumeric, SampleString};
 use secrecy::SecretString;
 use tessera::settings::{Settings, Storage};
-use tessera::startup::Application;
+use tessera::startup::{self, Application};
 use tessera::telemetry;
 
 /// Tessera: sign up, sign in, and manage your own tasks.
@@ -25,10 +25,16 @@ struct Cli {
 enum Command {
     /// Start the HTTP server.
     Serve {
-        /// Development mode: in-memory storage and, when no secret is set, a random one.
+        /// Development mode: when no secret is set, use one generated once and kept in
+        /// `.tessera/jwt-secret`.
         #[arg(long)]
         dev: bool,
+        /// Do not apply pending migrations at start.
+        #[arg(long)]
+        no_migrate: bool,
     },
+    /// Apply pending database migrations, then exit.
+    Migrate,
 }
 
 #[tokio::main]
@@ -43,31 +49,81 @@ async fn main() -> ExitCode {
     };
     telemetry::init(settings.log_json);
     match cli.command {
-        Command::Serve { dev } => {
-            if dev {
-                apply_dev_defaults(&mut settings);
+        Command::Serve { dev, no_migrate } => {
+            if dev && let Err(error) = apply_dev_defaults(&mut settings) {
+                eprintln!("tessera: {error:#}");
+                return ExitCode::FAILURE;
             }
+            settings.migrate_on_start = !no_migrate;
             serve(settings).await
+        }
+        Command::Migrate => migrate(settings).await,
+    }
+}
+
+async fn migrate(settings: Settings) -> ExitCode {
+    if settings.storage == Storage::Memory {
+        eprintln!("tessera: STORAGE=memory has no schema to migrate");
+        return ExitCode::FAILURE;
+    }
+    let result = async {
+        startup::connect(&settings).await?;
+        startup::apply_migrations(&settings).await
+    }
+    .await;
+    match result {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tessera: {error:#}");
+            ExitCode::FAILURE
         }
     }
 }
 
-fn apply_dev_defaults(settings: &mut Settings) {
-    settings.storage = Storage::Memory;
-    let generated = settings.jwt_secret.is_none();
-    if generated {
-        let secret = Alphanumeric.sample_string(&mut rand::rng(), 48);
-        settings.jwt_secret = Some(SecretString::from(secret));
+/// Where development mode keeps its generated secret (git-ignored).
+const DEV_SECRET_FILE: &str = ".tessera/jwt-secret";
+
+fn apply_dev_defaults(settings: &mut Settings) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if settings.jwt_secret.is_some() {
+        tracing::warn!("development mode: using the configured JWT secret");
+        return Ok(());
     }
-    tracing::warn!(
-        generated_secret = generated,
-        "development mode: in-memory storage (data is lost on exit){}",
-        if generated {
-            " and a generated JWT secret (tokens end with the process)"
-        } else {
-            ""
+    let path = std::path::Path::new(DEV_SECRET_FILE);
+    let secret = match std::fs::read_to_string(path) {
+        Ok(existing) if existing.trim().len() >= tessera::settings::MIN_SECRET_BYTES => {
+            existing.trim().to_owned()
         }
+        _ => {
+            let generated = Alphanumeric.sample_string(&mut rand::rng(), 48);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            write_private(path, &generated)
+                .with_context(|| format!("writing {DEV_SECRET_FILE}"))?;
+            generated
+        }
+    };
+    settings.jwt_secret = Some(SecretString::from(secret));
+    tracing::warn!(
+        secret_file = DEV_SECRET_FILE,
+        "development mode: JWT secret generated for this machine and kept in {DEV_SECRET_FILE}; never use it in production"
     );
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
 }
 
 async fn serve(settings: Settings) -> ExitCode {

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use config::{Config, File, FileFormat};
 use secrecy::SecretString;
@@ -26,8 +27,18 @@ pub enum Storage {
 pub struct Settings {
     /// Where data is kept.
     pub storage: Storage,
-    /// The Postgres URL, if one is set.
-    pub database_url: Option<SecretString>,
+    /// The Postgres URL.
+    pub database_url: SecretString,
+    /// Most pooled connections.
+    pub database_pool_size: usize,
+    /// Longest wait for a free pooled connection before a request gets 503.
+    pub database_pool_timeout: Duration,
+    /// Longest time to open one connection.
+    pub database_connect_timeout: Duration,
+    /// How long `serve` and `migrate` keep trying to reach the database at start.
+    pub database_startup_timeout: Duration,
+    /// Whether `serve` applies pending migrations before listening.
+    pub migrate_on_start: bool,
     /// The HS256 secret; `None` only before [`Settings::require_secret`] or a dev default.
     pub jwt_secret: Option<SecretString>,
     /// `iss` of issued tokens, required of presented ones.
@@ -73,6 +84,10 @@ impl SettingsError {
 const VARIABLES: &[&str] = &[
     "STORAGE",
     "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
+    "DATABASE_POOL_TIMEOUT_MS",
+    "DATABASE_CONNECT_TIMEOUT_MS",
+    "DATABASE_STARTUP_TIMEOUT_SECONDS",
     "BETTER_AUTH_SECRET",
     "JWT_SECRET",
     "JWT_ISSUER",
@@ -86,6 +101,9 @@ const VARIABLES: &[&str] = &[
     "LOG_FORMAT",
 ];
 
+/// The database used when `DATABASE_URL` is not set: a local server's `tessera` database.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/tessera";
+
 /// Shortest secret accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -94,6 +112,10 @@ pub const MIN_SECRET_BYTES: usize = 32;
 struct Raw {
     storage: Option<String>,
     database_url: Option<String>,
+    database_pool_size: Option<String>,
+    database_pool_timeout_ms: Option<String>,
+    database_connect_timeout_ms: Option<String>,
+    database_startup_timeout_seconds: Option<String>,
     better_auth_secret: Option<String>,
     jwt_secret: Option<String>,
     jwt_issuer: Option<String>,
@@ -173,18 +195,15 @@ impl Settings {
                 ));
             }
         };
-        let database_url = non_empty(raw.database_url)
-            .map(|url| {
-                if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                    Ok(SecretString::from(url))
-                } else {
-                    Err(SettingsError::new(
-                        "DATABASE_URL",
-                        "must be a postgres:// or postgresql:// URL",
-                    ))
-                }
-            })
-            .transpose()?;
+        let database_url =
+            non_empty(raw.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(SettingsError::new(
+                "DATABASE_URL",
+                "must be a postgres:// or postgresql:// URL",
+            ));
+        }
+        let database_url = SecretString::from(database_url);
         let jwt_secret = secret(non_empty(raw.better_auth_secret), non_empty(raw.jwt_secret))?;
         let host = match non_empty(raw.host) {
             None => IpAddr::from([127, 0, 0, 1]),
@@ -201,6 +220,26 @@ impl Settings {
             jwt_audience: non_empty(raw.jwt_audience).unwrap_or_else(|| "tessera".to_owned()),
             host,
             port: number("PORT", raw.port, 8080, 0..=u16::MAX)?,
+            database_pool_size: number("DATABASE_POOL_SIZE", raw.database_pool_size, 10, 1..=1000)?,
+            database_pool_timeout: Duration::from_millis(number(
+                "DATABASE_POOL_TIMEOUT_MS",
+                raw.database_pool_timeout_ms,
+                2000,
+                1..=60_000,
+            )?),
+            database_connect_timeout: Duration::from_millis(number(
+                "DATABASE_CONNECT_TIMEOUT_MS",
+                raw.database_connect_timeout_ms,
+                3000,
+                1..=60_000,
+            )?),
+            database_startup_timeout: Duration::from_secs(number(
+                "DATABASE_STARTUP_TIMEOUT_SECONDS",
+                raw.database_startup_timeout_seconds,
+                10,
+                0..=600,
+            )?),
+            migrate_on_start: true,
             token_ttl_seconds: number(
                 "TOKEN_TTL_SECONDS",
                 raw.token_ttl_seconds,
@@ -351,6 +390,12 @@ mod tests {
         assert_eq!(s.auth_rate_limit_per_minute, 10);
         assert_eq!(s.cors_origins, vec!["http://localhost:3000".to_owned()]);
         assert!(s.jwt_secret.is_none());
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&s.database_url),
+            DEFAULT_DATABASE_URL
+        );
+        assert_eq!(s.database_pool_size, 10);
+        assert!(s.migrate_on_start);
         assert!(s.require_secret().is_err());
         Ok(())
     }
@@ -409,6 +454,19 @@ mod tests {
             ),
             (&[("CORS_ORIGINS", "localhost:3000")], "CORS_ORIGINS"),
             (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (&[("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
+            (
+                &[("DATABASE_POOL_TIMEOUT_MS", "soon")],
+                "DATABASE_POOL_TIMEOUT_MS",
+            ),
+            (
+                &[("DATABASE_CONNECT_TIMEOUT_MS", "0")],
+                "DATABASE_CONNECT_TIMEOUT_MS",
+            ),
+            (
+                &[("DATABASE_STARTUP_TIMEOUT_SECONDS", "-1")],
+                "DATABASE_STARTUP_TIMEOUT_SECONDS",
+            ),
         ];
         for (pairs, name) in cases {
             match load(pairs) {

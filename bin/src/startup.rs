@@ -2,18 +2,24 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Server;
 use anyhow::Context;
-use tessera_application::ports::{SessionRepository, SystemClock, TaskRepository, UserRepository};
+use secrecy::ExposeSecret;
+use tessera_application::ports::{
+    Readiness, SessionRepository, SystemClock, TaskRepository, UserRepository,
+};
 use tessera_application::{AuthService, AuthSettings, TaskService};
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 use tessera_http::{HttpSettings, Services};
-use tessera_memory::{InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository};
+use tessera_memory::{
+    AlwaysReady, InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository,
+};
+use tessera_postgres::{PgStore, PoolSettings, redact};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::settings::{Settings, SettingsError, Storage};
+use crate::settings::{Settings, Storage};
 
 /// How long in-flight requests may finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -53,20 +59,82 @@ struct Repositories {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     tasks: Arc<dyn TaskRepository>,
+    readiness: Arc<dyn Readiness>,
 }
 
-fn repositories(settings: &Settings) -> Result<Repositories, SettingsError> {
+async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
     match settings.storage {
         Storage::Memory => Ok(Repositories {
             users: Arc::new(InMemoryUserRepository::new()),
             sessions: Arc::new(InMemorySessionRepository::new()),
             tasks: Arc::new(InMemoryTaskRepository::new()),
+            readiness: Arc::new(AlwaysReady),
         }),
-        Storage::Postgres => Err(SettingsError {
-            name: "STORAGE",
-            reason: "postgres storage is not part of this build yet; set STORAGE=memory".to_owned(),
-        }),
+        Storage::Postgres => {
+            let store = Arc::new(connect(settings).await?);
+            if settings.migrate_on_start {
+                apply_migrations(settings).await?;
+            }
+            Ok(Repositories {
+                users: store.clone(),
+                sessions: store.clone(),
+                tasks: store.clone(),
+                readiness: store,
+            })
+        }
     }
+}
+
+/// Opens the pool and waits, within `DATABASE_STARTUP_TIMEOUT_SECONDS`, for the database
+/// to answer.
+///
+/// # Errors
+/// One line naming the URL (without its password) when it never answers.
+pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
+    let url = settings.database_url.expose_secret();
+    let store = PgStore::new(
+        url,
+        PoolSettings {
+            max_size: settings.database_pool_size,
+            wait_timeout: settings.database_pool_timeout,
+            connect_timeout: settings.database_connect_timeout,
+        },
+    )?;
+    let deadline = Instant::now() + settings.database_startup_timeout;
+    loop {
+        match store.ping().await {
+            Ok(()) => return Ok(store),
+            Err(error) if Instant::now() >= deadline => {
+                return Err(anyhow::Error::new(error)).with_context(|| {
+                    format!(
+                        "cannot reach the database at {} (DATABASE_URL)",
+                        redact(url)
+                    )
+                });
+            }
+            Err(error) => {
+                tracing::warn!(%error, database = %redact(url), "database not reachable yet, retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// Applies pending migrations (serialised across instances by an advisory lock).
+///
+/// # Errors
+/// When a migration fails or the database cannot be reached.
+pub async fn apply_migrations(settings: &Settings) -> anyhow::Result<Vec<String>> {
+    let url = settings.database_url.expose_secret();
+    let applied = tessera_postgres::migrate(url, settings.database_connect_timeout)
+        .await
+        .with_context(|| format!("migrating the database at {}", redact(url)))?;
+    if applied.is_empty() {
+        tracing::info!("database schema is up to date");
+    } else {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    Ok(applied)
 }
 
 impl Application {
@@ -76,7 +144,7 @@ impl Application {
     /// An unusable setting, or an address that cannot be bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let secret = settings.require_secret()?.clone();
-        let repositories = repositories(&settings)?;
+        let repositories = repositories(&settings).await?;
         if settings.bcrypt_cost < 10 {
             tracing::warn!(
                 cost = settings.bcrypt_cost,
@@ -111,7 +179,11 @@ impl Application {
         let address = listener.local_addr().context("reading the bound address")?;
         let server = tessera_http::serve(
             listener,
-            Services { auth, tasks },
+            Services {
+                auth,
+                tasks,
+                readiness: repositories.readiness,
+            },
             HttpSettings {
                 cors_origins: settings.cors_origins.clone(),
                 shutdown_timeout: SHUTDOWN_GRACE,

@@ -14,6 +14,9 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::{Method, header};
 use actix_web::{App, HttpServer, web};
+use std::sync::Arc;
+
+use tessera_application::ports::Readiness;
 use tessera_application::{AuthService, TaskService};
 
 pub use crate::error::{ApiError, ErrorKind};
@@ -36,12 +39,15 @@ pub struct Services {
     pub auth: AuthService,
     /// The task operations.
     pub tasks: TaskService,
+    /// Whether the storage answers, for `/ready`.
+    pub readiness: Arc<dyn Readiness>,
 }
 
 /// Registers every route, the extractor settings and the unknown-route answer.
 pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
     let auth = web::Data::new(services.auth.clone());
     let tasks = web::Data::new(services.tasks.clone());
+    let readiness = web::Data::from(services.readiness.clone());
     move |cfg: &mut web::ServiceConfig| {
         use routes::{auth as a, ops, tasks as t};
         // Panics are caught per resource, after routing: the request can then be held
@@ -51,10 +57,12 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
         };
         cfg.app_data(auth)
             .app_data(tasks)
+            .app_data(readiness)
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .app_data(extract::payload_config())
             .service(guarded("/health").route(web::get().to(ops::health)))
+            .service(guarded("/ready").route(web::get().to(ops::ready)))
             .service(guarded("/api/auth/signup").route(web::post().to(a::sign_up)))
             .service(guarded("/api/auth/signin").route(web::post().to(a::sign_in)))
             .service(guarded("/api/auth/signout").route(web::post().to(a::sign_out)))

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 #[cfg(feature = "test-support")]
 use tessera_application::ports::Clock;
 use tessera_application::ports::{
-    NewTask, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
+    NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
 };
 use tessera_domain::{
     NewUser, PasswordHash, Session, SessionId, Task, TaskChanges, TaskId, TaskStatusFilter, User,
@@ -126,6 +126,17 @@ impl SessionRepository for InMemorySessionRepository {
             }
         }
         Ok(ended)
+    }
+}
+
+/// Memory is always ready.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AlwaysReady;
+
+#[async_trait]
+impl Readiness for AlwaysReady {
+    async fn check(&self) -> Result<(), RepoError> {
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use thiserror::Error;
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
 /// The advisory lock key that serialises migrations ("tessera" in ASCII).
-const MIGRATION_LOCK: i64 = 0x7465_7373_6572_61;
+const MIGRATION_LOCK: i64 = 0x0074_6573_7365_7261;
 
 /// Why migrating failed.
 #[derive(Debug, Error)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tessera_application::ports::{
-    NewTask, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
+    NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
 };
 use tessera_domain::{
     EmailAddress, NewUser, PasswordHash, Session, SessionId, Task, TaskChanges, TaskDescription,
@@ -379,5 +379,12 @@ impl TaskRepository for PgStore {
         } else {
             Ok(())
         }
+    }
+}
+
+#[async_trait]
+impl Readiness for PgStore {
+    async fn check(&self) -> Result<(), RepoError> {
+        self.ping().await
     }
 }

@@ -102,7 +102,9 @@ impl TestDatabase {
         match Self::create().await {
             Ok(db) => Some(db),
             Err(TestDatabaseError::Unreachable(url, reason)) if !required() => {
-                eprintln!("skipped: no PostgreSQL server at {url} ({reason}); set CI to require one");
+                eprintln!(
+                    "skipped: no PostgreSQL server at {url} ({reason}); set CI to require one"
+                );
                 None
             }
             Err(e) => panic!("{e}"),

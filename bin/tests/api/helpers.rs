@@ -11,6 +11,7 @@ use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tessera::settings::Settings;
 use tessera::startup::Application;
+use tessera_postgres::testing::TestDatabase;
 use uuid::Uuid;
 
 /// The HS256 secret test servers sign with unless a test overrides `JWT_SECRET`.
@@ -27,6 +28,8 @@ pub struct TestApp {
     pub client: Client,
     /// The server's JWT secret, for forging tokens.
     pub secret: String,
+    /// The test database, dropped with the app (Postgres runs only).
+    _database: Option<TestDatabase>,
 }
 
 /// A user signed up through the API, with the token the signup returned.
@@ -72,11 +75,16 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value.to_owned()))
     .collect();
-    if storage == "postgres" {
-        let url = std::env::var("TEST_DATABASE_URL")
-            .expect("TEST_DATABASE_URL must be set when TEST_STORAGE=postgres");
-        pairs.push(("DATABASE_URL".to_owned(), url));
-    }
+    // A fresh, empty database per server: the application applies the migrations itself.
+    let database = if storage == "postgres" {
+        let db = TestDatabase::create_empty()
+            .await
+            .expect("TEST_STORAGE=postgres needs a PostgreSQL server at TEST_DATABASE_URL");
+        pairs.push(("DATABASE_URL".to_owned(), db.url().to_owned()));
+        Some(db)
+    } else {
+        None
+    };
     pairs.retain(|(name, _)| !extra.iter().any(|(other, _)| *other == name.as_str()));
     pairs.extend(
         extra
@@ -104,6 +112,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         client,
         secret,
+        _database: database,
     }
 }
 

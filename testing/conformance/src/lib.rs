@@ -14,8 +14,8 @@ use tessera_application::ports::{
     NewTask, RepoError, SessionRepository, TaskRepository, UserRepository,
 };
 use tessera_domain::{
-    EmailAddress, NewUser, PasswordHash, Session, SessionId, TaskChanges, TaskDescription,
-    TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    EmailAddress, NewUser, PasswordHash, Session, SessionId, TaskChanges, TaskDescription, TaskId,
+    TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 
 /// The three repositories of one store, and whatever keeps that store alive.
@@ -79,7 +79,9 @@ fn new_user(email: &str) -> NewUser {
             created_at: at,
             updated_at: at,
         },
-        password_hash: PasswordHash::new("$2b$04$0123456789012345678901uVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV".to_owned()),
+        password_hash: PasswordHash::new(
+            "$2b$04$0123456789012345678901uVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV".to_owned(),
+        ),
     }
 }
 
@@ -181,7 +183,10 @@ pub mod cases {
         assert!(found.is_none());
         let by_id = ok(stores.users.find_by_id(UserId::new_random()).await, "by id");
         assert!(by_id.is_none());
-        let session = ok(stores.sessions.find(SessionId::new_random()).await, "session");
+        let session = ok(
+            stores.sessions.find(SessionId::new_random()).await,
+            "session",
+        );
         assert!(session.is_none());
     }
 
@@ -201,7 +206,10 @@ pub mod cases {
         let owner = user(&stores).await;
         let s = session(owner);
         ok(stores.sessions.create(&s).await, "create");
-        assert_eq!(ok(stores.sessions.find(s.id).await, "find"), Some(s.clone()));
+        assert_eq!(
+            ok(stores.sessions.find(s.id).await, "find"),
+            Some(s.clone())
+        );
         let first_end = now();
         ok(stores.sessions.end(owner, s.id, first_end).await, "end");
         ok(
@@ -215,7 +223,10 @@ pub mod cases {
         assert_eq!(found.and_then(|s| s.ended_at), Some(first_end));
         // Ending an unknown session is not an error.
         ok(
-            stores.sessions.end(owner, SessionId::new_random(), now()).await,
+            stores
+                .sessions
+                .end(owner, SessionId::new_random(), now())
+                .await,
             "end unknown",
         );
     }
@@ -241,17 +252,32 @@ pub mod cases {
             ok(stores.sessions.create(s).await, "create");
         }
         let ended = ok(
-            stores.sessions.end_all(owner, Some(mine[0].id), now()).await,
+            stores
+                .sessions
+                .end_all(owner, Some(mine[0].id), now())
+                .await,
             "end others",
         );
         assert_eq!(ended, 2);
         let active = |s: Option<Session>| s.map(|s| s.is_active());
-        assert_eq!(active(ok(stores.sessions.find(mine[0].id).await, "f")), Some(true));
-        assert_eq!(active(ok(stores.sessions.find(mine[1].id).await, "f")), Some(false));
-        assert_eq!(active(ok(stores.sessions.find(theirs.id).await, "f")), Some(true));
+        assert_eq!(
+            active(ok(stores.sessions.find(mine[0].id).await, "f")),
+            Some(true)
+        );
+        assert_eq!(
+            active(ok(stores.sessions.find(mine[1].id).await, "f")),
+            Some(false)
+        );
+        assert_eq!(
+            active(ok(stores.sessions.find(theirs.id).await, "f")),
+            Some(true)
+        );
         let ended = ok(stores.sessions.end_all(owner, None, now()).await, "end all");
         assert_eq!(ended, 1);
-        assert_eq!(active(ok(stores.sessions.find(mine[0].id).await, "f")), Some(false));
+        assert_eq!(
+            active(ok(stores.sessions.find(mine[0].id).await, "f")),
+            Some(false)
+        );
     }
 
     /// Ids grow; what is stored is what is read back, to the microsecond.
@@ -272,7 +298,10 @@ pub mod cases {
                 .await,
             "create",
         );
-        let second = ok(stores.tasks.create(owner, task("Second"), at).await, "create");
+        let second = ok(
+            stores.tasks.create(owner, task("Second"), at).await,
+            "create",
+        );
         assert!(second.id > first.id);
         assert_eq!(first.owner, owner);
         assert!(!first.completed);
@@ -285,12 +314,18 @@ pub mod cases {
     pub async fn another_owners_task_is_not_found_for_any_operation(stores: Stores) {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
-        let t = ok(stores.tasks.create(owner, task("Mine"), now()).await, "create");
+        let t = ok(
+            stores.tasks.create(owner, task("Mine"), now()).await,
+            "create",
+        );
         let changes = TaskChanges {
             completed: Some(true),
             ..TaskChanges::default()
         };
-        assert!(matches!(stores.tasks.get(intruder, t.id).await, Err(RepoError::NotFound)));
+        assert!(matches!(
+            stores.tasks.get(intruder, t.id).await,
+            Err(RepoError::NotFound)
+        ));
         assert!(matches!(
             stores.tasks.update(intruder, t.id, &changes, now()).await,
             Err(RepoError::NotFound)
@@ -299,9 +334,15 @@ pub mod cases {
             stores.tasks.toggle(intruder, t.id, now()).await,
             Err(RepoError::NotFound)
         ));
-        assert!(matches!(stores.tasks.delete(intruder, t.id).await, Err(RepoError::NotFound)));
+        assert!(matches!(
+            stores.tasks.delete(intruder, t.id).await,
+            Err(RepoError::NotFound)
+        ));
         let page = ok(
-            stores.tasks.list(intruder, TaskStatusFilter::All, 100, 0).await,
+            stores
+                .tasks
+                .list(intruder, TaskStatusFilter::All, 100, 0)
+                .await,
             "list",
         );
         assert_eq!(page.total, 0);
@@ -320,29 +361,53 @@ pub mod cases {
         for n in 0..5 {
             // Two tasks share a timestamp: the higher id comes first.
             let at = base + Duration::seconds(n.min(3));
-            let t = ok(stores.tasks.create(owner, task(&format!("t{n}")), at).await, "create");
+            let t = ok(
+                stores.tasks.create(owner, task(&format!("t{n}")), at).await,
+                "create",
+            );
             if n % 2 == 0 {
                 ok(stores.tasks.toggle(owner, t.id, at).await, "toggle");
             }
             ids.push(t.id);
         }
-        let all = ok(stores.tasks.list(owner, TaskStatusFilter::All, 100, 0).await, "all");
+        let all = ok(
+            stores
+                .tasks
+                .list(owner, TaskStatusFilter::All, 100, 0)
+                .await,
+            "all",
+        );
         let order: Vec<TaskId> = all.tasks.iter().map(|t| t.id).collect();
         assert_eq!(order, [ids[4], ids[3], ids[2], ids[1], ids[0]]);
         assert_eq!(all.total, 5);
         let done = ok(
-            stores.tasks.list(owner, TaskStatusFilter::Completed, 1, 1).await,
+            stores
+                .tasks
+                .list(owner, TaskStatusFilter::Completed, 1, 1)
+                .await,
             "completed",
         );
         assert_eq!(done.total, 3);
-        assert_eq!(done.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), [ids[2]]);
+        assert_eq!(
+            done.tasks.iter().map(|t| t.id).collect::<Vec<_>>(),
+            [ids[2]]
+        );
         let pending = ok(
-            stores.tasks.list(owner, TaskStatusFilter::Pending, 100, 0).await,
+            stores
+                .tasks
+                .list(owner, TaskStatusFilter::Pending, 100, 0)
+                .await,
             "pending",
         );
         assert_eq!(pending.total, 2);
         assert!(pending.tasks.iter().all(|t| !t.completed));
-        let beyond = ok(stores.tasks.list(owner, TaskStatusFilter::All, 10, 50).await, "beyond");
+        let beyond = ok(
+            stores
+                .tasks
+                .list(owner, TaskStatusFilter::All, 10, 50)
+                .await,
+            "beyond",
+        );
         assert!(beyond.tasks.is_empty());
         assert_eq!(beyond.total, 5);
     }
@@ -409,11 +474,19 @@ pub mod cases {
     /// An empty change set leaves even `updated_at` alone.
     pub async fn an_empty_update_changes_nothing(stores: Stores) {
         let owner = user(&stores).await;
-        let t = ok(stores.tasks.create(owner, task("Still"), now()).await, "create");
+        let t = ok(
+            stores.tasks.create(owner, task("Still"), now()).await,
+            "create",
+        );
         let same = ok(
             stores
                 .tasks
-                .update(owner, t.id, &TaskChanges::default(), now() + Duration::hours(1))
+                .update(
+                    owner,
+                    t.id,
+                    &TaskChanges::default(),
+                    now() + Duration::hours(1),
+                )
                 .await,
             "update",
         );
@@ -423,7 +496,10 @@ pub mod cases {
     /// Toggle flips and stamps.
     pub async fn toggling_flips_completion_each_time(stores: Stores) {
         let owner = user(&stores).await;
-        let t = ok(stores.tasks.create(owner, task("Flip"), now()).await, "create");
+        let t = ok(
+            stores.tasks.create(owner, task("Flip"), now()).await,
+            "create",
+        );
         let later = t.created_at + Duration::seconds(1);
         let on = ok(stores.tasks.toggle(owner, t.id, later).await, "on");
         assert!(on.completed);
@@ -435,10 +511,19 @@ pub mod cases {
     /// Deleted tasks are gone for every operation.
     pub async fn deleted_tasks_are_gone(stores: Stores) {
         let owner = user(&stores).await;
-        let t = ok(stores.tasks.create(owner, task("Bye"), now()).await, "create");
+        let t = ok(
+            stores.tasks.create(owner, task("Bye"), now()).await,
+            "create",
+        );
         ok(stores.tasks.delete(owner, t.id).await, "delete");
-        assert!(matches!(stores.tasks.get(owner, t.id).await, Err(RepoError::NotFound)));
-        assert!(matches!(stores.tasks.delete(owner, t.id).await, Err(RepoError::NotFound)));
+        assert!(matches!(
+            stores.tasks.get(owner, t.id).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(matches!(
+            stores.tasks.delete(owner, t.id).await,
+            Err(RepoError::NotFound)
+        ));
         assert!(matches!(
             stores.tasks.toggle(owner, t.id, now()).await,
             Err(RepoError::NotFound)
@@ -462,14 +547,18 @@ pub mod cases {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 200);
-        let page = ok(stores.tasks.list(owner, TaskStatusFilter::All, 500, 0).await, "list");
+        let page = ok(
+            stores
+                .tasks
+                .list(owner, TaskStatusFilter::All, 500, 0)
+                .await,
+            "list",
+        );
         assert_eq!(page.total, 200);
     }
 
     /// Ids are never reused across owners: they come from one sequence per store.
-    pub async fn task_ids_are_unique_across_owners_and_never_reused(
-        stores: Stores,
-    ) {
+    pub async fn task_ids_are_unique_across_owners_and_never_reused(stores: Stores) {
         let a = user(&stores).await;
         let b = user(&stores).await;
         let ta = ok(stores.tasks.create(a, task("a"), now()).await, "a");
