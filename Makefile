@@ -1,22 +1,37 @@
 # Tessera: the two commands a new machine needs are `make run` and `make test`.
 
 CARGO ?= cargo
-# bcrypt at its lowest cost keeps the suites fast; one test still runs the default cost.
-export BCRYPT_COST ?= 4
 
-.PHONY: run test check fmt lint deps-check
+.PHONY: run test test-memory test-postgres check fmt lint deps-check
 
-## Start the service on http://127.0.0.1:8080 (development mode: see README).
+## Start the service on http://127.0.0.1:8080 in development mode (see README).
+## STORAGE=memory make run needs no database at all.
 run:
-	BCRYPT_COST=12 $(CARGO) run --release -p tessera -- serve --dev
-
-## Run every test suite.
-test:
-	@if command -v cargo-nextest >/dev/null 2>&1; then \
-		$(CARGO) nextest run --workspace --no-fail-fast; \
+	@if [ "$${STORAGE:-postgres}" = "memory" ]; then \
+		$(CARGO) run --release -p tessera -- serve --dev; \
 	else \
-		$(CARGO) test --workspace --no-fail-fast; \
+		url=$$(scripts/dev-postgres.sh) || exit 1; \
+		DATABASE_URL="$$url" $(CARGO) run --release -p tessera -- serve --dev; \
 	fi
+
+## Every test suite: everything on in-memory storage, then the HTTP suite and the
+## repository conformance suite on PostgreSQL (found or started by scripts/dev-postgres.sh,
+## or TEST_DATABASE_URL). Without PostgreSQL the second pass is skipped, unless CI is set.
+test: test-memory test-postgres
+
+NEXTEST = $(if $(shell command -v cargo-nextest 2>/dev/null),$(CARGO) nextest run --no-fail-fast,$(CARGO) test --no-fail-fast)
+
+test-memory:
+	$(NEXTEST) --workspace
+
+test-postgres:
+	@server=$${TEST_DATABASE_URL:-$$(scripts/dev-postgres.sh --server)}; \
+	if [ -z "$$server" ]; then \
+		if [ -n "$$CI" ]; then echo "CI: PostgreSQL is required for the tests"; exit 1; fi; \
+		echo "skipping the PostgreSQL pass: no server (see scripts/dev-postgres.sh)"; exit 0; \
+	fi; \
+	echo "PostgreSQL pass against $$server"; \
+	TEST_DATABASE_URL="$$server" CI=1 TEST_STORAGE=postgres $(NEXTEST) -p tessera -p tessera-postgres
 
 ## Everything CI checks.
 check: fmt lint deps-check test
