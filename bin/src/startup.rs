@@ -101,7 +101,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
         },
     )?;
     let deadline = Instant::now() + settings.database_startup_timeout;
+    let mut attempt = 0_u32;
     loop {
+        attempt += 1;
         match store.ping().await {
             Ok(()) => return Ok(store),
             Err(error) if Instant::now() >= deadline => {
@@ -113,7 +115,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
                 });
             }
             Err(error) => {
-                tracing::warn!(%error, database = %redact(url), "database not reachable yet, retrying");
+                if attempt == 1 {
+                    tracing::warn!(%error, database = %redact(url), "database not reachable yet, retrying");
+                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }

@@ -171,3 +171,41 @@ fn a_request_in_flight_at_sigterm_is_answered_before_the_exit() {
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[test]
+fn an_unreachable_database_stops_the_start_with_one_line_naming_it_without_its_password() {
+    let began = Instant::now();
+    let output = match tessera()
+        .args(["serve"])
+        .envs([
+            ("STORAGE", "postgres"),
+            (
+                "DATABASE_URL",
+                "postgres://tessera:hunter2secret@127.0.0.1:1/tessera",
+            ),
+            ("DATABASE_STARTUP_TIMEOUT_SECONDS", "1"),
+            ("JWT_SECRET", SECRET),
+        ])
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => panic!("cannot run tessera: {e}"),
+    };
+    assert!(!output.status.success());
+    assert!(
+        began.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        began.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("tessera:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("postgres://tessera:***@127.0.0.1:1/tessera"),
+        "{stderr}"
+    );
+}

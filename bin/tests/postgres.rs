@@ -1,0 +1,282 @@
+//! What only a shared PostgreSQL database shows: several instances on one database, and
+//! the database going away under a running server. Each test gets its own database;
+//! without a server the tests are skipped, unless `CI` is set.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use tessera::settings::Settings;
+use tessera::startup::Application;
+use tessera_postgres::testing::TestDatabase;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
+
+const SECRET: &str = "postgres-suite-secret-0123456789abcdef";
+
+async fn start(database_url: &str, extra: &[(&str, &str)]) -> String {
+    let mut pairs = vec![
+        ("STORAGE", "postgres"),
+        ("DATABASE_URL", database_url),
+        ("JWT_SECRET", SECRET),
+        ("PORT", "0"),
+        ("BCRYPT_COST", "4"),
+    ];
+    pairs.extend_from_slice(extra);
+    let settings = match Settings::from_pairs(pairs) {
+        Ok(settings) => settings,
+        Err(e) => panic!("settings: {e}"),
+    };
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => panic!("start: {e:#}"),
+    };
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
+}
+
+fn client() -> Client {
+    match Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => panic!("client: {e}"),
+    }
+}
+
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut request = client().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body, headers)
+}
+
+async fn signup(base: &str, email: &str) -> (String, String) {
+    let (status, body, _) = call(
+        reqwest::Method::POST,
+        format!("{base}/api/auth/signup"),
+        None,
+        Some(json!({"name": "Pat", "email": email, "password": "securepassword123"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let token = body["token"].as_str().unwrap_or_default().to_owned();
+    let id = body["user"]["id"].as_str().unwrap_or_default().to_owned();
+    (token, id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signout_on_one_instance_is_refused_at_once_by_another() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let first = start(db.url(), &[]).await;
+    let second = start(db.url(), &[]).await;
+    let (token, _) = signup(&first, "shared@example.com").await;
+    let (status, _, _) = call(
+        reqwest::Method::GET,
+        format!("{second}/api/auth/me"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, _, _) = call(
+        reqwest::Method::POST,
+        format!("{second}/api/auth/signout"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = call(
+        reqwest::Method::GET,
+        format!("{first}/api/auth/me"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "token_revoked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_starting_at_once_on_an_empty_database_both_come_up() {
+    let Some(probe) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    drop(probe);
+    let db = match TestDatabase::create_empty().await {
+        Ok(db) => db,
+        Err(e) => panic!("{e}"),
+    };
+    let (a, b) = tokio::join!(start(db.url(), &[]), start(db.url(), &[]));
+    let (_, id_a) = signup(&a, "one@example.com").await;
+    let (_, id_b) = signup(&b, "two@example.com").await;
+    assert_ne!(id_a, id_b);
+    // Each sees the other's account: one schema, migrated once.
+    let (status, body, _) = call(
+        reqwest::Method::POST,
+        format!("{a}/api/auth/signup"),
+        None,
+        Some(json!({"name": "Dup", "email": "TWO@example.com", "password": "securepassword123"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "email_taken");
+}
+
+/// A TCP relay to the database that can be cut and restored, standing in for a database
+/// that goes down and comes back.
+struct Relay {
+    address: SocketAddr,
+    up: Arc<AtomicBool>,
+    cut: broadcast::Sender<()>,
+}
+
+impl Relay {
+    async fn start(upstream: String) -> Self {
+        let listener = match TcpListener::bind("127.0.0.1:0").await {
+            Ok(listener) => listener,
+            Err(e) => panic!("relay: {e}"),
+        };
+        let address = match listener.local_addr() {
+            Ok(address) => address,
+            Err(e) => panic!("relay: {e}"),
+        };
+        let up = Arc::new(AtomicBool::new(true));
+        let (cut, _) = broadcast::channel(4);
+        let (flag, signal) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused
+                }
+                let upstream = upstream.clone();
+                let mut cut = signal.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.recv() => {}
+                    }
+                });
+            }
+        });
+        Self { address, up, cut }
+    }
+
+    fn down(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        let _ = self.cut.send(());
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Splits `scheme://user@host:port/db` into (`scheme://user@`, `host:port`, `/db`).
+fn split_url(url: &str) -> (String, String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (credentials, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
+    let (host_port, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let at = if credentials.is_empty() {
+        String::new()
+    } else {
+        format!("{credentials}@")
+    };
+    (
+        format!("{scheme}://{at}"),
+        host_port.to_owned(),
+        format!("/{path}"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_gives_503_and_the_service_recovers_by_itself() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let (prefix, upstream, path) = split_url(db.url());
+    let relay = Relay::start(upstream).await;
+    let url = format!("{prefix}{}{path}", relay.address);
+    let base = start(
+        &url,
+        &[
+            ("DATABASE_POOL_TIMEOUT_MS", "500"),
+            ("DATABASE_CONNECT_TIMEOUT_MS", "500"),
+        ],
+    )
+    .await;
+    let (token, id) = signup(&base, "outage@example.com").await;
+    let tasks = format!("{base}/api/{id}/tasks");
+    let (status, _, _) = call(
+        reqwest::Method::POST,
+        tasks.clone(),
+        Some(&token),
+        Some(json!({"title": "Survive"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    relay.down();
+    let began = Instant::now();
+    let (status, body, headers) =
+        call(reqwest::Method::GET, tasks.clone(), Some(&token), None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "unavailable");
+    assert_eq!(
+        body["error"],
+        "Service temporarily unavailable, please try again"
+    );
+    assert!(headers.contains_key("retry-after"));
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "the 503 took {:?}",
+        began.elapsed()
+    );
+    let (status, _, _) = call(reqwest::Method::GET, format!("{base}/ready"), None, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let (status, body, _) = call(reqwest::Method::GET, format!("{base}/health"), None, None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+
+    relay.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body, _) = call(reqwest::Method::GET, tasks.clone(), Some(&token), None).await;
+        if status == StatusCode::OK {
+            assert_eq!(body[0]["title"], "Survive");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not recovered: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body, _) = call(reqwest::Method::GET, format!("{base}/ready"), None, None).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": "ready"})));
+}
