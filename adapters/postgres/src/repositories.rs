@@ -233,6 +233,19 @@ struct TaskChangeset {
     updated_at: DateTime<Utc>,
 }
 
+type OwnedTask = diesel::dsl::Filter<
+    diesel::dsl::Filter<tasks::table, diesel::dsl::Eq<tasks::id, i64>>,
+    diesel::dsl::Eq<tasks::user_id, Uuid>,
+>;
+
+/// One task, only if `owner` owns it: the isolation rule, in SQL, for every single-task
+/// statement.
+fn owned_task(owner: UserId, id: TaskId) -> OwnedTask {
+    tasks::table
+        .filter(tasks::id.eq(id.get()))
+        .filter(tasks::user_id.eq(owner.as_uuid()))
+}
+
 #[async_trait]
 impl TaskRepository for PgStore {
     async fn list(
@@ -298,9 +311,7 @@ impl TaskRepository for PgStore {
 
     async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
         let mut conn = self.conn().await?;
-        tasks::table
-            .filter(tasks::id.eq(id.get()))
-            .filter(tasks::user_id.eq(owner.as_uuid()))
+        owned_task(owner, id)
             .select(TaskRow::as_select())
             .first(&mut conn)
             .await
@@ -328,17 +339,13 @@ impl TaskRepository for PgStore {
             updated_at: now,
         };
         let mut conn = self.conn().await?;
-        diesel::update(
-            tasks::table
-                .filter(tasks::id.eq(id.get()))
-                .filter(tasks::user_id.eq(owner.as_uuid())),
-        )
-        .set(&changeset)
-        .returning(TaskRow::as_returning())
-        .get_result(&mut conn)
-        .await
-        .map(Task::from)
-        .map_err(query_error)
+        diesel::update(owned_task(owner, id))
+            .set(&changeset)
+            .returning(TaskRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(Task::from)
+            .map_err(query_error)
     }
 
     async fn toggle(
@@ -348,32 +355,24 @@ impl TaskRepository for PgStore {
         now: DateTime<Utc>,
     ) -> Result<Task, RepoError> {
         let mut conn = self.conn().await?;
-        diesel::update(
-            tasks::table
-                .filter(tasks::id.eq(id.get()))
-                .filter(tasks::user_id.eq(owner.as_uuid())),
-        )
-        .set((
-            tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-            tasks::updated_at.eq(now),
-        ))
-        .returning(TaskRow::as_returning())
-        .get_result(&mut conn)
-        .await
-        .map(Task::from)
-        .map_err(query_error)
+        diesel::update(owned_task(owner, id))
+            .set((
+                tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+                tasks::updated_at.eq(now),
+            ))
+            .returning(TaskRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(Task::from)
+            .map_err(query_error)
     }
 
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError> {
         let mut conn = self.conn().await?;
-        let deleted = diesel::delete(
-            tasks::table
-                .filter(tasks::id.eq(id.get()))
-                .filter(tasks::user_id.eq(owner.as_uuid())),
-        )
-        .execute(&mut conn)
-        .await
-        .map_err(query_error)?;
+        let deleted = diesel::delete(owned_task(owner, id))
+            .execute(&mut conn)
+            .await
+            .map_err(query_error)?;
         if deleted == 0 {
             Err(RepoError::NotFound)
         } else {
