@@ -137,6 +137,36 @@ impl TestDatabase {
     }
 }
 
+/// Takes a connection out of `store`'s pool and holds it until the guard is dropped, so
+/// tests can exhaust a pool.
+///
+/// # Errors
+/// The pool's error if no connection can be had.
+pub async fn hold_connection(
+    store: &PgStore,
+) -> Result<impl Drop, tessera_application::ports::RepoError> {
+    store.conn().await
+}
+
+/// A store on `url` with a pool of `max_size` and a short wait, for exhaustion tests.
+///
+/// # Panics
+/// If the pool cannot be built.
+#[must_use]
+pub fn small_store(url: &str, max_size: usize, wait: Duration) -> PgStore {
+    match PgStore::new(
+        url,
+        PoolSettings {
+            max_size,
+            wait_timeout: wait,
+            connect_timeout: CONNECT_TIMEOUT,
+        },
+    ) {
+        Ok(store) => store,
+        Err(e) => panic!("test pool: {e}"),
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let server = self.server.clone();

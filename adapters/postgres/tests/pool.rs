@@ -1,0 +1,36 @@
+//! An exhausted pool answers "unavailable" within its wait, and serves again once a
+//! connection is returned.
+
+use std::time::{Duration, Instant};
+
+use tessera_application::ports::{RepoError, UserRepository};
+use tessera_domain::UserId;
+use tessera_postgres::testing::{TestDatabase, hold_connection, small_store};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exhausted_pool_is_unavailable_within_its_wait_and_recovers() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let store = small_store(db.url(), 1, Duration::from_millis(200));
+    let held = match hold_connection(&store).await {
+        Ok(held) => held,
+        Err(e) => panic!("first connection: {e}"),
+    };
+    let began = Instant::now();
+    let result = store.find_by_id(UserId::new_random()).await;
+    assert!(
+        matches!(result, Err(RepoError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(store.status().waiting, 0);
+
+    drop(held);
+    let result = store.find_by_id(UserId::new_random()).await;
+    assert!(matches!(result, Ok(None)), "{result:?}");
+}
