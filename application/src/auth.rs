@@ -257,41 +257,39 @@ impl AuthService {
         }
     }
 
-    /// Ends sessions. Without a live token there is nothing to end, and that is success.
+    /// Ends sessions and says how many. Without a live token there is nothing to end,
+    /// and that is success.
     ///
     /// # Errors
     /// [`SignOutError::Validation`] for an unknown scope, or a server fault.
-    pub async fn sign_out(&self, command: SignOutCommand) -> Result<(), SignOutError> {
+    pub async fn sign_out(&self, command: SignOutCommand) -> Result<u64, SignOutError> {
         let scope = match command.scope.as_deref() {
             None => SignOutScope::default(),
             Some(raw) => SignOutScope::parse(raw)
                 .map_err(|e| SignOutError::Validation(ValidationErrors::single("scope", e)))?,
         };
         let Some(token) = command.token else {
-            return Ok(());
+            return Ok(0);
         };
         let caller = match self.authenticate(&token).await {
             Ok(caller) => caller.principal,
             Err(AuthenticateError::Fault(fault)) => return Err(fault.into()),
-            Err(_) => return Ok(()),
+            Err(_) => return Ok(0),
         };
         let now = self.clock.now();
         let result = match scope {
-            SignOutScope::Local => {
+            // The guard just found this session active.
+            SignOutScope::Local => self
+                .sessions
+                .end(caller.user_id, caller.session_id, now)
+                .await
+                .map(|()| 1),
+            SignOutScope::Global => self.sessions.end_all(caller.user_id, None, now).await,
+            SignOutScope::Others => {
                 self.sessions
-                    .end(caller.user_id, caller.session_id, now)
+                    .end_all(caller.user_id, Some(caller.session_id), now)
                     .await
             }
-            SignOutScope::Global => self
-                .sessions
-                .end_all(caller.user_id, None, now)
-                .await
-                .map(drop),
-            SignOutScope::Others => self
-                .sessions
-                .end_all(caller.user_id, Some(caller.session_id), now)
-                .await
-                .map(drop),
         };
         result.map_err(|e| SignOutError::Fault(e.into()))
     }

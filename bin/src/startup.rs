@@ -12,7 +12,8 @@ use tessera_application::ports::{
 };
 use tessera_application::{AuthService, AuthSettings, TaskService};
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
-use tessera_http::{HttpSettings, Services};
+use tessera_http::metrics::Sampler;
+use tessera_http::{GaugeSources, HttpSettings, Metrics, PoolSample, Services};
 use tessera_memory::{
     AlwaysReady, InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository,
 };
@@ -60,6 +61,7 @@ struct Repositories {
     sessions: Arc<dyn SessionRepository>,
     tasks: Arc<dyn TaskRepository>,
     readiness: Arc<dyn Readiness>,
+    pool: Option<Sampler<PoolSample>>,
 }
 
 async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
@@ -69,17 +71,29 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
             sessions: Arc::new(InMemorySessionRepository::new()),
             tasks: Arc::new(InMemoryTaskRepository::new()),
             readiness: Arc::new(AlwaysReady),
+            pool: None,
         }),
         Storage::Postgres => {
             let store = Arc::new(connect(settings).await?);
             if settings.migrate_on_start {
                 apply_migrations(settings).await?;
             }
+            let sampled = store.clone();
+            let pool: Sampler<PoolSample> = Arc::new(move || {
+                let status = sampled.status();
+                PoolSample {
+                    max_size: status.max_size,
+                    size: status.size,
+                    idle: status.available,
+                    waiting: status.waiting,
+                }
+            });
             Ok(Repositories {
                 users: store.clone(),
                 sessions: store.clone(),
                 tasks: store.clone(),
                 readiness: store,
+                pool: Some(pool),
             })
         }
     }
@@ -159,6 +173,13 @@ impl Application {
         let hasher = tokio::task::spawn_blocking(move || BcryptHasher::new(cost))
             .await
             .context("preparing the password hasher")??;
+        let hasher = Arc::new(hasher);
+        let counted = hasher.clone();
+        let metrics = Metrics::new(GaugeSources {
+            pool: repositories.pool.clone(),
+            hashes_in_flight: Arc::new(move || counted.in_flight()),
+        })
+        .context("registering metrics")?;
         let tokens = Arc::new(JwtTokens::new(&JwtConfig {
             secret,
             issuer: settings.jwt_issuer.clone(),
@@ -168,7 +189,7 @@ impl Application {
         let auth = AuthService::new(
             repositories.users,
             repositories.sessions,
-            Arc::new(hasher),
+            hasher,
             (tokens.clone(), tokens),
             clock.clone(),
             AuthSettings {
@@ -187,6 +208,7 @@ impl Application {
                 auth,
                 tasks,
                 readiness: repositories.readiness,
+                metrics,
             },
             HttpSettings {
                 cors_origins: settings.cors_origins.clone(),

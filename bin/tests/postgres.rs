@@ -280,3 +280,23 @@ async fn a_database_outage_gives_503_and_the_service_recovers_by_itself() {
     let (status, body, _) = call(reqwest::Method::GET, format!("{base}/ready"), None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ready"})));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_report_the_database_pool() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let base = start(db.url(), &[("DATABASE_POOL_SIZE", "7")]).await;
+    signup(&base, "pool@example.com").await;
+    let page = match client().get(format!("{base}/metrics")).send().await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(e) => panic!("metrics: {e}"),
+    };
+    assert!(
+        page.lines()
+            .any(|l| l == r#"tessera_db_pool_connections{state="max"} 7"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"tessera_db_pool_connections{state="open"}"#));
+    assert!(page.contains("tessera_db_pool_waiting 0"));
+}

@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 mod middleware;
 pub mod routes;
 
@@ -20,6 +21,7 @@ use tessera_application::ports::Readiness;
 use tessera_application::{AuthService, TaskService};
 
 pub use crate::error::{ApiError, ErrorKind};
+pub use crate::metrics::{GaugeSources, Metrics, PoolSample, SigninOutcome};
 
 /// What the HTTP layer needs besides the use cases.
 #[derive(Debug, Clone)]
@@ -41,6 +43,8 @@ pub struct Services {
     pub tasks: TaskService,
     /// Whether the storage answers, for `/ready`.
     pub readiness: Arc<dyn Readiness>,
+    /// The metrics registry.
+    pub metrics: Metrics,
 }
 
 /// Registers every route, the extractor settings and the unknown-route answer.
@@ -48,6 +52,7 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
     let auth = web::Data::new(services.auth.clone());
     let tasks = web::Data::new(services.tasks.clone());
     let readiness = web::Data::from(services.readiness.clone());
+    let metrics = web::Data::new(services.metrics.clone());
     move |cfg: &mut web::ServiceConfig| {
         use routes::{auth as a, ops, tasks as t};
         // Panics are caught per resource, after routing: the request can then be held
@@ -58,11 +63,13 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
         cfg.app_data(auth)
             .app_data(tasks)
             .app_data(readiness)
+            .app_data(metrics)
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .app_data(extract::payload_config())
             .service(guarded("/health").route(web::get().to(ops::health)))
             .service(guarded("/ready").route(web::get().to(ops::ready)))
+            .service(guarded("/metrics").route(web::get().to(metrics::metrics)))
             .service(guarded("/api/auth/signup").route(web::post().to(a::sign_up)))
             .service(guarded("/api/auth/signin").route(web::post().to(a::sign_in)))
             .service(guarded("/api/auth/signout").route(web::post().to(a::sign_out)))
@@ -120,8 +127,10 @@ pub fn serve(
         App::new()
             .configure(configure(&services))
             .wrap(cors(&origins))
-            // Outermost, so that even the CORS layer's refusals are answered in JSON.
+            // So that even the CORS layer's refusals are answered in JSON.
             .wrap(middleware::error_shape())
+            // Outermost: every answer is logged, counted and carries its request id.
+            .wrap(actix_web::middleware::from_fn(middleware::request_log))
     })
     .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout.as_secs())

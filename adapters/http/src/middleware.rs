@@ -10,6 +10,58 @@ use actix_web::{Error, ResponseError};
 use futures_util::FutureExt;
 
 use crate::error::{ApiError, ErrorKind};
+use crate::metrics::Metrics;
+
+/// The request id header: taken from the request when it is a sane token, else generated.
+pub const REQUEST_ID: &str = "x-request-id";
+
+fn acceptable_request_id(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// One log line per request (method, route template, status, latency, request id), the
+/// request metrics, and the `X-Request-Id` response header.
+pub async fn request_log<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, Error> {
+    let started = std::time::Instant::now();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable_request_id(v))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let method = req.method().to_string();
+    let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
+    let mut res = next.call(req).await?;
+    // The template (`/api/{user_id}/tasks`), never the raw path: no ids in logs or labels.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    if let Ok(value) = header::HeaderValue::from_str(&request_id) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static(REQUEST_ID), value);
+    }
+    if let Some(metrics) = metrics {
+        metrics.observe_request(&method, &route, status, elapsed.as_secs_f64());
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(res)
+}
 
 /// Turns a panic in a handler into the contract's 500, logged, instead of a dropped
 /// connection.

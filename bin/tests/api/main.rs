@@ -12,4 +12,5 @@ mod conventions;
 mod helpers;
 mod isolation;
 mod jwt;
+mod observability;
 mod tasks;

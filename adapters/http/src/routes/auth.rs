@@ -2,13 +2,14 @@
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use tessera_application::{AuthService, SignOutCommand};
+use tessera_application::{AuthService, SignInError, SignOutCommand};
 
 use crate::dto::{
     AuthResponse, MeResponse, MessageResponse, Object, SignInBody, SignOutBody, SignUpBody,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, bearer, is_json};
+use crate::metrics::{Metrics, SigninOutcome};
 
 /// Successful auth answers hold tokens or identities: no cache may keep them.
 fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
@@ -34,9 +35,16 @@ pub async fn sign_up(
 /// The contract's signin errors.
 pub async fn sign_in(
     auth: web::Data<AuthService>,
+    metrics: web::Data<Metrics>,
     body: web::Json<Object<SignInBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = auth.sign_in(body.into_inner().0.into()).await?;
+    let result = auth.sign_in(body.into_inner().0.into()).await;
+    metrics.observe_signin(match &result {
+        Ok(_) => SigninOutcome::Success,
+        Err(SignInError::InvalidCredentials) => SigninOutcome::InvalidCredentials,
+        Err(_) => SigninOutcome::Error,
+    });
+    let session = result?;
     Ok(no_store(HttpResponse::Ok()).json(AuthResponse::from(&session)))
 }
 
@@ -47,6 +55,7 @@ pub async fn sign_in(
 pub async fn sign_out(
     req: HttpRequest,
     auth: web::Data<AuthService>,
+    metrics: web::Data<Metrics>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let scope = if body.iter().all(u8::is_ascii_whitespace) {
@@ -63,7 +72,8 @@ pub async fn sign_out(
         Bearer::Token(token) => Some(token.to_owned()),
         Bearer::Missing => None,
     };
-    auth.sign_out(SignOutCommand { token, scope }).await?;
+    let ended = auth.sign_out(SignOutCommand { token, scope }).await?;
+    metrics.observe_sessions_ended(ended);
     Ok(no_store(HttpResponse::Ok()).json(MessageResponse {
         message: "Signed out successfully",
     }))

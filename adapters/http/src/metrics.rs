@@ -1,0 +1,197 @@
+//! Prometheus metrics: requests by route template and status, signin outcomes, ended
+//! sessions, and gauges sampled at scrape time (pool state, hashes in flight).
+
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+/// The database pool's state at one instant.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolSample {
+    /// Most connections.
+    pub max_size: usize,
+    /// Connections open.
+    pub size: usize,
+    /// Open connections not in use.
+    pub idle: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
+}
+
+/// Reads a value when `/metrics` is scraped.
+pub type Sampler<T> = Arc<dyn Fn() -> T + Send + Sync>;
+
+/// Where the scrape-time gauges come from.
+#[derive(Clone)]
+pub struct GaugeSources {
+    /// The database pool, when there is one.
+    pub pool: Option<Sampler<PoolSample>>,
+    /// Password hashes running or queued.
+    pub hashes_in_flight: Sampler<usize>,
+}
+
+/// Outcome label of a signin.
+#[derive(Debug, Clone, Copy)]
+pub enum SigninOutcome {
+    /// A session was opened.
+    Success,
+    /// Unknown email or wrong password.
+    InvalidCredentials,
+    /// Refused by the rate limit.
+    RateLimited,
+    /// Any other failure (validation, server fault).
+    Error,
+}
+
+impl SigninOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::RateLimited => "rate_limited",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// The service's metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    signins: IntCounterVec,
+    sessions_ended: IntCounter,
+    pool: IntGaugeVec,
+    pool_waiting: IntGauge,
+    hashes_in_flight: IntGauge,
+    sources: GaugeSources,
+}
+
+impl Metrics {
+    /// Registers every metric.
+    ///
+    /// # Errors
+    /// Only on a programming error (two metrics with one name).
+    pub fn new(sources: GaugeSources) -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests answered"),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from request to response",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route", "status"],
+        )?;
+        let signins = IntCounterVec::new(
+            Opts::new("tessera_signins_total", "Signin attempts by outcome"),
+            &["outcome"],
+        )?;
+        let sessions_ended =
+            IntCounter::new("tessera_sessions_ended_total", "Sessions ended by signout")?;
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "tessera_db_pool_connections",
+                "Database pool connections by state (max, open, idle)",
+            ),
+            &["state"],
+        )?;
+        let pool_waiting = IntGauge::new(
+            "tessera_db_pool_waiting",
+            "Requests waiting for a database connection",
+        )?;
+        let hashes_in_flight = IntGauge::new(
+            "tessera_password_hashes_in_flight",
+            "Password hashes or verifications running or queued",
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(signins.clone()))?;
+        registry.register(Box::new(sessions_ended.clone()))?;
+        registry.register(Box::new(pool.clone()))?;
+        registry.register(Box::new(pool_waiting.clone()))?;
+        registry.register(Box::new(hashes_in_flight.clone()))?;
+        for outcome in ["success", "invalid_credentials", "rate_limited", "error"] {
+            signins.with_label_values(&[outcome]);
+        }
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            signins,
+            sessions_ended,
+            pool,
+            pool_waiting,
+            hashes_in_flight,
+            sources,
+        })
+    }
+
+    /// Counts one answered request. `route` is the route template, never the raw path.
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// Counts one signin.
+    pub fn observe_signin(&self, outcome: SigninOutcome) {
+        self.signins.with_label_values(&[outcome.label()]).inc();
+    }
+
+    /// Counts sessions ended by a signout.
+    pub fn observe_sessions_ended(&self, count: u64) {
+        self.sessions_ended.inc_by(count);
+    }
+
+    fn sample(&self) {
+        let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        if let Some(pool) = &self.sources.pool {
+            let sample = pool();
+            self.pool
+                .with_label_values(&["max"])
+                .set(to_i64(sample.max_size));
+            self.pool
+                .with_label_values(&["open"])
+                .set(to_i64(sample.size));
+            self.pool
+                .with_label_values(&["idle"])
+                .set(to_i64(sample.idle));
+            self.pool_waiting.set(to_i64(sample.waiting));
+        }
+        self.hashes_in_flight
+            .set(to_i64((self.sources.hashes_in_flight)()));
+    }
+
+    /// The Prometheus text exposition of every metric.
+    #[must_use]
+    pub fn render(&self) -> String {
+        self.sample();
+        let mut buffer = Vec::new();
+        if TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .is_err()
+        {
+            tracing::error!("metrics could not be encoded");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render())
+}
