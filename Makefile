@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test test-memory test-postgres check fmt lint deps-check
+.PHONY: run test check fmt lint deps-check
 
 ## Start the service on http://127.0.0.1:8080 in development mode (see README).
 ## STORAGE=memory make run needs no database at all.
@@ -14,24 +14,24 @@ run:
 		DATABASE_URL="$$url" $(CARGO) run --release -p tessera -- serve --dev; \
 	fi
 
-## Every test suite: everything on in-memory storage, then the HTTP suite and the
-## repository conformance suite on PostgreSQL (found or started by scripts/dev-postgres.sh,
-## or TEST_DATABASE_URL). Without PostgreSQL the second pass is skipped, unless CI is set.
-test: test-memory test-postgres
-
+## Every test suite: everything on in-memory storage (the Postgres adapter's own tests
+## included), then the HTTP suite again on PostgreSQL. The server comes from
+## TEST_DATABASE_URL, or is found or started by scripts/dev-postgres.sh. Without one the
+## PostgreSQL tests are skipped, unless CI is set, where a missing database fails.
 NEXTEST = $(if $(shell command -v cargo-nextest 2>/dev/null),$(CARGO) nextest run --no-fail-fast,$(CARGO) test --no-fail-fast)
 
-test-memory:
-	$(NEXTEST) --workspace
-
-test-postgres:
+test:
 	@server=$${TEST_DATABASE_URL:-$$(scripts/dev-postgres.sh --server)}; \
 	if [ -z "$$server" ]; then \
 		if [ -n "$$CI" ]; then echo "CI: PostgreSQL is required for the tests"; exit 1; fi; \
-		echo "skipping the PostgreSQL pass: no server (see scripts/dev-postgres.sh)"; exit 0; \
+		echo "no PostgreSQL server: its tests will be skipped (see scripts/dev-postgres.sh)"; \
+		$(NEXTEST) --workspace; exit $$?; \
 	fi; \
-	echo "PostgreSQL pass against $$server"; \
-	TEST_DATABASE_URL="$$server" CI=1 TEST_STORAGE=postgres $(NEXTEST) -p tessera -p tessera-postgres
+	echo "PostgreSQL tests against $$server"; \
+	export TEST_DATABASE_URL="$$server"; \
+	$(NEXTEST) --workspace && \
+	echo "HTTP suite on PostgreSQL" && \
+	TEST_STORAGE=postgres $(NEXTEST) -p tessera --test api
 
 ## Everything CI checks.
 check: fmt lint deps-check test

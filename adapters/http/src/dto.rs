@@ -7,6 +7,7 @@ use tessera_application::{
     SignUpCommand,
 };
 use tessera_domain::{Task, User};
+use utoipa::{IntoParams, ToSchema};
 
 /// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are some.
 fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -40,10 +41,14 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
 }
 
 /// `POST /api/auth/signup`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Alice Johnson", "email": "Alice@Example.com", "password": "securepassword123"}))]
 pub struct SignUpBody {
+    /// Trimmed; 1 to 100 characters.
     name: Option<String>,
+    /// Trimmed and lower-cased; a valid address of at most 254 characters.
     email: Option<String>,
+    /// 8 characters to 72 bytes; not a common password.
     password: Option<String>,
 }
 
@@ -58,9 +63,12 @@ impl From<SignUpBody> for SignUpCommand {
 }
 
 /// `POST /api/auth/signin`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "alice@example.com", "password": "securepassword123"}))]
 pub struct SignInBody {
+    /// Any letter case.
     email: Option<String>,
+    /// The password.
     password: Option<String>,
 }
 
@@ -74,16 +82,21 @@ impl From<SignInBody> for SignInCommand {
 }
 
 /// `POST /api/auth/signout`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"scope": "local"}))]
 pub struct SignOutBody {
-    /// `local`, `global` or `others`.
+    /// `local` (default), `global` or `others`.
+    #[schema(pattern = "^(local|global|others)$")]
     pub scope: Option<String>,
 }
 
 /// `POST /api/{user_id}/tasks`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Buy groceries", "description": "Milk, eggs, bread"}))]
 pub struct CreateTaskBody {
+    /// Trimmed; 1 to 200 characters.
     title: Option<String>,
+    /// Trimmed; at most 1000 characters; empty means none.
     description: Option<String>,
 }
 
@@ -97,10 +110,14 @@ impl From<CreateTaskBody> for CreateTaskCommand {
 }
 
 /// `PUT /api/{user_id}/tasks/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Buy groceries", "description": "Milk", "completed": true}))]
 pub struct ReplaceTaskBody {
+    /// Trimmed; 1 to 200 characters.
     title: Option<String>,
+    /// Replaces the description; absent clears it.
     description: Option<String>,
+    /// Kept when absent.
     completed: Option<bool>,
 }
 
@@ -115,12 +132,18 @@ impl From<ReplaceTaskBody> for ReplaceTaskCommand {
 }
 
 /// `PATCH /api/{user_id}/tasks/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"completed": true}))]
 pub struct PatchTaskBody {
+    /// A new title (1 to 200 characters).
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     title: Option<Option<String>>,
+    /// A new description; `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     description: Option<Option<String>>,
+    /// A new completion state.
     completed: Option<bool>,
 }
 
@@ -135,19 +158,24 @@ impl From<PatchTaskBody> for PatchTaskCommand {
 }
 
 /// `GET /api/{user_id}/tasks` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListTasksParams {
-    /// `all`, `pending` or `completed`.
+    /// `all` (default), `pending` or `completed`.
+    #[param(pattern = "^(all|pending|completed)$")]
     pub status: Option<String>,
-    /// Page size.
+    /// Page size, 1 to 500 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     pub limit: Option<String>,
-    /// Tasks to skip.
+    /// Tasks to skip (default 0).
+    #[param(value_type = Option<u64>, minimum = 0)]
     pub offset: Option<String>,
 }
 
 /// A user as shown to its owner.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {
+    #[schema(format = "uuid")]
     id: String,
     email: String,
     name: String,
@@ -167,10 +195,11 @@ impl From<&User> for UserResponse {
 }
 
 /// The answer to a signup or signin.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuthResponse {
     user: UserResponse,
     token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
     #[serde(serialize_with = "rfc3339")]
     expires_at: DateTime<Utc>,
@@ -188,7 +217,7 @@ impl From<&IssuedSession> for AuthResponse {
 }
 
 /// The answer to `GET /api/auth/me`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MeResponse {
     /// The user.
     pub user: UserResponse,
@@ -198,9 +227,10 @@ pub struct MeResponse {
 }
 
 /// A task.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TaskResponse {
     id: i64,
+    #[schema(format = "uuid")]
     user_id: String,
     title: String,
     description: Option<String>,
@@ -225,16 +255,30 @@ impl From<&Task> for TaskResponse {
     }
 }
 
+/// Every error, whatever produced it.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"error": "Please enter a valid email", "code": "validation_failed", "fields": {"email": "Please enter a valid email"}}))]
+pub struct ErrorResponse {
+    /// A sentence that can be shown to an end user.
+    pub error: String,
+    /// A stable snake_case identifier.
+    pub code: String,
+    /// On validation errors only: one message per invalid field.
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
+}
+
 /// A confirmation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageResponse {
     /// The sentence.
+    #[schema(value_type = String)]
     pub message: &'static str,
 }
 
 /// The answer of `/health` and `/ready`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResponse {
     /// `ok` or `ready`.
+    #[schema(value_type = String)]
     pub status: &'static str,
 }

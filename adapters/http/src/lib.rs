@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 mod middleware;
+pub mod openapi;
 pub mod routes;
 
 use std::net::TcpListener;
@@ -14,8 +15,10 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::{Method, header};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
 use tessera_application::ports::Readiness;
 use tessera_application::{AuthService, TaskService};
@@ -47,19 +50,57 @@ pub struct Services {
     pub metrics: Metrics,
 }
 
-/// Registers every route, the extractor settings and the unknown-route answer.
+/// Declares the API routes once: registers them (each behind the panic guard, which runs
+/// after routing so the request can be held for a 500 answer) and lists them in
+/// [`ROUTES`], which a test holds the OpenAPI document to.
+macro_rules! route_table {
+    ($( $path:literal => { $( $method:ident => $handler:path ),+ $(,)? } ),+ $(,)?) => {
+        /// Every API route as (method, path template). `/openapi.json` and `/docs` (the
+        /// document and its viewer) are served besides these.
+        pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path) ),+ ),+ ];
+
+        fn register_routes(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        .wrap(actix_web::middleware::from_fn(middleware::catch_panic))
+                        $( .route(web::$method().to($handler)) )+
+                );
+            )+
+        }
+    };
+}
+
+route_table! {
+    "/health" => { get => routes::ops::health },
+    "/ready" => { get => routes::ops::ready },
+    "/metrics" => { get => metrics::metrics },
+    "/api/auth/signup" => { post => routes::auth::sign_up },
+    "/api/auth/signin" => { post => routes::auth::sign_in },
+    "/api/auth/signout" => { post => routes::auth::sign_out },
+    "/api/auth/me" => { get => routes::auth::me },
+    "/api/{user_id}/tasks" => { get => routes::tasks::list, post => routes::tasks::create },
+    "/api/{user_id}/tasks/{task_id}" => {
+        get => routes::tasks::get,
+        put => routes::tasks::replace,
+        patch => routes::tasks::patch,
+        delete => routes::tasks::delete,
+    },
+    "/api/{user_id}/tasks/{task_id}/complete" => {
+        patch => routes::tasks::toggle,
+        post => routes::tasks::toggle_post,
+    },
+}
+
+/// Registers every route, the extractor settings, the OpenAPI document and its viewer,
+/// and the unknown-route answer.
 pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
     let auth = web::Data::new(services.auth.clone());
     let tasks = web::Data::new(services.tasks.clone());
     let readiness = web::Data::from(services.readiness.clone());
     let metrics = web::Data::new(services.metrics.clone());
     move |cfg: &mut web::ServiceConfig| {
-        use routes::{auth as a, ops, tasks as t};
-        // Panics are caught per resource, after routing: the request can then be held
-        // for the 500 answer without getting in the router's way.
-        let guarded = |path: &str| {
-            web::resource(path).wrap(actix_web::middleware::from_fn(middleware::catch_panic))
-        };
+        use routes::ops;
         cfg.app_data(auth)
             .app_data(tasks)
             .app_data(readiness)
@@ -67,29 +108,17 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .app_data(extract::payload_config())
-            .service(guarded("/health").route(web::get().to(ops::health)))
-            .service(guarded("/ready").route(web::get().to(ops::ready)))
-            .service(guarded("/metrics").route(web::get().to(metrics::metrics)))
-            .service(guarded("/api/auth/signup").route(web::post().to(a::sign_up)))
-            .service(guarded("/api/auth/signin").route(web::post().to(a::sign_in)))
-            .service(guarded("/api/auth/signout").route(web::post().to(a::sign_out)))
-            .service(guarded("/api/auth/me").route(web::get().to(a::me)))
+            .configure(register_routes)
             .service(
-                guarded("/api/{user_id}/tasks")
-                    .route(web::get().to(t::list))
-                    .route(web::post().to(t::create)),
+                SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()),
             )
-            .service(
-                guarded("/api/{user_id}/tasks/{task_id}")
-                    .route(web::get().to(t::get))
-                    .route(web::put().to(t::replace))
-                    .route(web::patch().to(t::patch))
-                    .route(web::delete().to(t::delete)),
-            )
-            .service(
-                guarded("/api/{user_id}/tasks/{task_id}/complete")
-                    .route(web::patch().to(t::toggle))
-                    .route(web::post().to(t::toggle)),
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header((header::LOCATION, "/docs/"))
+                        .finish()
+                }),
             )
             .default_service(web::to(ops::not_found));
     }

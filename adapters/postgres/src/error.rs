@@ -10,9 +10,12 @@ pub(crate) fn query_error(error: DieselError) -> RepoError {
     match error {
         DieselError::NotFound => RepoError::NotFound,
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => RepoError::Conflict,
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-            RepoError::Unavailable(Some(Box::new(error)))
-        }
+        // A connection lost mid-query (network cut, server restart or shutdown): the
+        // database is away, not broken; retrying later is the right advice.
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => RepoError::Unavailable(Some(Box::new(error))),
         other => RepoError::Other(Box::new(other)),
     }
 }

@@ -104,6 +104,7 @@ pub fn redact(url: &str) -> String {
         Some(at) => rest.split_at(at),
         None => (rest, ""),
     };
+    let tail = redact_query_password(tail);
     match authority.rsplit_once('@') {
         Some((credentials, host)) => {
             let user = credentials.split(':').next().unwrap_or_default();
@@ -115,6 +116,21 @@ pub fn redact(url: &str) -> String {
         }
         None => url.to_owned(),
     }
+}
+
+/// Hides the value of a `password=` query parameter.
+fn redact_query_password(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else {
+        return tail.to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 #[cfg(test)]
@@ -134,5 +150,9 @@ mod tests {
         assert_eq!(redact("postgres://localhost"), "postgres://localhost");
         assert!(!redact("postgres://u:p@ss@h/db").contains("p@ss"));
         assert_eq!(redact("not a url"), "(unparseable URL)");
+        assert_eq!(
+            redact("postgres://h/db?sslmode=require&password=topsecret"),
+            "postgres://h/db?sslmode=require&password=***"
+        );
     }
 }

@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use tessera_application::{AuthService, SignInError, SignOutCommand};
 
 use crate::dto::{
-    AuthResponse, MeResponse, MessageResponse, Object, SignInBody, SignOutBody, SignUpBody,
+    AuthResponse, ErrorResponse, MeResponse, MessageResponse, Object, SignInBody, SignOutBody,
+    SignUpBody,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, bearer, is_json};
@@ -17,6 +18,18 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder
 }
 
+#[utoipa::path(post, path = "/api/auth/signup", tag = "auth",
+    request_body = SignUpBody,
+    responses(
+        (status = 201, description = "Account created and signed in", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`, `email_taken`)", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
+        (status = 429, description = "Too many attempts (`rate_limited`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `POST /api/auth/signup`.
 ///
 /// # Errors
@@ -29,6 +42,18 @@ pub async fn sign_up(
     Ok(no_store(HttpResponse::Created()).json(AuthResponse::from(&session)))
 }
 
+#[utoipa::path(post, path = "/api/auth/signin", tag = "auth",
+    request_body = SignInBody,
+    responses(
+        (status = 200, description = "Signed in: a new token and session", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`, `invalid_credentials`)", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
+        (status = 429, description = "Too many attempts (`rate_limited`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `POST /api/auth/signin`.
 ///
 /// # Errors
@@ -48,6 +73,18 @@ pub async fn sign_in(
     Ok(no_store(HttpResponse::Ok()).json(AuthResponse::from(&session)))
 }
 
+#[utoipa::path(post, path = "/api/auth/signout", tag = "auth",
+    request_body(content = Option<SignOutBody>, description = "Empty, `{}` or a scope"),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Signed out (also when there was nothing to end)", body = MessageResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "Unknown scope or invalid JSON (`validation_failed`, `invalid_json`)", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `POST /api/auth/signout`: the body may be empty, `{}` or `{"scope": ...}`.
 ///
 /// # Errors
@@ -79,6 +116,14 @@ pub async fn sign_out(
     }))
 }
 
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = MeResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `GET /api/auth/me`.
 ///
 /// # Errors

@@ -4,20 +4,33 @@ use actix_web::{HttpResponse, web};
 use tessera_application::Fault;
 use tessera_application::ports::Readiness;
 
-use crate::dto::StatusResponse;
+use crate::dto::{ErrorResponse, StatusResponse};
 use crate::error::{ApiError, ErrorKind};
 
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The process runs", body = StatusResponse))
+)]
 /// `GET /health`: the process is up. Touches nothing else.
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(StatusResponse { status: "ok" })
 }
 
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses(
+        (status = 200, description = "The database answers", body = StatusResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `GET /ready`: the storage answers.
 ///
 /// # Errors
 /// 503 `unavailable` when it does not.
 pub async fn ready(readiness: web::Data<dyn Readiness>) -> Result<HttpResponse, ApiError> {
-    readiness.check().await.map_err(Fault::from)?;
+    // Whatever the failure, the answer to "can you serve?" is no: 503, never 500.
+    readiness
+        .check()
+        .await
+        .map_err(|e| Fault::Unavailable(Some(Box::new(e))))?;
     Ok(HttpResponse::Ok().json(StatusResponse { status: "ready" }))
 }
 

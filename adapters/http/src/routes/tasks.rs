@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, web};
 use tessera_application::{ListTasksQuery, TaskService};
 
 use crate::dto::{
-    CreateTaskBody, ListTasksParams, MessageResponse, Object, PatchTaskBody, ReplaceTaskBody,
-    TaskResponse,
+    CreateTaskBody, ErrorResponse, ListTasksParams, MessageResponse, Object, PatchTaskBody,
+    ReplaceTaskBody, TaskResponse,
 };
 use crate::error::ApiError;
 use crate::extract::{AuthUser, TaskPath};
@@ -18,6 +18,18 @@ type Body<T> = Result<web::Json<Object<T>>, ApiError>;
 /// The header carrying the number of tasks matching a listing's filter.
 pub const TOTAL_COUNT_HEADER: &str = "X-Total-Count";
 
+#[utoipa::path(get, path = "/api/{user_id}/tasks", tag = "tasks", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ListTasksParams),
+    responses(
+        (status = 200, description = "The caller's tasks, newest first", body = Vec<TaskResponse>,
+            headers(("X-Total-Count" = u64, description = "Tasks matching `status`"))),
+        (status = 400, description = "A bad query value (`validation_failed`)", body = ErrorResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `GET /api/{user_id}/tasks`.
 ///
 /// # Errors
@@ -42,6 +54,20 @@ pub async fn list(
         .json(body))
 }
 
+#[utoipa::path(post, path = "/api/{user_id}/tasks", tag = "tasks", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)")),
+    request_body = CreateTaskBody,
+    responses(
+        (status = 201, description = "The new task", body = TaskResponse),
+        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`)", body = ErrorResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `POST /api/{user_id}/tasks`.
 ///
 /// # Errors
@@ -57,6 +83,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(TaskResponse::from(&task)))
 }
 
+#[utoipa::path(get, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    responses(
+        (status = 200, description = "The task", body = TaskResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `GET /api/{user_id}/tasks/{task_id}`.
 ///
 /// # Errors
@@ -71,6 +108,21 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
+#[utoipa::path(put, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    request_body = ReplaceTaskBody,
+    responses(
+        (status = 200, description = "The replaced task", body = TaskResponse),
+        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`)", body = ErrorResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `PUT /api/{user_id}/tasks/{task_id}`.
 ///
 /// # Errors
@@ -88,6 +140,21 @@ pub async fn replace(
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
+#[utoipa::path(patch, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    request_body = PatchTaskBody,
+    responses(
+        (status = 200, description = "The updated task", body = TaskResponse),
+        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`)", body = ErrorResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
+        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
+        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `PATCH /api/{user_id}/tasks/{task_id}`.
 ///
 /// # Errors
@@ -105,6 +172,18 @@ pub async fn patch(
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
+#[utoipa::path(patch, path = "/api/{user_id}/tasks/{task_id}/complete", tag = "tasks", security(("bearer" = [])),
+    operation_id = "toggle_task",
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    responses(
+        (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `PATCH` or `POST /api/{user_id}/tasks/{task_id}/complete`: flips `completed`.
 ///
 /// # Errors
@@ -119,6 +198,42 @@ pub async fn toggle(
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
+#[utoipa::path(post, path = "/api/{user_id}/tasks/{task_id}/complete", tag = "tasks",
+    security(("bearer" = [])),
+    operation_id = "toggle_task_post",
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    responses(
+        (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
+        (status = 401, description = "No, invalid, expired or ended token", body = ErrorResponse),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`)", body = ErrorResponse)
+    )
+)]
+/// `POST /api/{user_id}/tasks/{task_id}/complete`: the same as the `PATCH`.
+///
+/// # Errors
+/// 401, 403, 404, 503.
+pub async fn toggle_post(
+    user: AuthUser,
+    path: TaskPath,
+    tasks: web::Data<TaskService>,
+) -> Result<HttpResponse, ApiError> {
+    toggle(user, path, tasks).await
+}
+
+#[utoipa::path(delete, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    responses(
+        (status = 200, description = "Deleted", body = MessageResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
+        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
+        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
+        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+    )
+)]
 /// `DELETE /api/{user_id}/tasks/{task_id}`.
 ///
 /// # Errors

@@ -1,0 +1,144 @@
+//! The OpenAPI 3.1 document, generated from the annotated handlers and DTOs.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::{
+    AuthResponse, CreateTaskBody, ErrorResponse, MeResponse, MessageResponse, PatchTaskBody,
+    ReplaceTaskBody, SignInBody, SignOutBody, SignUpBody, StatusResponse, TaskResponse,
+    UserResponse,
+};
+use crate::{metrics, routes};
+
+/// The document served at `/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tessera",
+        description = "Sign up, sign in and manage your own tasks. Every error has the shape of `ErrorResponse`.",
+    ),
+    paths(
+        routes::auth::sign_up,
+        routes::auth::sign_in,
+        routes::auth::sign_out,
+        routes::auth::me,
+        routes::tasks::list,
+        routes::tasks::create,
+        routes::tasks::get,
+        routes::tasks::replace,
+        routes::tasks::patch,
+        routes::tasks::delete,
+        routes::tasks::toggle,
+        routes::tasks::toggle_post,
+        routes::ops::health,
+        routes::ops::ready,
+        metrics::metrics,
+    ),
+    components(schemas(
+        SignUpBody, SignInBody, SignOutBody, CreateTaskBody, ReplaceTaskBody, PatchTaskBody,
+        AuthResponse, MeResponse, UserResponse, TaskResponse, MessageResponse, StatusResponse,
+        ErrorResponse,
+    )),
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "auth", description = "Accounts, sessions and tokens"),
+        (name = "tasks", description = "The caller's own tasks"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The `token` of a signup or signin answer"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::OpenApi;
+
+    use super::ApiDoc;
+    use crate::ROUTES;
+
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = ApiDoc::openapi();
+        let mut found = BTreeSet::new();
+        for (path, item) in &doc.paths.paths {
+            let methods = [
+                ("get", item.get.is_some()),
+                ("post", item.post.is_some()),
+                ("put", item.put.is_some()),
+                ("patch", item.patch.is_some()),
+                ("delete", item.delete.is_some()),
+                ("head", item.head.is_some()),
+                ("options", item.options.is_some()),
+                ("trace", item.trace.is_some()),
+            ];
+            for (method, present) in methods {
+                if present {
+                    found.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_route_exists() {
+        let registered: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+            .collect();
+        let documented = documented();
+        let undocumented: Vec<_> = registered.difference(&documented).collect();
+        let phantom: Vec<_> = documented.difference(&registered).collect();
+        assert!(
+            undocumented.is_empty(),
+            "routes missing from the document: {undocumented:?}"
+        );
+        assert!(
+            phantom.is_empty(),
+            "documented routes that do not exist: {phantom:?}"
+        );
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_with_the_bearer_scheme() {
+        let json = match ApiDoc::openapi().to_json() {
+            Ok(json) => json,
+            Err(e) => panic!("{e}"),
+        };
+        let value: serde_json::Value = match serde_json::from_str(&json) {
+            Ok(value) => value,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(
+            value["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1"))
+        );
+        assert_eq!(
+            value["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let create = &value["paths"]["/api/{user_id}/tasks"]["post"]["responses"];
+        for status in ["201", "400", "401", "403", "413", "415", "500", "503"] {
+            assert!(create.get(status).is_some(), "task creation lacks {status}");
+        }
+    }
+}
