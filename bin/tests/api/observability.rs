@@ -109,3 +109,81 @@ async fn every_response_carries_a_request_id_echoing_a_sane_one() {
     let id = header(&replaced, "x-request-id").unwrap_or_default();
     assert_eq!(id.len(), 36, "{id}");
 }
+
+/// Every `src="..."` and `href="..."` of a page.
+fn references(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for marker in ["src=\"", "href=\""] {
+        let mut rest = html;
+        while let Some(at) = rest.find(marker) {
+            rest = &rest[at + marker.len()..];
+            if let Some(end) = rest.find('"') {
+                found.push(rest[..end].to_owned());
+                rest = &rest[end..];
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_docs_page_and_every_asset_it_references_are_served_by_tessera() {
+    let app = spawn_app().await;
+    let page = app.get("/docs/", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("the docs page");
+    let assets = references(&html);
+    assert!(assets.len() >= 4, "{assets:?}");
+    for asset in &assets {
+        assert!(
+            !asset.starts_with("http://")
+                && !asset.starts_with("https://")
+                && !asset.starts_with("//"),
+            "the docs page loads {asset} from elsewhere"
+        );
+        let path = format!("/docs/{}", asset.trim_start_matches("./"));
+        let response = app.get(&path, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let bytes = response.bytes().await.expect("the asset");
+        assert!(!bytes.is_empty(), "{path} is empty");
+    }
+    let initializer = app.get("/docs/swagger-initializer.js", None).await;
+    let script = initializer.text().await.expect("the initializer");
+    assert!(script.contains("/openapi.json"), "{script}");
+    // Without the trailing slash, the page is one redirect away.
+    let bare = app.get("/docs", None).await;
+    assert_eq!(bare.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_contract_route() {
+    let app = spawn_app().await;
+    let doc = expect_status(app.get("/openapi.json", None).await, StatusCode::OK).await;
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1"))
+    );
+    for (path, method) in [
+        ("/api/auth/signup", "post"),
+        ("/api/auth/signin", "post"),
+        ("/api/auth/signout", "post"),
+        ("/api/auth/me", "get"),
+        ("/api/{user_id}/tasks", "get"),
+        ("/api/{user_id}/tasks", "post"),
+        ("/api/{user_id}/tasks/{task_id}", "get"),
+        ("/api/{user_id}/tasks/{task_id}", "put"),
+        ("/api/{user_id}/tasks/{task_id}", "patch"),
+        ("/api/{user_id}/tasks/{task_id}", "delete"),
+        ("/api/{user_id}/tasks/{task_id}/complete", "patch"),
+        ("/api/{user_id}/tasks/{task_id}/complete", "post"),
+        ("/health", "get"),
+        ("/ready", "get"),
+        ("/metrics", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+}
