@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test check fmt lint deps-check
+.PHONY: run test fuzz check fmt lint deps-check
 
 ## Start the service on http://127.0.0.1:8080 in development mode (see README).
 ## STORAGE=memory make run needs no database at all.
@@ -33,8 +33,13 @@ test:
 	echo "HTTP suite on PostgreSQL" && \
 	TEST_STORAGE=postgres $(NEXTEST) -p tessera --test api
 
+## Schema-driven fuzzing against /openapi.json (schemathesis, pinned in fuzz/).
+## FUZZ_MAX_EXAMPLES bounds the run (default 100 per operation and phase).
+fuzz:
+	scripts/fuzz.sh
+
 ## Everything CI checks.
-check: fmt lint deps-check test
+check: fmt lint deps-check test fuzz
 
 fmt:
 	$(CARGO) fmt --all --check

@@ -45,10 +45,13 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
 #[schema(example = json!({"name": "Alice Johnson", "email": "Alice@Example.com", "password": "securepassword123"}))]
 pub struct SignUpBody {
     /// Trimmed; 1 to 100 characters.
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     name: Option<String>,
     /// Trimmed and lower-cased; a valid address of at most 254 characters.
+    #[schema(value_type = String, format = Email, max_length = 254)]
     email: Option<String>,
     /// 8 characters to 72 bytes; not a common password.
+    #[schema(value_type = String, min_length = 8, max_length = 72)]
     password: Option<String>,
 }
 
@@ -67,8 +70,10 @@ impl From<SignUpBody> for SignUpCommand {
 #[schema(example = json!({"email": "alice@example.com", "password": "securepassword123"}))]
 pub struct SignInBody {
     /// Any letter case.
+    #[schema(value_type = String, min_length = 1)]
     email: Option<String>,
     /// The password.
+    #[schema(value_type = String, min_length = 1)]
     password: Option<String>,
 }
 
@@ -95,8 +100,10 @@ pub struct SignOutBody {
 #[schema(example = json!({"title": "Buy groceries", "description": "Milk, eggs, bread"}))]
 pub struct CreateTaskBody {
     /// Trimmed; 1 to 200 characters.
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     title: Option<String>,
     /// Trimmed; at most 1000 characters; empty means none.
+    #[schema(max_length = 1000)]
     description: Option<String>,
 }
 
@@ -114,8 +121,10 @@ impl From<CreateTaskBody> for CreateTaskCommand {
 #[schema(example = json!({"title": "Buy groceries", "description": "Milk", "completed": true}))]
 pub struct ReplaceTaskBody {
     /// Trimmed; 1 to 200 characters.
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     title: Option<String>,
     /// Replaces the description; absent clears it.
+    #[schema(max_length = 1000)]
     description: Option<String>,
     /// Kept when absent.
     completed: Option<bool>,
@@ -137,11 +146,11 @@ impl From<ReplaceTaskBody> for ReplaceTaskCommand {
 pub struct PatchTaskBody {
     /// A new title (1 to 200 characters).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
     title: Option<Option<String>>,
     /// A new description; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     description: Option<Option<String>>,
     /// A new completion state.
     completed: Option<bool>,

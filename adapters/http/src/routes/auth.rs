@@ -30,7 +30,7 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `POST /api/auth/signup`.
+/// Create an account and sign it in.
 ///
 /// # Errors
 /// The contract's signup errors.
@@ -54,7 +54,7 @@ pub async fn sign_up(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `POST /api/auth/signin`.
+/// Sign in with an email and a password: a new token and session.
 ///
 /// # Errors
 /// The contract's signin errors.
@@ -85,7 +85,9 @@ pub async fn sign_in(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `POST /api/auth/signout`: the body may be empty, `{}` or `{"scope": ...}`.
+/// End this session, every session (`global`) or all others (`others`).
+///
+/// The body may be empty, `{}` or `{"scope": ...}`.
 ///
 /// # Errors
 /// 400 for an unknown scope or a body that is not JSON; 503 if sessions cannot be ended.
@@ -124,7 +126,7 @@ pub async fn sign_out(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `GET /api/auth/me`.
+/// The signed-in user and when the token expires.
 ///
 /// # Errors
 /// The guard's 401s.

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ErrorKind};
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The process runs", body = StatusResponse))
 )]
-/// `GET /health`: the process is up. Touches nothing else.
+/// Liveness: the process runs (no database call).
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(StatusResponse { status: "ok" })
 }
@@ -21,7 +21,7 @@ pub async fn health() -> HttpResponse {
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `GET /ready`: the storage answers.
+/// Readiness: the database answers.
 ///
 /// # Errors
 /// 503 `unavailable` when it does not.

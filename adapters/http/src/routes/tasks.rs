@@ -30,7 +30,7 @@ pub const TOTAL_COUNT_HEADER: &str = "X-Total-Count";
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `GET /api/{user_id}/tasks`.
+/// List the caller's tasks, newest first.
 ///
 /// # Errors
 /// 401, 403, 400 for a bad query value, 503.
@@ -68,7 +68,7 @@ pub async fn list(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `POST /api/{user_id}/tasks`.
+/// Create a task.
 ///
 /// # Errors
 /// 401, 403, 400, 413, 415, 503.
@@ -94,7 +94,7 @@ pub async fn create(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `GET /api/{user_id}/tasks/{task_id}`.
+/// Read one task.
 ///
 /// # Errors
 /// 401, 403, 404, 503.
@@ -123,7 +123,7 @@ pub async fn get(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `PUT /api/{user_id}/tasks/{task_id}`.
+/// Replace a task's title and description (and completion, if given).
 ///
 /// # Errors
 /// 401, 403, 400, 404, 413, 415, 503.
@@ -155,7 +155,7 @@ pub async fn replace(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `PATCH /api/{user_id}/tasks/{task_id}`.
+/// Change the given fields of a task.
 ///
 /// # Errors
 /// 401, 403, 400, 404, 413, 415, 503.
@@ -184,7 +184,7 @@ pub async fn patch(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `PATCH` or `POST /api/{user_id}/tasks/{task_id}/complete`: flips `completed`.
+/// Flip a task's `completed` (PATCH).
 ///
 /// # Errors
 /// 401, 403, 404, 503.
@@ -211,7 +211,7 @@ pub async fn toggle(
         (status = 503, description = "Database unreachable or saturated (`unavailable`)", body = ErrorResponse)
     )
 )]
-/// `POST /api/{user_id}/tasks/{task_id}/complete`: the same as the `PATCH`.
+/// Flip a task's `completed` (POST, the same as PATCH).
 ///
 /// # Errors
 /// 401, 403, 404, 503.
@@ -234,7 +234,7 @@ pub async fn toggle_post(
         (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
-/// `DELETE /api/{user_id}/tasks/{task_id}`.
+/// Delete a task.
 ///
 /// # Errors
 /// 401, 403, 404, 503.
