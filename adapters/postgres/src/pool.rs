@@ -114,7 +114,7 @@ pub fn redact(url: &str) -> String {
                 format!("{scheme}://{user}@{host}{tail}")
             }
         }
-        None => url.to_owned(),
+        None => format!("{scheme}://{authority}{tail}"),
     }
 }
 
