@@ -13,7 +13,7 @@ use tessera_application::ports::{
 use tessera_application::{AuthService, AuthSettings, TaskService};
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 use tessera_http::metrics::Sampler;
-use tessera_http::{GaugeSources, HttpSettings, Metrics, PoolSample, Services};
+use tessera_http::{AuthRateLimit, GaugeSources, HttpSettings, Metrics, PoolSample, Services};
 use tessera_memory::{
     AlwaysReady, InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository,
 };
@@ -209,6 +209,7 @@ impl Application {
                 tasks,
                 readiness: repositories.readiness,
                 metrics,
+                auth_rate_limit: AuthRateLimit::per_minute(settings.auth_rate_limit_per_minute),
             },
             HttpSettings {
                 cors_origins: settings.cors_origins.clone(),

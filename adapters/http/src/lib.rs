@@ -7,6 +7,7 @@ pub mod extract;
 pub mod metrics;
 mod middleware;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 
 use std::net::TcpListener;
@@ -25,6 +26,7 @@ use tessera_application::{AuthService, TaskService};
 
 pub use crate::error::{ApiError, ErrorKind};
 pub use crate::metrics::{GaugeSources, Metrics, PoolSample, SigninOutcome};
+pub use crate::ratelimit::AuthRateLimit;
 
 /// What the HTTP layer needs besides the use cases.
 #[derive(Debug, Clone)]
@@ -48,13 +50,15 @@ pub struct Services {
     pub readiness: Arc<dyn Readiness>,
     /// The metrics registry.
     pub metrics: Metrics,
+    /// The signup and signin rate limit, shared by every worker.
+    pub auth_rate_limit: AuthRateLimit,
 }
 
 /// Declares the API routes once: registers them (each behind the panic guard, which runs
 /// after routing so the request can be held for a 500 answer) and lists them in
 /// [`ROUTES`], which a test holds the OpenAPI document to.
 macro_rules! route_table {
-    ($( $path:literal => { $( $method:ident => $handler:path ),+ $(,)? } ),+ $(,)?) => {
+    ($( $path:literal $( ( $guard:ident ) )? => { $( $method:ident => $handler:path ),+ $(,)? } ),+ $(,)?) => {
         /// Every API route as (method, path template). `/openapi.json` and `/docs` (the
         /// document and its viewer) are served besides these.
         pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path) ),+ ),+ ];
@@ -64,6 +68,7 @@ macro_rules! route_table {
                 cfg.service(
                     web::resource($path)
                         .wrap(actix_web::middleware::from_fn(middleware::catch_panic))
+                        $( .wrap(actix_web::middleware::from_fn(middleware::$guard)) )?
                         $( .route(web::$method().to($handler)) )+
                 );
             )+
@@ -75,8 +80,8 @@ route_table! {
     "/health" => { get => routes::ops::health },
     "/ready" => { get => routes::ops::ready },
     "/metrics" => { get => metrics::metrics },
-    "/api/auth/signup" => { post => routes::auth::sign_up },
-    "/api/auth/signin" => { post => routes::auth::sign_in },
+    "/api/auth/signup" (rate_limited) => { post => routes::auth::sign_up },
+    "/api/auth/signin" (rate_limited) => { post => routes::auth::sign_in },
     "/api/auth/signout" => { post => routes::auth::sign_out },
     "/api/auth/me" => { get => routes::auth::me },
     "/api/{user_id}/tasks" => { get => routes::tasks::list, post => routes::tasks::create },
@@ -99,12 +104,14 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
     let tasks = web::Data::new(services.tasks.clone());
     let readiness = web::Data::from(services.readiness.clone());
     let metrics = web::Data::new(services.metrics.clone());
+    let auth_rate_limit = web::Data::new(services.auth_rate_limit.clone());
     move |cfg: &mut web::ServiceConfig| {
         use routes::ops;
         cfg.app_data(auth)
             .app_data(tasks)
             .app_data(readiness)
             .app_data(metrics)
+            .app_data(auth_rate_limit)
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .app_data(extract::payload_config())

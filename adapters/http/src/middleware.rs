@@ -10,7 +10,8 @@ use actix_web::{Error, ResponseError};
 use futures_util::FutureExt;
 
 use crate::error::{ApiError, ErrorKind};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, SigninOutcome};
+use crate::ratelimit::{AuthRateLimit, retry_after_seconds};
 
 /// The request id header: taken from the request when it is a sane token, else generated.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -61,6 +62,33 @@ pub async fn request_log<B: MessageBody + 'static>(
         "request"
     );
     Ok(res)
+}
+
+/// Signup and signin: at most `AUTH_RATE_LIMIT_PER_MINUTE` attempts per client IP per
+/// minute, counted before the body is read; over it, 429 with `Retry-After`.
+pub async fn rate_limited(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let limit = req
+        .app_data::<actix_web::web::Data<AuthRateLimit>>()
+        .cloned();
+    let client = req.peer_addr().map(|addr| addr.ip());
+    if let Some(limit) = limit
+        && let Err(wait) = limit.check(client)
+    {
+        if req.match_pattern().as_deref() == Some("/api/auth/signin")
+            && let Some(metrics) = req.app_data::<actix_web::web::Data<Metrics>>()
+        {
+            metrics.observe_signin(SigninOutcome::RateLimited);
+        }
+        let mut response = ApiError::new(ErrorKind::RateLimited).error_response();
+        if let Ok(value) = header::HeaderValue::from_str(&retry_after_seconds(wait).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Ok(req.into_response(response));
+    }
+    next.call(req).await
 }
 
 /// Turns a panic in a handler into the contract's 500, logged, instead of a dropped

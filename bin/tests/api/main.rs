@@ -13,4 +13,5 @@ mod helpers;
 mod isolation;
 mod jwt;
 mod observability;
+mod ratelimit;
 mod tasks;
