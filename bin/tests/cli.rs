@@ -87,6 +87,11 @@ struct Running {
 
 /// Starts `tessera serve` on a free port and waits for its "listening" line.
 fn start(bcrypt_cost: &str) -> Running {
+    start_with(bcrypt_cost, &[]).0
+}
+
+/// Like [`start`], with extra environment; also returns the "listening" line.
+fn start_with(bcrypt_cost: &str, extra: &[(&str, &str)]) -> (Running, String) {
     let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(address) => address.port().to_string(),
         Err(e) => panic!("no free port: {e}"),
@@ -100,6 +105,7 @@ fn start(bcrypt_cost: &str) -> Running {
             ("PORT", port.as_str()),
             ("RUST_LOG", "info"),
         ])
+        .envs(extra.iter().copied())
         .stderr(Stdio::piped())
         .spawn()
     {
@@ -123,7 +129,7 @@ fn start(bcrypt_cost: &str) -> Running {
     assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    Running { child, port }
+    (Running { child, port }, line)
 }
 
 fn terminate(running: &mut Running) -> std::process::ExitStatus {
@@ -208,4 +214,16 @@ fn an_unreachable_database_stops_the_start_with_one_line_naming_it_without_its_p
         errors[0].contains("postgres://tessera:***@127.0.0.1:1/tessera"),
         "{stderr}"
     );
+}
+
+#[test]
+fn log_format_json_writes_one_json_object_per_line() {
+    let (mut running, line) = start_with("4", &[("LOG_FORMAT", "json")]);
+    let parsed: serde_json::Value = match serde_json::from_str(&line) {
+        Ok(value) => value,
+        Err(e) => panic!("not JSON ({e}): {line}"),
+    };
+    assert_eq!(parsed["level"], "INFO", "{line}");
+    assert_eq!(parsed["fields"]["message"], "listening", "{line}");
+    assert!(terminate(&mut running).success());
 }
