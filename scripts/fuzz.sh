@@ -47,4 +47,4 @@ FUZZ_USER_ID="$user_id" "$venv/bin/st" --config-file fuzz/schemathesis.toml run 
     --exclude-path /api/auth/signout \
     --max-examples "$max_examples" \
     --workers 2 \
-    "${seed_args[@]}"
+    ${seed_args[@]+"${seed_args[@]}"}

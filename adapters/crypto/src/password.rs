@@ -70,8 +70,8 @@ impl BcryptHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, CryptoError> {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        let result = async {
+        let _counted = InFlight::enter(&self.in_flight);
+        async {
             let _permit = self
                 .permits
                 .acquire()
@@ -81,9 +81,24 @@ impl BcryptHasher {
                 .await
                 .map_err(|_| CryptoError("password hashing task failed"))
         }
-        .await;
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        result
+        .await
+    }
+}
+
+/// Counts one hash while alive, so the count stays right even when the caller's future
+/// is dropped halfway (a client that hangs up).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -36,7 +36,11 @@ pub async fn request_log<B: MessageBody + 'static>(
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable_request_id(v))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    let method = req.method().to_string();
+    // Only the methods the API knows become label values: a client cannot mint series.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
     let mut res = next.call(req).await?;
     // The template (`/api/{user_id}/tasks`), never the raw path: no ids in logs or labels.

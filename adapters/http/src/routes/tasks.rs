@@ -204,11 +204,13 @@ pub async fn toggle(
     params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
-        (status = 401, description = "No, invalid, expired or ended token", body = ErrorResponse),
+        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
         (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
         (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
         (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`)", body = ErrorResponse)
+        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait")))
     )
 )]
 /// Flip a task's `completed` (POST, the same as PATCH).
