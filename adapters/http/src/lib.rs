@@ -7,6 +7,7 @@ pub mod extract;
 pub mod metrics;
 mod middleware;
 pub mod openapi;
+mod openapi_responses;
 pub mod ratelimit;
 pub mod routes;
 

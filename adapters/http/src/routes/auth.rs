@@ -11,6 +11,7 @@ use crate::dto::{
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, bearer, is_json};
 use crate::metrics::{Metrics, SigninOutcome};
+use crate::openapi_responses::{BodyTooLargeOrNotJson, RateLimited, ServerErrors, Unauthenticated};
 
 /// Successful auth answers hold tokens or identities: no cache may keep them.
 fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
@@ -23,11 +24,7 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     responses(
         (status = 201, description = "Account created and signed in", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`, `email_taken`)", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
-        (status = 429, description = "Too many attempts (`rate_limited`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait"))),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        BodyTooLargeOrNotJson, RateLimited, ServerErrors
     )
 )]
 /// Create an account and sign it in.
@@ -47,11 +44,7 @@ pub async fn sign_up(
     responses(
         (status = 200, description = "Signed in: a new token and session", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`, `invalid_credentials`)", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
-        (status = 429, description = "Too many attempts (`rate_limited`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait"))),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        BodyTooLargeOrNotJson, RateLimited, ServerErrors
     )
 )]
 /// Sign in with an email and a password: a new token and session.
@@ -79,10 +72,7 @@ pub async fn sign_in(
     responses(
         (status = 200, description = "Signed out (also when there was nothing to end)", body = MessageResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "Unknown scope or invalid JSON (`validation_failed`, `invalid_json`)", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        BodyTooLargeOrNotJson, ServerErrors
     )
 )]
 /// End this session, every session (`global`) or all others (`others`).
@@ -121,9 +111,7 @@ pub async fn sign_out(
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The signed-in user", body = MeResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        Unauthenticated, ServerErrors
     )
 )]
 /// The signed-in user and when the token expires.

@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, web};
 use tessera_application::Fault;
 use tessera_application::ports::Readiness;
 
-use crate::dto::{ErrorResponse, StatusResponse};
+use crate::dto::StatusResponse;
 use crate::error::{ApiError, ErrorKind};
+use crate::openapi_responses::ServerErrors;
 
 #[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The process runs", body = StatusResponse))
@@ -18,7 +19,7 @@ pub async fn health() -> HttpResponse {
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = StatusResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        ServerErrors
     )
 )]
 /// Readiness: the database answers.

@@ -7,11 +7,14 @@ use actix_web::{HttpResponse, web};
 use tessera_application::{ListTasksQuery, TaskService};
 
 use crate::dto::{
-    CreateTaskBody, ErrorResponse, ListTasksParams, MessageResponse, Object, PatchTaskBody,
-    ReplaceTaskBody, TaskResponse,
+    CreateTaskBody, ListTasksParams, MessageResponse, Object, PatchTaskBody, ReplaceTaskBody,
+    TaskResponse,
 };
 use crate::error::ApiError;
 use crate::extract::{AuthUser, TaskPath};
+use crate::openapi_responses::{
+    BodyErrors, Forbidden, QueryError, ServerErrors, TaskNotFound, Unauthenticated,
+};
 
 type Body<T> = Result<web::Json<Object<T>>, ApiError>;
 
@@ -23,11 +26,7 @@ pub const TOTAL_COUNT_HEADER: &str = "X-Total-Count";
     responses(
         (status = 200, description = "The caller's tasks, newest first", body = Vec<TaskResponse>,
             headers(("X-Total-Count" = u64, description = "Tasks matching `status`"))),
-        (status = 400, description = "A bad query value (`validation_failed`)", body = ErrorResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        QueryError, Unauthenticated, Forbidden, ServerErrors
     )
 )]
 /// List the caller's tasks, newest first.
@@ -59,13 +58,7 @@ pub async fn list(
     request_body = CreateTaskBody,
     responses(
         (status = 201, description = "The new task", body = TaskResponse),
-        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`)", body = ErrorResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        BodyErrors, Unauthenticated, Forbidden, ServerErrors
     )
 )]
 /// Create a task.
@@ -87,11 +80,7 @@ pub async fn create(
     params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
     responses(
         (status = 200, description = "The task", body = TaskResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        Unauthenticated, Forbidden, TaskNotFound, ServerErrors
     )
 )]
 /// Read one task.
@@ -113,14 +102,7 @@ pub async fn get(
     request_body = ReplaceTaskBody,
     responses(
         (status = 200, description = "The replaced task", body = TaskResponse),
-        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`)", body = ErrorResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        BodyErrors, Unauthenticated, Forbidden, TaskNotFound, ServerErrors
     )
 )]
 /// Replace a task's title and description (and completion, if given).
@@ -145,14 +127,7 @@ pub async fn replace(
     request_body = PatchTaskBody,
     responses(
         (status = 200, description = "The updated task", body = TaskResponse),
-        (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`)", body = ErrorResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
-        (status = 413, description = "Body over 64 KiB (`payload_too_large`)", body = ErrorResponse),
-        (status = 415, description = "Content-Type is not JSON (`unsupported_media_type`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        BodyErrors, Unauthenticated, Forbidden, TaskNotFound, ServerErrors
     )
 )]
 /// Change the given fields of a task.
@@ -177,11 +152,7 @@ pub async fn patch(
     params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        Unauthenticated, Forbidden, TaskNotFound, ServerErrors
     )
 )]
 /// Flip a task's `completed` (PATCH).
@@ -204,13 +175,7 @@ pub async fn toggle(
     params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse,
-            headers(("Retry-After" = u32, description = "Seconds to wait")))
+        Unauthenticated, Forbidden, TaskNotFound, ServerErrors
     )
 )]
 /// Flip a task's `completed` (POST, the same as PATCH).
@@ -229,11 +194,7 @@ pub async fn toggle_post(
     params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
     responses(
         (status = 200, description = "Deleted", body = MessageResponse),
-        (status = 401, description = "No, invalid, expired or ended token (`missing_token`, `invalid_token`, `token_expired`, `token_revoked`)", body = ErrorResponse, headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was sent"))),
-        (status = 403, description = "`{user_id}` is not the caller (`forbidden`)", body = ErrorResponse),
-        (status = 404, description = "No such task for this user (`not_found`)", body = ErrorResponse),
-        (status = 500, description = "Server fault (`internal`)", body = ErrorResponse),
-        (status = 503, description = "Database unreachable or saturated (`unavailable`), with Retry-After", body = ErrorResponse, headers(("Retry-After" = u32, description = "Seconds to wait")))
+        Unauthenticated, Forbidden, TaskNotFound, ServerErrors
     )
 )]
 /// Delete a task.
