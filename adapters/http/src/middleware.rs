@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{Error, ResponseError};
 use futures_util::FutureExt;
+use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorKind};
 use crate::metrics::{Metrics, SigninOutcome};
@@ -42,7 +43,10 @@ pub async fn request_log<B: MessageBody + 'static>(
         _ => "OTHER".to_owned(),
     };
     let metrics = req.app_data::<actix_web::web::Data<Metrics>>().cloned();
-    let mut res = next.call(req).await?;
+    // Every line logged while the request is handled (a server fault, a panic) carries
+    // its request id through this span.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let mut res = next.call(req).instrument(span).await?;
     // The template (`/api/{user_id}/tasks`), never the raw path: no ids in logs or labels.
     let route = res
         .request()
@@ -168,6 +172,62 @@ mod tests {
             body,
             serde_json::json!({"error": "Something went wrong, please try again", "code": "internal"})
         );
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_fault_logged_while_handling_a_request_carries_its_request_id() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(request_log))
+                .service(
+                    web::resource("/boom")
+                        .wrap(actix_web::middleware::from_fn(catch_panic))
+                        .route(web::get().to(boom)),
+                ),
+        )
+        .await;
+        let request = test::TestRequest::get()
+            .uri("/boom")
+            .insert_header(("X-Request-Id", "trace-me-42"))
+            .to_request();
+        let res = test::call_service(&app, request).await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let logs = String::from_utf8_lossy(
+            &captured
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_owned();
+        let fault = logs
+            .lines()
+            .find(|line| line.contains("handler panicked"))
+            .unwrap_or_default();
+        assert!(fault.contains("request_id=trace-me-42"), "{logs}");
     }
 
     #[actix_web::test]
