@@ -226,6 +226,9 @@ impl AuthService {
         let mut errors = ValidationErrors::default();
         if email.trim().is_empty() {
             errors.add("email", tessera_domain::EmailError::Required);
+        } else if email.contains('\0') {
+            // No stored address holds a NUL, and storage may refuse to even compare one.
+            errors.add("email", tessera_domain::EmailError::Invalid);
         }
         if password.is_empty() {
             errors.add("password", "Password is required");

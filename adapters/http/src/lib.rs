@@ -120,13 +120,19 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
             .service(
                 SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::ApiDoc::openapi()),
             )
-            .route(
-                "/docs",
-                web::get().to(|| async {
-                    HttpResponse::PermanentRedirect()
-                        .insert_header((header::LOCATION, "/docs/"))
-                        .finish()
-                }),
+            .service(
+                web::resource("/docs")
+                    .route(web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }))
+                    .default_service(web::to(ops::only_get)),
+            )
+            // The viewer above answers GET only; any other method on its paths is a 405.
+            .service(
+                web::resource(["/openapi.json", "/docs/{_:.*}"])
+                    .default_service(web::to(ops::only_get)),
             )
             .default_service(web::to(ops::not_found));
     }

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -14,7 +15,12 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct AuthRateLimit {
     limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     clock: DefaultClock,
+    checks: Arc<AtomicU64>,
 }
+
+/// Every this many checks, clients whose budget is full again are forgotten, so the
+/// table does not grow with every address ever seen.
+const PRUNE_EVERY: u64 = 1024;
 
 impl std::fmt::Debug for AuthRateLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,6 +39,7 @@ impl AuthRateLimit {
         Self {
             limiter,
             clock: DefaultClock::default(),
+            checks: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -42,6 +49,10 @@ impl AuthRateLimit {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
         let key = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         limiter
             .check_key(&key)
@@ -70,6 +81,15 @@ mod tests {
         let wait = limit.check(a).err();
         assert!(wait.is_some_and(|w| w > Duration::ZERO && w <= Duration::from_secs(20)));
         assert!(limit.check(b).is_ok(), "another client has its own budget");
+
+        // Pruning keeps clients whose budget is not full again.
+        for n in 0..PRUNE_EVERY {
+            let _ = limit.check(Some(IpAddr::from([10, 1, (n >> 8) as u8, n as u8])));
+        }
+        assert!(
+            limit.check(a).is_err(),
+            "pruning must not forget a limited client"
+        );
 
         let off = AuthRateLimit::per_minute(0);
         assert!((0..100).all(|_| off.check(a).is_ok()));

@@ -100,21 +100,24 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "(unparseable URL)".to_owned();
     };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
+    // The credentials end at the last '@': a password may itself hold '/', '?' or '@'.
+    let (credentials, location) = match rest.rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
     };
-    let tail = redact_query_password(tail);
-    match authority.rsplit_once('@') {
-        Some((credentials, host)) => {
-            let user = credentials.split(':').next().unwrap_or_default();
-            if credentials.contains(':') {
-                format!("{scheme}://{user}:***@{host}{tail}")
-            } else {
-                format!("{scheme}://{user}@{host}{tail}")
-            }
+    let location = match location.find(['/', '?']) {
+        Some(at) => {
+            let (host, tail) = location.split_at(at);
+            format!("{host}{}", redact_query_password(tail))
         }
-        None => format!("{scheme}://{authority}{tail}"),
+        None => location.to_owned(),
+    };
+    match credentials {
+        Some(credentials) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{location}"),
+            None => format!("{scheme}://{credentials}@{location}"),
+        },
+        None => format!("{scheme}://{location}"),
     }
 }
 
@@ -150,6 +153,13 @@ mod tests {
         assert_eq!(redact("postgres://localhost"), "postgres://localhost");
         assert!(!redact("postgres://u:p@ss@h/db").contains("p@ss"));
         assert_eq!(redact("not a url"), "(unparseable URL)");
+        for password in ["se/cret", "se?cret", "se@cret", "a:b"] {
+            let redacted = redact(&format!("postgres://alice:{password}@db:5432/tessera"));
+            assert_eq!(
+                redacted, "postgres://alice:***@db:5432/tessera",
+                "{password}"
+            );
+        }
         assert_eq!(
             redact("postgres://h/db?sslmode=require&password=topsecret"),
             "postgres://h/db?sslmode=require&password=***"

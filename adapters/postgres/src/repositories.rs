@@ -71,6 +71,10 @@ impl UserRepository for PgStore {
         &self,
         email: &str,
     ) -> Result<Option<(User, PasswordHash)>, RepoError> {
+        // PostgreSQL refuses text holding NUL; no stored address holds one.
+        if email.contains('\0') {
+            return Ok(None);
+        }
         let mut conn = self.conn().await?;
         users::table
             .filter(lower(users::email).eq(lower(email)))

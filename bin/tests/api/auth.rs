@@ -765,3 +765,11 @@ async fn assert_missing_token_challenged(response: reqwest::Response) {
         "WWW-Authenticate is {challenge:?}"
     );
 }
+
+#[tokio::test]
+async fn signin_with_a_nul_character_in_the_email_is_a_validation_error() {
+    let (app, user) = app_with_user().await;
+    let email = format!("{}\u{0}", user.email);
+    let response = app.signin(&email, &user.password).await;
+    assert_validation(response, "email", "Please enter a valid email").await;
+}

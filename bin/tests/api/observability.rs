@@ -187,3 +187,29 @@ async fn the_openapi_document_lists_every_contract_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_document_and_docs_paths_answer_other_methods_with_405() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (reqwest::Method::POST, "/openapi.json"),
+        (reqwest::Method::DELETE, "/docs/"),
+        (reqwest::Method::PUT, "/docs/index.css"),
+        (reqwest::Method::POST, "/docs"),
+    ] {
+        let response = app.call(method.clone(), path, None).await;
+        assert_eq!(
+            header(&response, "allow").as_deref(),
+            Some("GET"),
+            "{method} {path}"
+        );
+        crate::helpers::assert_error(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+        )
+        .await;
+    }
+    expect_status(app.get("/openapi.json", None).await, StatusCode::OK).await;
+}

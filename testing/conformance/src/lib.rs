@@ -181,6 +181,11 @@ pub mod cases {
             "find",
         );
         assert!(found.is_none());
+        let with_nul = ok(
+            stores.users.find_credentials("nul\0@example.com").await,
+            "find with NUL",
+        );
+        assert!(with_nul.is_none());
         let by_id = ok(stores.users.find_by_id(UserId::new_random()).await, "by id");
         assert!(by_id.is_none());
         let session = ok(

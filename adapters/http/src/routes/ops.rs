@@ -1,6 +1,6 @@
 //! Operational endpoints.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 use tessera_application::Fault;
 use tessera_application::ports::Readiness;
 
@@ -33,6 +33,16 @@ pub async fn ready(readiness: web::Data<dyn Readiness>) -> Result<HttpResponse, 
         .await
         .map_err(|e| Fault::Unavailable(Some(Box::new(e))))?;
     Ok(HttpResponse::Ok().json(StatusResponse { status: "ready" }))
+}
+
+/// A known route that answers GET only, asked with another method.
+pub async fn only_get() -> HttpResponse {
+    let mut response = ApiError::new(ErrorKind::MethodNotAllowed).error_response();
+    response.headers_mut().insert(
+        actix_web::http::header::ALLOW,
+        actix_web::http::header::HeaderValue::from_static("GET"),
+    );
+    response
 }
 
 /// Any unknown route.
