@@ -214,7 +214,6 @@ impl Application {
             HttpSettings {
                 cors_origins: settings.cors_origins.clone(),
                 shutdown_timeout: SHUTDOWN_GRACE,
-                workers: None,
             },
         )
         .context("starting the HTTP server")?;

@@ -181,6 +181,18 @@ pub struct ListTasksParams {
     pub offset: Option<String>,
 }
 
+/// The path of a single-task route, for the OpenAPI document (the handlers read it
+/// through `TaskPath`, which never fails).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[expect(dead_code, reason = "describes the path in the document; never built")]
+pub struct TaskPathParams {
+    /// The caller's user id (UUID).
+    user_id: String,
+    /// The task id.
+    task_id: i64,
+}
+
 /// A user as shown to its owner.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {

@@ -36,8 +36,6 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_timeout: Duration,
-    /// Worker threads; `None` for one per core.
-    pub workers: Option<usize>,
 }
 
 /// The use cases the routes call.
@@ -166,7 +164,7 @@ pub fn serve(
     settings: HttpSettings,
 ) -> std::io::Result<Server> {
     let origins = settings.cors_origins.clone();
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .configure(configure(&services))
             .wrap(cors(&origins))
@@ -178,8 +176,5 @@ pub fn serve(
     .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout.as_secs())
     .listen(listener)?;
-    if let Some(workers) = settings.workers {
-        server = server.workers(workers);
-    }
     Ok(server.run())
 }

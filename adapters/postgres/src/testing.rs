@@ -123,17 +123,7 @@ impl TestDatabase {
     /// If the pool cannot be built.
     #[must_use]
     pub fn store(&self) -> PgStore {
-        match PgStore::new(
-            &self.url,
-            PoolSettings {
-                max_size: 8,
-                wait_timeout: Duration::from_secs(5),
-                connect_timeout: CONNECT_TIMEOUT,
-            },
-        ) {
-            Ok(store) => store,
-            Err(e) => panic!("test pool: {e}"),
-        }
+        small_store(&self.url, 8, Duration::from_secs(5))
     }
 }
 

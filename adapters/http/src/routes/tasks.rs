@@ -8,7 +8,7 @@ use tessera_application::{ListTasksQuery, TaskService};
 
 use crate::dto::{
     CreateTaskBody, ListTasksParams, MessageResponse, Object, PatchTaskBody, ReplaceTaskBody,
-    TaskResponse,
+    TaskPathParams, TaskResponse,
 };
 use crate::error::ApiError;
 use crate::extract::{AuthUser, TaskPath};
@@ -77,7 +77,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    params(TaskPathParams),
     responses(
         (status = 200, description = "The task", body = TaskResponse),
         Unauthenticated, Forbidden, TaskNotFound, ServerErrors
@@ -98,7 +98,7 @@ pub async fn get(
 }
 
 #[utoipa::path(put, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    params(TaskPathParams),
     request_body = ReplaceTaskBody,
     responses(
         (status = 200, description = "The replaced task", body = TaskResponse),
@@ -123,7 +123,7 @@ pub async fn replace(
 }
 
 #[utoipa::path(patch, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    params(TaskPathParams),
     request_body = PatchTaskBody,
     responses(
         (status = 200, description = "The updated task", body = TaskResponse),
@@ -149,7 +149,7 @@ pub async fn patch(
 
 #[utoipa::path(patch, path = "/api/{user_id}/tasks/{task_id}/complete", tag = "tasks", security(("bearer" = [])),
     operation_id = "toggle_task",
-    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    params(TaskPathParams),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
         Unauthenticated, Forbidden, TaskNotFound, ServerErrors
@@ -172,7 +172,7 @@ pub async fn toggle(
 #[utoipa::path(post, path = "/api/{user_id}/tasks/{task_id}/complete", tag = "tasks",
     security(("bearer" = [])),
     operation_id = "toggle_task_post",
-    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    params(TaskPathParams),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
         Unauthenticated, Forbidden, TaskNotFound, ServerErrors
@@ -191,7 +191,7 @@ pub async fn toggle_post(
 }
 
 #[utoipa::path(delete, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "The caller's user id (UUID)"), ("task_id" = i64, Path, description = "The task id")),
+    params(TaskPathParams),
     responses(
         (status = 200, description = "Deleted", body = MessageResponse),
         Unauthenticated, Forbidden, TaskNotFound, ServerErrors
