@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_domain::{
-    EmailAddress, NewUser, Password, Principal, Session, SessionId, SignOutScope, User, UserId,
-    UserName,
+    AttemptOutcome, EmailAddress, NewUser, Password, Principal, Session, SessionId, SignOutScope,
+    User, UserId, UserName,
 };
 use thiserror::Error;
 
@@ -14,6 +14,7 @@ use crate::ports::{
     AccessClaims, Clock, PasswordHasher, RepoError, SessionRepository, TokenError, TokenIssuer,
     TokenVerifier, UserRepository,
 };
+use crate::throttle::{Refusal, Throttle};
 
 /// Settings of the authentication use cases.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +95,9 @@ pub enum SignInError {
     /// Unknown email or wrong password (deliberately not told apart).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many failed attempts on this account: try again after this long.
+    #[error("too many attempts")]
+    Throttled(std::time::Duration),
     /// The server failed.
     #[error(transparent)]
     Fault(#[from] Fault),
@@ -146,6 +150,7 @@ pub struct AuthService {
     verifier: Arc<dyn TokenVerifier>,
     clock: Arc<dyn Clock>,
     settings: AuthSettings,
+    throttle: Throttle,
 }
 
 impl AuthService {
@@ -167,7 +172,21 @@ impl AuthService {
             verifier: tokens.1,
             clock,
             settings,
+            throttle: Throttle::off(),
         }
+    }
+
+    /// The same service, with password checks counted by `throttle`.
+    #[must_use]
+    pub fn with_throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = throttle;
+        self
+    }
+
+    /// The limits on password attempts, for the routes that count them per address.
+    #[must_use]
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
     /// Creates an account and signs it in.
@@ -237,27 +256,44 @@ impl AuthService {
             return Err(SignInError::Validation(errors));
         }
 
-        let found = self
-            .users
-            .find_credentials(&EmailAddress::normalise(&email))
+        let normalised = EmailAddress::normalise(&email);
+        let attempt = self
+            .throttle
+            .begin_account(&normalised)
             .await
-            .map_err(Fault::from)?;
+            .map_err(|refusal| match refusal {
+                Refusal::Limited(wait) => SignInError::Throttled(wait),
+                Refusal::Fault(fault) => fault.into(),
+            })?;
+        let checked = self.check_credentials(&normalised, &password).await;
+        let outcome = match &checked {
+            Ok(Some(_)) => AttemptOutcome::Succeeded,
+            Ok(None) => AttemptOutcome::Failed,
+            Err(_) => AttemptOutcome::NotChecked,
+        };
+        self.throttle.finish_account(attempt, outcome).await?;
+        match checked? {
+            Some(user) => Ok(self.open_session(user).await?),
+            None => Err(SignInError::InvalidCredentials),
+        }
+    }
+
+    /// The account whose password `password` is, if `normalised_email` names one.
+    async fn check_credentials(
+        &self,
+        normalised_email: &str,
+        password: &str,
+    ) -> Result<Option<User>, Fault> {
+        let found = self.users.find_credentials(normalised_email).await?;
         // Never compare a password bcrypt would truncate: it could match on its first
         // 72 bytes alone. Such a password matches no account, yet costs the same time.
         let fits = password.len() <= Password::MAX_BYTES;
-        let (user, hash) = match &found {
+        let (user, hash) = match found {
             Some((user, hash)) if fits => (Some(user), hash),
-            _ => (None, self.hasher.dummy_hash()),
+            _ => (None, self.hasher.dummy_hash().clone()),
         };
-        let matches = self
-            .hasher
-            .verify(&password, hash)
-            .await
-            .map_err(Fault::from)?;
-        match user {
-            Some(user) if matches => Ok(self.open_session(user.clone()).await?),
-            _ => Err(SignInError::InvalidCredentials),
-        }
+        let matches = self.hasher.verify(password, &hash).await?;
+        Ok(user.filter(|_| matches))
     }
 
     /// Ends sessions and says how many. Without a live token there is nothing to end,

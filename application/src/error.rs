@@ -4,7 +4,7 @@ use std::fmt;
 
 use thiserror::Error;
 
-use crate::ports::{CryptoError, RepoError};
+use crate::ports::{CryptoError, HashError, RepoError};
 
 /// An opaque error kept as a source for logs.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -109,5 +109,14 @@ impl From<RepoError> for Fault {
 impl From<CryptoError> for Fault {
     fn from(error: CryptoError) -> Self {
         Self::Internal(Box::new(error))
+    }
+}
+
+impl From<HashError> for Fault {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Saturated => Self::Unavailable(Some(Box::new(error))),
+            HashError::Failed(error) => error.into(),
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod ports;
 pub mod tasks;
+pub mod throttle;
 
 pub use auth::{
     AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, SignInCommand,
@@ -18,3 +19,4 @@ pub use tasks::{
     CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError, TaskList,
     TaskService,
 };
+pub use throttle::{AccountAttempt, Refusal, Throttle, ThrottleSettings};

@@ -6,8 +6,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
-    NewUser, Password, PasswordHash, Session, SessionId, Task, TaskChanges, TaskDescription,
-    TaskId, TaskStatusFilter, TaskTitle, User, UserId,
+    AccountRecord, Admission, NewUser, Password, PasswordHash, Rate, Session, SessionId, Task,
+    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId,
 };
 use thiserror::Error;
 
@@ -175,6 +175,45 @@ pub trait TaskRepository: Send + Sync {
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError>;
 }
 
+/// The counts behind the rate limits and throttles. Instances that share a store share
+/// the counts: every method is atomic across them.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// One step of `rate`'s GCRA for `key` at `now` (see [`Rate`]): admitted when the
+    /// stored TAT is at most `now + rate.tolerance()`, which then becomes
+    /// `max(TAT, now) + rate.interval()`; refused otherwise, the TAT unchanged, with the
+    /// time until an event would be admitted. Concurrent calls for one key MUST each see
+    /// the TAT the previous one stored.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn admit(
+        &self,
+        key: &str,
+        rate: Rate,
+        now: DateTime<Utc>,
+    ) -> Result<Admission, RepoError>;
+
+    /// Replaces the account record of `key` by what `step` makes of it (`None` in: there
+    /// is none; `None` out: delete it), atomically: concurrent updates of one key MUST
+    /// each see the record the previous one stored.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn update_account(
+        &self,
+        key: &str,
+        step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
+    ) -> Result<(), RepoError>;
+
+    /// Deletes what no longer limits anything at `now` (GCRA entries whose TAT has
+    /// passed, account records past `expires_at`), at most `batch` rows; returns how many.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError>;
+}
+
 /// Whether the storage can serve requests now (for `/ready`).
 #[async_trait]
 pub trait Readiness: Send + Sync {
@@ -190,21 +229,35 @@ pub trait Readiness: Send + Sync {
 #[error("{0}")]
 pub struct CryptoError(pub &'static str);
 
+/// Why a password could not be hashed or checked.
+#[derive(Debug, Error)]
+pub enum HashError {
+    /// Every hashing slot is taken and the queue is full, or the wait for a slot ran
+    /// out: worth retrying shortly.
+    #[error("password hashing is saturated")]
+    Saturated,
+    /// The hashing itself failed.
+    #[error(transparent)]
+    Failed(#[from] CryptoError),
+}
+
 /// Password hashing. Implementations run the work off the async workers.
 #[async_trait]
 pub trait PasswordHasher: Send + Sync {
     /// Hashes a password that met the policy.
     ///
     /// # Errors
-    /// [`CryptoError`] if the hashing itself fails.
-    async fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError>;
+    /// [`HashError::Saturated`] when no hashing slot is free in time; [`HashError::Failed`]
+    /// if the hashing itself fails.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError>;
 
     /// Whether `candidate` matches `hash`. MUST take as long for a wrong candidate as for
     /// a right one, and MUST answer `false` for a candidate over 72 bytes.
     ///
     /// # Errors
-    /// [`CryptoError`] if the hash is not one this hasher can read.
-    async fn verify(&self, candidate: &str, hash: &PasswordHash) -> Result<bool, CryptoError>;
+    /// [`HashError::Saturated`] when no hashing slot is free in time; [`HashError::Failed`]
+    /// if the hash is not one this hasher can read.
+    async fn verify(&self, candidate: &str, hash: &PasswordHash) -> Result<bool, HashError>;
 
     /// A valid hash of no one's password, made with the same cost as real ones, to verify
     /// against when an account does not exist so that signin takes the same time.

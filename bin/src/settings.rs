@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use config::{Config, File, FileFormat};
+use ipnet::IpNet;
 use secrecy::SecretString;
 use serde::Deserialize;
 use thiserror::Error;
@@ -53,8 +54,32 @@ pub struct Settings {
     pub token_ttl_seconds: u32,
     /// bcrypt work factor.
     pub bcrypt_cost: u32,
-    /// Signin and signup attempts per client IP per minute; 0 turns the limit off.
+    /// Password attempts per client address per minute; 0 turns the limit off.
     pub auth_rate_limit_per_minute: u32,
+    /// Failed password checks on one account before it must wait; 0 turns it off.
+    pub account_failure_limit: u32,
+    /// Longest wait imposed on an account, in seconds.
+    pub account_lock_max_seconds: u32,
+    /// Password hashes running at once.
+    pub hash_concurrency: usize,
+    /// Requests that may wait for a hashing thread.
+    pub hash_queue: usize,
+    /// Longest wait for a hashing thread.
+    pub hash_wait: Duration,
+    /// Longest time for a request body to arrive.
+    pub body_timeout: Duration,
+    /// Most connections open at once (lowered at start to fit the open-file limit).
+    pub max_connections: usize,
+    /// Longest a database statement may run.
+    pub db_statement_timeout: Duration,
+    /// Longest a database statement may wait for a lock.
+    pub db_lock_timeout: Duration,
+    /// Most pooled connections for accounts, sessions and limits (apart from tasks').
+    pub database_auth_pool_size: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Client addresses that may read `/metrics`.
+    pub metrics_allow: Vec<IpNet>,
     /// Allowed CORS origins.
     pub cors_origins: Vec<String>,
     /// Log lines as JSON instead of text.
@@ -97,6 +122,18 @@ const VARIABLES: &[&str] = &[
     "TOKEN_TTL_SECONDS",
     "BCRYPT_COST",
     "AUTH_RATE_LIMIT_PER_MINUTE",
+    "ACCOUNT_FAILURE_LIMIT",
+    "ACCOUNT_LOCK_MAX_SECONDS",
+    "HASH_CONCURRENCY",
+    "HASH_QUEUE",
+    "HASH_WAIT_SECONDS",
+    "BODY_TIMEOUT_SECONDS",
+    "MAX_CONNECTIONS",
+    "DB_STATEMENT_TIMEOUT_MS",
+    "DB_LOCK_TIMEOUT_MS",
+    "DATABASE_AUTH_POOL_SIZE",
+    "TRUSTED_PROXIES",
+    "METRICS_ALLOW",
     "CORS_ORIGINS",
     "LOG_FORMAT",
 ];
@@ -125,6 +162,18 @@ struct Raw {
     token_ttl_seconds: Option<String>,
     bcrypt_cost: Option<String>,
     auth_rate_limit_per_minute: Option<String>,
+    account_failure_limit: Option<String>,
+    account_lock_max_seconds: Option<String>,
+    hash_concurrency: Option<String>,
+    hash_queue: Option<String>,
+    hash_wait_seconds: Option<String>,
+    body_timeout_seconds: Option<String>,
+    max_connections: Option<String>,
+    db_statement_timeout_ms: Option<String>,
+    db_lock_timeout_ms: Option<String>,
+    database_auth_pool_size: Option<String>,
+    trusted_proxies: Option<String>,
+    metrics_allow: Option<String>,
     cors_origins: Option<String>,
     log_format: Option<String>,
 }
@@ -212,6 +261,8 @@ impl Settings {
                 SettingsError::new("HOST", format!("{host:?} is not an IP address"))
             })?,
         };
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let hash_concurrency = number("HASH_CONCURRENCY", raw.hash_concurrency, cores, 1..=1024)?;
         Ok(Self {
             storage,
             database_url,
@@ -253,6 +304,63 @@ impl Settings {
                 10,
                 0..=1_000_000,
             )?,
+            account_failure_limit: number(
+                "ACCOUNT_FAILURE_LIMIT",
+                raw.account_failure_limit,
+                5,
+                0..=1_000_000,
+            )?,
+            account_lock_max_seconds: number(
+                "ACCOUNT_LOCK_MAX_SECONDS",
+                raw.account_lock_max_seconds,
+                900,
+                1..=86_400,
+            )?,
+            hash_concurrency,
+            hash_queue: number(
+                "HASH_QUEUE",
+                raw.hash_queue,
+                4 * hash_concurrency,
+                0..=1_000_000,
+            )?,
+            hash_wait: Duration::from_secs(number(
+                "HASH_WAIT_SECONDS",
+                raw.hash_wait_seconds,
+                3,
+                1..=600,
+            )?),
+            body_timeout: Duration::from_secs(number(
+                "BODY_TIMEOUT_SECONDS",
+                raw.body_timeout_seconds,
+                10,
+                1..=3600,
+            )?),
+            max_connections: number(
+                "MAX_CONNECTIONS",
+                raw.max_connections,
+                10_000,
+                1..=1_000_000,
+            )?,
+            db_statement_timeout: Duration::from_millis(number(
+                "DB_STATEMENT_TIMEOUT_MS",
+                raw.db_statement_timeout_ms,
+                5000,
+                1..=3_600_000,
+            )?),
+            db_lock_timeout: Duration::from_millis(number(
+                "DB_LOCK_TIMEOUT_MS",
+                raw.db_lock_timeout_ms,
+                2000,
+                1..=3_600_000,
+            )?),
+            database_auth_pool_size: number(
+                "DATABASE_AUTH_POOL_SIZE",
+                raw.database_auth_pool_size,
+                4,
+                1..=1000,
+            )?,
+            trusted_proxies: networks("TRUSTED_PROXIES", raw.trusted_proxies, "")?,
+            metrics_allow: networks("METRICS_ALLOW", raw.metrics_allow, "127.0.0.1/32,::1/128")?,
             cors_origins: origins(raw.cors_origins)?,
             log_json: match non_empty(raw.log_format).as_deref() {
                 None | Some("text") => false,
@@ -337,6 +445,31 @@ where
         })
 }
 
+/// Comma-separated networks (`10.0.0.0/8`, `2001:db8::/32`); a bare address is a
+/// network of one.
+fn networks(
+    name: &'static str,
+    raw: Option<String>,
+    default: &str,
+) -> Result<Vec<IpNet>, SettingsError> {
+    let raw = raw.map_or_else(|| default.to_owned(), |v| v.trim().to_owned());
+    raw.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|text| {
+            text.parse::<IpNet>()
+                .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    SettingsError::new(
+                        name,
+                        format!("{text:?} is not a network like 10.0.0.0/8 or an IP address"),
+                    )
+                })
+        })
+        .collect()
+}
+
 fn origins(raw: Option<String>) -> Result<Vec<String>, SettingsError> {
     let raw = non_empty(raw).unwrap_or_else(|| "http://localhost:3000".to_owned());
     raw.split(',')
@@ -395,6 +528,24 @@ mod tests {
             DEFAULT_DATABASE_URL
         );
         assert_eq!(s.database_pool_size, 10);
+        assert_eq!(s.database_auth_pool_size, 4);
+        assert_eq!(s.account_failure_limit, 5);
+        assert_eq!(s.account_lock_max_seconds, 900);
+        assert!(s.hash_concurrency >= 1);
+        assert_eq!(s.hash_queue, 4 * s.hash_concurrency);
+        assert_eq!(s.hash_wait, Duration::from_secs(3));
+        assert_eq!(s.body_timeout, Duration::from_secs(10));
+        assert_eq!(s.max_connections, 10_000);
+        assert_eq!(s.db_statement_timeout, Duration::from_millis(5000));
+        assert_eq!(s.db_lock_timeout, Duration::from_millis(2000));
+        assert!(s.trusted_proxies.is_empty());
+        assert_eq!(
+            s.metrics_allow,
+            ["127.0.0.1/32".parse::<IpNet>().ok(), "::1/128".parse().ok()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+        );
         assert!(s.migrate_on_start);
         assert!(s.require_secret().is_err());
         Ok(())
@@ -418,6 +569,18 @@ mod tests {
             s.cors_origins,
             ["https://a.example", "http://b.example:8080"]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn networks_accept_cidrs_and_bare_addresses() -> Result<(), SettingsError> {
+        let s = load(&[
+            ("TRUSTED_PROXIES", " 10.1.2.3/8, 192.0.2.1 ,2001:db8::/32"),
+            ("METRICS_ALLOW", ""),
+        ])?;
+        let shown: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
+        assert!(s.metrics_allow.is_empty(), "an empty list allows no one");
         Ok(())
     }
 
@@ -454,6 +617,21 @@ mod tests {
             ),
             (&[("CORS_ORIGINS", "localhost:3000")], "CORS_ORIGINS"),
             (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (&[("TRUSTED_PROXIES", "10.0.0.0/33")], "TRUSTED_PROXIES"),
+            (&[("METRICS_ALLOW", "localhost")], "METRICS_ALLOW"),
+            (&[("HASH_CONCURRENCY", "0")], "HASH_CONCURRENCY"),
+            (&[("HASH_WAIT_SECONDS", "0")], "HASH_WAIT_SECONDS"),
+            (&[("BODY_TIMEOUT_SECONDS", "0")], "BODY_TIMEOUT_SECONDS"),
+            (&[("MAX_CONNECTIONS", "0")], "MAX_CONNECTIONS"),
+            (
+                &[("DB_STATEMENT_TIMEOUT_MS", "0")],
+                "DB_STATEMENT_TIMEOUT_MS",
+            ),
+            (&[("DB_LOCK_TIMEOUT_MS", "x")], "DB_LOCK_TIMEOUT_MS"),
+            (
+                &[("ACCOUNT_LOCK_MAX_SECONDS", "0")],
+                "ACCOUNT_LOCK_MAX_SECONDS",
+            ),
             (&[("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
             (
                 &[("DATABASE_POOL_TIMEOUT_MS", "soon")],

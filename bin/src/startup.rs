@@ -7,15 +7,21 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Server;
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use std::num::NonZeroU32;
+
 use tessera_application::ports::{
-    Readiness, SessionRepository, SystemClock, TaskRepository, UserRepository,
+    Clock, Readiness, SessionRepository, SystemClock, TaskRepository, ThrottleStore, UserRepository,
 };
-use tessera_application::{AuthService, AuthSettings, TaskService};
-use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
+use tessera_application::{AuthService, AuthSettings, TaskService, Throttle, ThrottleSettings};
+use tessera_crypto::{BcryptHasher, HashLimits, JwtConfig, JwtTokens};
+use tessera_domain::{AccountLockPolicy, Rate};
 use tessera_http::metrics::Sampler;
-use tessera_http::{AuthRateLimit, GaugeSources, HttpSettings, Metrics, PoolSample, Services};
+use tessera_http::{
+    GaugeSources, HashSample, HttpSettings, Metrics, Networks, PoolSample, Services,
+};
 use tessera_memory::{
-    AlwaysReady, InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository,
+    AlwaysReady, InMemorySessionRepository, InMemoryTaskRepository, InMemoryThrottleStore,
+    InMemoryUserRepository,
 };
 use tessera_postgres::{PgStore, PoolSettings, redact};
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -30,6 +36,7 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     shutdown: ShutdownSignals,
+    pruning: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 }
 
 /// SIGTERM and SIGINT listeners, registered when the application is built: a signal that
@@ -60,8 +67,9 @@ struct Repositories {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     tasks: Arc<dyn TaskRepository>,
+    throttle: Arc<dyn ThrottleStore>,
     readiness: Arc<dyn Readiness>,
-    pool: Option<Sampler<PoolSample>>,
+    pools: Option<Sampler<Vec<(&'static str, PoolSample)>>>,
 }
 
 async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
@@ -70,8 +78,9 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
             users: Arc::new(InMemoryUserRepository::new()),
             sessions: Arc::new(InMemorySessionRepository::new()),
             tasks: Arc::new(InMemoryTaskRepository::new()),
+            throttle: Arc::new(InMemoryThrottleStore::new()),
             readiness: Arc::new(AlwaysReady),
-            pool: None,
+            pools: None,
         }),
         Storage::Postgres => {
             let store = Arc::new(connect(settings).await?);
@@ -79,21 +88,22 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
                 apply_migrations(settings).await?;
             }
             let sampled = store.clone();
-            let pool: Sampler<PoolSample> = Arc::new(move || {
-                let status = sampled.status();
-                PoolSample {
+            let pools: Sampler<Vec<(&'static str, PoolSample)>> = Arc::new(move || {
+                let [tasks, auth] = sampled.status().map(|status| PoolSample {
                     max_size: status.max_size,
                     size: status.size,
                     idle: status.available,
                     waiting: status.waiting,
-                }
+                });
+                vec![("tasks", tasks), ("auth", auth)]
             });
             Ok(Repositories {
                 users: store.clone(),
                 sessions: store.clone(),
                 tasks: store.clone(),
+                throttle: store.clone(),
                 readiness: store,
-                pool: Some(pool),
+                pools: Some(pools),
             })
         }
     }
@@ -110,8 +120,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
         url,
         PoolSettings {
             max_size: settings.database_pool_size,
+            auth_max_size: settings.database_auth_pool_size,
             wait_timeout: settings.database_pool_timeout,
             connect_timeout: settings.database_connect_timeout,
+            statement_timeout: settings.db_statement_timeout,
+            lock_timeout: settings.db_lock_timeout,
         },
     )?;
     let deadline = Instant::now() + settings.database_startup_timeout;
@@ -170,14 +183,25 @@ impl Application {
             );
         }
         let cost = settings.bcrypt_cost;
-        let hasher = tokio::task::spawn_blocking(move || BcryptHasher::new(cost))
+        let limits = HashLimits {
+            concurrency: settings.hash_concurrency,
+            queue: settings.hash_queue,
+            wait: settings.hash_wait,
+        };
+        let hasher = tokio::task::spawn_blocking(move || BcryptHasher::with_limits(cost, limits))
             .await
             .context("preparing the password hasher")??;
         let hasher = Arc::new(hasher);
         let counted = hasher.clone();
         let metrics = Metrics::new(GaugeSources {
-            pool: repositories.pool.clone(),
-            hashes_in_flight: Arc::new(move || counted.in_flight()),
+            pools: repositories.pools.clone(),
+            hashes: Arc::new(move || {
+                let load = counted.load();
+                HashSample {
+                    running: load.running,
+                    waiting: load.waiting,
+                }
+            }),
         })
         .context("registering metrics")?;
         let tokens = Arc::new(JwtTokens::new(&JwtConfig {
@@ -185,7 +209,17 @@ impl Application {
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
         }));
-        let clock = Arc::new(SystemClock);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let throttle = Throttle::new(
+            repositories.throttle.clone(),
+            clock.clone(),
+            ThrottleSettings {
+                per_address: NonZeroU32::new(settings.auth_rate_limit_per_minute)
+                    .map(Rate::per_minute),
+                per_account: NonZeroU32::new(settings.account_failure_limit)
+                    .map(|limit| AccountLockPolicy::new(limit, settings.account_lock_max_seconds)),
+            },
+        );
         let auth = AuthService::new(
             repositories.users,
             repositories.sessions,
@@ -195,8 +229,9 @@ impl Application {
             AuthSettings {
                 token_ttl: chrono::Duration::seconds(i64::from(settings.token_ttl_seconds)),
             },
-        );
-        let tasks = TaskService::new(repositories.tasks, clock);
+        )
+        .with_throttle(throttle);
+        let tasks = TaskService::new(repositories.tasks, clock.clone());
 
         let requested = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(requested)
@@ -209,11 +244,15 @@ impl Application {
                 tasks,
                 readiness: repositories.readiness,
                 metrics,
-                auth_rate_limit: AuthRateLimit::per_minute(settings.auth_rate_limit_per_minute),
             },
             HttpSettings {
                 cors_origins: settings.cors_origins.clone(),
                 shutdown_timeout: SHUTDOWN_GRACE,
+                trusted_proxies: Networks::new(settings.trusted_proxies.clone()),
+                metrics_allow: Networks::new(settings.metrics_allow.clone()),
+                body_timeout: settings.body_timeout,
+                max_connections: fit_connections(&settings),
+                workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             },
         )
         .context("starting the HTTP server")?;
@@ -222,6 +261,7 @@ impl Application {
             address,
             server,
             shutdown,
+            pruning: Box::pin(prune_limits(repositories.throttle, clock)),
         })
     }
 
@@ -245,12 +285,14 @@ impl Application {
         let Self {
             mut server,
             mut shutdown,
+            pruning,
             ..
         } = self;
         let handle = server.handle();
         let signal = tokio::select! {
             result = &mut server => return result,
             signal = shutdown.received() => signal,
+            () = pruning => return server.await,
         };
         tracing::info!(
             signal,
@@ -260,5 +302,60 @@ impl Application {
         // The server future must keep running to carry out the stop.
         let ((), result) = tokio::join!(handle.stop(true), server);
         result
+    }
+}
+
+/// Descriptors kept for everything but client connections: the pools, the listener,
+/// standard streams, log files, migrations.
+const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// `MAX_CONNECTIONS`, lowered to what the open-file limit allows once its soft value is
+/// raised to the hard one: a connection flood then waits in the accept queue instead of
+/// making every `accept`, `connect` and `open` fail with "too many open files".
+fn fit_connections(settings: &Settings) -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "could not read or raise the open-file limit");
+            return settings.max_connections;
+        }
+    };
+    let pools = (settings.database_pool_size + settings.database_auth_pool_size) as u64;
+    let room = limit.saturating_sub(RESERVED_DESCRIPTORS + pools).max(1);
+    let fitted = usize::try_from(room)
+        .unwrap_or(usize::MAX)
+        .min(settings.max_connections);
+    if fitted < settings.max_connections {
+        tracing::warn!(
+            max_connections = fitted,
+            configured = settings.max_connections,
+            open_file_limit = limit,
+            "MAX_CONNECTIONS lowered to fit the open-file limit"
+        );
+    }
+    fitted
+}
+
+/// How often expired rate-limit and throttle counts are deleted, and how many at a time.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+const PRUNE_BATCH: u32 = 1000;
+
+/// Deletes counts that no longer limit anything, in small batches, for as long as the
+/// server runs. Several instances may do it at once: each batch skips rows another holds.
+async fn prune_limits(store: Arc<dyn ThrottleStore>, clock: Arc<dyn Clock>) {
+    let mut ticks = tokio::time::interval(PRUNE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        loop {
+            match store.prune(clock.now(), PRUNE_BATCH).await {
+                Ok(pruned) if pruned >= u64::from(PRUNE_BATCH) => {}
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(error = %error, "pruning rate-limit counts failed");
+                    break;
+                }
+            }
+        }
     }
 }

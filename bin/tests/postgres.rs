@@ -286,7 +286,14 @@ async fn metrics_report_the_database_pool() {
     let Some(db) = TestDatabase::create_or_skip().await else {
         return;
     };
-    let base = start(db.url(), &[("DATABASE_POOL_SIZE", "7")]).await;
+    let base = start(
+        db.url(),
+        &[
+            ("DATABASE_POOL_SIZE", "7"),
+            ("DATABASE_AUTH_POOL_SIZE", "3"),
+        ],
+    )
+    .await;
     signup(&base, "pool@example.com").await;
     let page = match client().get(format!("{base}/metrics")).send().await {
         Ok(response) => response.text().await.unwrap_or_default(),
@@ -294,9 +301,14 @@ async fn metrics_report_the_database_pool() {
     };
     assert!(
         page.lines()
-            .any(|l| l == r#"tessera_db_pool_connections{state="max"} 7"#),
+            .any(|l| l == r#"tessera_db_pool_connections{pool="tasks",state="max"} 7"#),
         "{page}"
     );
-    assert!(page.contains(r#"tessera_db_pool_connections{state="open"}"#));
-    assert!(page.contains("tessera_db_pool_waiting 0"));
+    assert!(
+        page.lines()
+            .any(|l| l == r#"tessera_db_pool_connections{pool="auth",state="max"} 3"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"tessera_db_pool_connections{pool="auth",state="open"}"#));
+    assert!(page.contains(r#"tessera_db_pool_waiting{pool="tasks"} 0"#));
 }

@@ -5,6 +5,7 @@
 //! validated type (`EmailAddress`, `TaskTitle`, ...) can only be built through its
 //! `parse` constructor, so holding one is proof that it satisfies the contract's rules.
 
+mod abuse;
 mod access;
 mod ids;
 mod session;
@@ -12,6 +13,10 @@ mod task;
 mod text;
 mod user;
 
+pub use abuse::{
+    AccountDecision, AccountLockPolicy, AccountRecord, Admission, AttemptOutcome, ClientAddress,
+    Rate,
+};
 pub use access::{AccessDenied, Principal};
 pub use ids::{SessionId, TaskId, UserId};
 pub use session::{Session, SignOutScope, SignOutScopeError};

@@ -27,6 +27,8 @@ pub enum ErrorKind {
     RouteNotFound,
     /// Route known, method not.
     MethodNotAllowed,
+    /// The body did not arrive in time.
+    RequestTimeout,
     /// A request the server cannot read, not covered by a more precise row.
     BadRequest,
     /// Too many attempts.
@@ -81,6 +83,11 @@ impl ErrorKind {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "Method not allowed",
+            ),
+            K::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "Request timed out",
             ),
             K::BadRequest => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
             K::RateLimited => (
@@ -152,6 +159,7 @@ impl ErrorKind {
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
             StatusCode::UNAUTHORIZED => Self::MissingToken,
@@ -168,6 +176,7 @@ pub struct ApiError {
     kind: ErrorKind,
     fields: Option<ValidationErrors>,
     source: Option<BoxError>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -178,6 +187,16 @@ impl ApiError {
             kind,
             fields: None,
             source: None,
+            retry_after: None,
+        }
+    }
+
+    /// A 429 telling the client to wait `wait` (in `Retry-After`, whole seconds).
+    #[must_use]
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(crate::ratelimit::retry_after_seconds(wait)),
+            ..Self::new(ErrorKind::RateLimited)
         }
     }
 
@@ -185,9 +204,8 @@ impl ApiError {
     #[must_use]
     pub fn validation(fields: ValidationErrors) -> Self {
         Self {
-            kind: ErrorKind::Validation,
             fields: Some(fields),
-            source: None,
+            ..Self::new(ErrorKind::Validation)
         }
     }
 
@@ -291,6 +309,9 @@ impl ResponseError for ApiError {
             }
             _ => {}
         }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
         response
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(self.body())
@@ -319,9 +340,8 @@ impl From<Fault> for ApiError {
             Fault::Internal(_) => ErrorKind::Internal,
         };
         Self {
-            kind,
-            fields: None,
             source: Some(Box::new(fault)),
+            ..Self::new(kind)
         }
     }
 }
@@ -341,6 +361,7 @@ impl From<SignInError> for ApiError {
         match error {
             SignInError::Validation(fields) => Self::validation(fields),
             SignInError::InvalidCredentials => ErrorKind::InvalidCredentials.into(),
+            SignInError::Throttled(wait) => Self::rate_limited(wait),
             SignInError::Fault(fault) => fault.into(),
         }
     }
@@ -382,9 +403,9 @@ impl From<actix_web::Error> for ApiError {
     fn from(error: actix_web::Error) -> Self {
         match error.as_error::<Self>() {
             Some(own) => Self {
-                kind: own.kind,
                 fields: own.fields.clone(),
-                source: None,
+                retry_after: own.retry_after,
+                ..Self::new(own.kind)
             },
             None => Self::new(ErrorKind::for_status(
                 error.as_response_error().status_code(),

@@ -1,6 +1,7 @@
 //! Tessera's HTTP layer on actix-web: the routes of the contract, the JWT guard, and the
 //! mapping of every failure (including the framework's own) to the contract's JSON errors.
 
+pub mod client;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -25,9 +26,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use tessera_application::ports::Readiness;
 use tessera_application::{AuthService, TaskService};
 
+pub use crate::client::Networks;
 pub use crate::error::{ApiError, ErrorKind};
-pub use crate::metrics::{GaugeSources, Metrics, PoolSample, SigninOutcome};
-pub use crate::ratelimit::AuthRateLimit;
+pub use crate::metrics::{GaugeSources, HashSample, Metrics, PoolSample, SigninOutcome};
 
 /// What the HTTP layer needs besides the use cases.
 #[derive(Debug, Clone)]
@@ -36,6 +37,16 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// How long in-flight requests may run after a shutdown signal.
     pub shutdown_timeout: Duration,
+    /// Proxies trusted to tell the client address in `X-Forwarded-For`.
+    pub trusted_proxies: Networks,
+    /// Client addresses that may read `/metrics`.
+    pub metrics_allow: Networks,
+    /// How long a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// Most connections open at once, all workers together.
+    pub max_connections: usize,
+    /// Request-handling threads.
+    pub workers: usize,
 }
 
 /// The use cases the routes call.
@@ -49,15 +60,13 @@ pub struct Services {
     pub readiness: Arc<dyn Readiness>,
     /// The metrics registry.
     pub metrics: Metrics,
-    /// The signup and signin rate limit, shared by every worker.
-    pub auth_rate_limit: AuthRateLimit,
 }
 
 /// Declares the API routes once: registers them (each behind the panic guard, which runs
 /// after routing so the request can be held for a 500 answer) and lists them in
 /// [`ROUTES`], which a test holds the OpenAPI document to.
 macro_rules! route_table {
-    ($( $path:literal $( ( $guard:ident ) )? => { $( $method:ident => $handler:path ),+ $(,)? } ),+ $(,)?) => {
+    ($( $path:literal $( ( $guard:path ) )? => { $( $method:ident => $handler:path ),+ $(,)? } ),+ $(,)?) => {
         /// Every API route as (method, path template). `/openapi.json` and `/docs` (the
         /// document and its viewer) are served besides these.
         pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path) ),+ ),+ ];
@@ -67,7 +76,7 @@ macro_rules! route_table {
                 cfg.service(
                     web::resource($path)
                         .wrap(actix_web::middleware::from_fn(middleware::catch_panic))
-                        $( .wrap(actix_web::middleware::from_fn(middleware::$guard)) )?
+                        $( .wrap(actix_web::middleware::from_fn($guard)) )?
                         $( .route(web::$method().to($handler)) )+
                 );
             )+
@@ -78,9 +87,9 @@ macro_rules! route_table {
 route_table! {
     "/health" => { get => routes::ops::health },
     "/ready" => { get => routes::ops::ready },
-    "/metrics" => { get => metrics::metrics },
-    "/api/auth/signup" (rate_limited) => { post => routes::auth::sign_up },
-    "/api/auth/signin" (rate_limited) => { post => routes::auth::sign_in },
+    "/metrics" (middleware::metrics_allowed) => { get => metrics::metrics },
+    "/api/auth/signup" (ratelimit::rate_limited) => { post => routes::auth::sign_up },
+    "/api/auth/signin" (ratelimit::rate_limited) => { post => routes::auth::sign_in },
     "/api/auth/signout" => { post => routes::auth::sign_out },
     "/api/auth/me" => { get => routes::auth::me },
     "/api/{user_id}/tasks" => { get => routes::tasks::list, post => routes::tasks::create },
@@ -103,14 +112,12 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
     let tasks = web::Data::new(services.tasks.clone());
     let readiness = web::Data::from(services.readiness.clone());
     let metrics = web::Data::new(services.metrics.clone());
-    let auth_rate_limit = web::Data::new(services.auth_rate_limit.clone());
     move |cfg: &mut web::ServiceConfig| {
         use routes::ops;
         cfg.app_data(auth)
             .app_data(tasks)
             .app_data(readiness)
             .app_data(metrics)
-            .app_data(auth_rate_limit)
             .app_data(extract::json_config())
             .app_data(extract::query_config())
             .app_data(extract::payload_config())
@@ -164,15 +171,30 @@ pub fn serve(
     settings: HttpSettings,
 ) -> std::io::Result<Server> {
     let origins = settings.cors_origins.clone();
+    let trusted = web::Data::new(client::TrustedProxies(settings.trusted_proxies.clone()));
+    let metrics_allow = web::Data::new(client::MetricsAllow(settings.metrics_allow.clone()));
+    let body_timeout = web::Data::new(middleware::BodyTimeout(settings.body_timeout));
+    let workers = settings.workers.max(1);
     let server = HttpServer::new(move || {
         App::new()
+            .app_data(trusted.clone())
+            .app_data(metrics_allow.clone())
+            .app_data(body_timeout.clone())
             .configure(configure(&services))
+            .wrap(actix_web::middleware::from_fn(middleware::body_deadline))
             .wrap(cors(&origins))
             // So that even the CORS layer's refusals are answered in JSON.
             .wrap(middleware::error_shape())
+            .wrap(actix_web::middleware::from_fn(client::resolve_client))
             // Outermost: every answer is logged, counted and carries its request id.
             .wrap(actix_web::middleware::from_fn(middleware::request_log))
     })
+    .workers(workers)
+    // Per worker: together, never more connections than the process has descriptors for.
+    .max_connections(settings.max_connections.div_ceil(workers).max(1))
+    // A client that closes its connection cancels its request: whatever it was waiting
+    // for (a pooled connection, a lock) is let go at once instead of held for no one.
+    .h1_allow_half_closed(false)
     .disable_signals()
     .shutdown_timeout(settings.shutdown_timeout.as_secs())
     .listen(listener)?;

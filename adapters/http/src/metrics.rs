@@ -25,13 +25,22 @@ pub struct PoolSample {
 /// Reads a value when `/metrics` is scraped.
 pub type Sampler<T> = Arc<dyn Fn() -> T + Send + Sync>;
 
+/// Password hashes at one instant.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HashSample {
+    /// Being computed.
+    pub running: usize,
+    /// Waiting for a hashing thread.
+    pub waiting: usize,
+}
+
 /// Where the scrape-time gauges come from.
 #[derive(Clone)]
 pub struct GaugeSources {
-    /// The database pool, when there is one.
-    pub pool: Option<Sampler<PoolSample>>,
-    /// Password hashes running or queued.
-    pub hashes_in_flight: Sampler<usize>,
+    /// The database pools by name, when there are any.
+    pub pools: Option<Sampler<Vec<(&'static str, PoolSample)>>>,
+    /// Password hashes running and waiting.
+    pub hashes: Sampler<HashSample>,
 }
 
 /// Outcome label of a signin.
@@ -67,8 +76,9 @@ pub struct Metrics {
     signins: IntCounterVec,
     sessions_ended: IntCounter,
     pool: IntGaugeVec,
-    pool_waiting: IntGauge,
+    pool_waiting: IntGaugeVec,
     hashes_in_flight: IntGauge,
+    hashes: IntGaugeVec,
     sources: GaugeSources,
 }
 
@@ -102,17 +112,27 @@ impl Metrics {
         let pool = IntGaugeVec::new(
             Opts::new(
                 "tessera_db_pool_connections",
-                "Database pool connections by state (max, open, idle)",
+                "Database pool connections by pool (tasks, auth) and state (max, open, idle)",
             ),
-            &["state"],
+            &["pool", "state"],
         )?;
-        let pool_waiting = IntGauge::new(
-            "tessera_db_pool_waiting",
-            "Requests waiting for a database connection",
+        let pool_waiting = IntGaugeVec::new(
+            Opts::new(
+                "tessera_db_pool_waiting",
+                "Requests waiting for a database connection, by pool",
+            ),
+            &["pool"],
         )?;
         let hashes_in_flight = IntGauge::new(
             "tessera_password_hashes_in_flight",
-            "Password hashes or verifications running or queued",
+            "Password hashes or verifications running or waiting",
+        )?;
+        let hashes = IntGaugeVec::new(
+            Opts::new(
+                "tessera_password_hashes",
+                "Password hashes or verifications by state (running, waiting)",
+            ),
+            &["state"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
@@ -121,6 +141,7 @@ impl Metrics {
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(pool_waiting.clone()))?;
         registry.register(Box::new(hashes_in_flight.clone()))?;
+        registry.register(Box::new(hashes.clone()))?;
         for outcome in ["success", "invalid_credentials", "rate_limited", "error"] {
             signins.with_label_values(&[outcome]);
         }
@@ -133,6 +154,7 @@ impl Metrics {
             pool,
             pool_waiting,
             hashes_in_flight,
+            hashes,
             sources,
         })
     }
@@ -157,21 +179,31 @@ impl Metrics {
 
     fn sample(&self) {
         let to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        if let Some(pool) = &self.sources.pool {
-            let sample = pool();
-            self.pool
-                .with_label_values(&["max"])
-                .set(to_i64(sample.max_size));
-            self.pool
-                .with_label_values(&["open"])
-                .set(to_i64(sample.size));
-            self.pool
-                .with_label_values(&["idle"])
-                .set(to_i64(sample.idle));
-            self.pool_waiting.set(to_i64(sample.waiting));
+        if let Some(pools) = &self.sources.pools {
+            for (name, sample) in pools() {
+                for (state, value) in [
+                    ("max", sample.max_size),
+                    ("open", sample.size),
+                    ("idle", sample.idle),
+                ] {
+                    self.pool
+                        .with_label_values(&[name, state])
+                        .set(to_i64(value));
+                }
+                self.pool_waiting
+                    .with_label_values(&[name])
+                    .set(to_i64(sample.waiting));
+            }
         }
+        let hashes = (self.sources.hashes)();
         self.hashes_in_flight
-            .set(to_i64((self.sources.hashes_in_flight)()));
+            .set(to_i64(hashes.running + hashes.waiting));
+        self.hashes
+            .with_label_values(&["running"])
+            .set(to_i64(hashes.running));
+        self.hashes
+            .with_label_values(&["waiting"])
+            .set(to_i64(hashes.waiting));
     }
 
     /// The Prometheus text exposition of every metric.

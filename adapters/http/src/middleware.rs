@@ -1,18 +1,25 @@
 //! Middleware that keeps every answer in the contract's shape.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
-use actix_web::{Error, ResponseError};
-use futures_util::FutureExt;
+use actix_web::{Error, HttpMessage, ResponseError, web};
+use futures_util::{FutureExt, Stream};
 use tracing::Instrument;
 
+use crate::client::{MetricsAllow, client_address};
 use crate::error::{ApiError, ErrorKind};
-use crate::metrics::{Metrics, SigninOutcome};
-use crate::ratelimit::{AuthRateLimit, retry_after_seconds};
+use crate::metrics::Metrics;
 
 /// The request id header: taken from the request when it is a sane token, else generated.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -72,31 +79,85 @@ pub async fn request_log<B: MessageBody + 'static>(
     Ok(res)
 }
 
-/// Signup and signin: at most `AUTH_RATE_LIMIT_PER_MINUTE` attempts per client IP per
-/// minute, counted before the body is read; over it, 429 with `Retry-After`.
-pub async fn rate_limited(
+/// How long a request body may take to arrive (`BODY_TIMEOUT_SECONDS`), as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+/// A request body that has not fully arrived by its deadline ends in 408 and a closed
+/// connection. The deadline runs from when the request head was read; the body is
+/// wrapped so that whoever reads it (a JSON extractor, a raw read) sees an error at the
+/// deadline instead of waiting for bytes that a stalled client never sends.
+pub async fn body_deadline<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let Some(timeout) = req.app_data::<web::Data<BodyTimeout>>().map(|t| t.0) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let expired = Rc::new(Cell::new(false));
+    let payload = req.take_payload();
+    let stream: Pin<Box<dyn Stream<Item = Result<web::Bytes, PayloadError>>>> =
+        Box::pin(Deadline {
+            inner: payload,
+            sleep: Box::pin(tokio::time::sleep(timeout)),
+            expired: expired.clone(),
+        });
+    req.set_payload(Payload::from(stream));
+    let res = next.call(req).await?;
+    if !expired.get() {
+        return Ok(res.map_into_left_body());
+    }
+    let (req, _) = res.into_parts();
+    let mut response = ApiError::new(ErrorKind::RequestTimeout).error_response();
+    // The rest of the body may still come, or never: this connection is done.
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    Ok(ServiceResponse::new(req, response).map_into_right_body())
+}
+
+/// A body stream that fails once its deadline passes.
+struct Deadline {
+    inner: Payload,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    expired: Rc<Cell<bool>>,
+}
+
+impl Stream for Deadline {
+    type Item = Result<web::Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            self.expired.set(true);
+            return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "request body not received in time",
+            )))));
+        }
+        Poll::Pending
+    }
+}
+
+/// `/metrics` only for `METRICS_ALLOW` client addresses; anyone else finds nothing.
+pub async fn metrics_allowed(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let limit = req
-        .app_data::<actix_web::web::Data<AuthRateLimit>>()
-        .cloned();
-    let client = req.peer_addr().map(|addr| addr.ip());
-    if let Some(limit) = limit
-        && let Err(wait) = limit.check(client)
-    {
-        if req.match_pattern().as_deref() == Some("/api/auth/signin")
-            && let Some(metrics) = req.app_data::<actix_web::web::Data<Metrics>>()
-        {
-            metrics.observe_signin(SigninOutcome::RateLimited);
-        }
-        let mut response = ApiError::new(ErrorKind::RateLimited).error_response();
-        if let Ok(value) = header::HeaderValue::from_str(&retry_after_seconds(wait).to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return Ok(req.into_response(response));
+    let client = client_address(req.request());
+    let allowed = req
+        .app_data::<web::Data<MetricsAllow>>()
+        .is_some_and(|allow| allow.0.contains(client.ip()));
+    if allowed {
+        return next.call(req).await;
     }
-    next.call(req).await
+    let response = ApiError::new(ErrorKind::RouteNotFound).error_response();
+    Ok(req.into_response(response))
 }
 
 /// Turns a panic in a handler into the contract's 500, logged, instead of a dropped

@@ -1,64 +1,17 @@
-//! The signup and signin rate limit: attempts per client IP per minute.
+//! The per-address limit on password attempts, checked before the body is read, and the
+//! `Retry-After` of every refusal.
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError, web};
+use tessera_application::{AuthService, Refusal};
 
-/// A keyed GCRA limiter: a burst of `n` attempts, refilled at `n` per minute. Built once
-/// and shared by every worker, so the budget is per process, not per thread.
-#[derive(Clone)]
-pub struct AuthRateLimit {
-    limiter: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    clock: DefaultClock,
-    checks: Arc<AtomicU64>,
-}
-
-/// Every this many checks, clients whose budget is full again are forgotten, so the
-/// table does not grow with every address ever seen.
-const PRUNE_EVERY: u64 = 1024;
-
-impl std::fmt::Debug for AuthRateLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthRateLimit")
-            .field("enabled", &self.limiter.is_some())
-            .finish()
-    }
-}
-
-impl AuthRateLimit {
-    /// `per_minute` attempts per client IP per minute; 0 turns the limit off.
-    #[must_use]
-    pub fn per_minute(per_minute: u32) -> Self {
-        let limiter =
-            NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n))));
-        Self {
-            limiter,
-            clock: DefaultClock::default(),
-            checks: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    /// Counts one attempt from `client`; `Err` holds how long to wait when over the limit.
-    /// Requests without a known peer address share one budget.
-    pub fn check(&self, client: Option<IpAddr>) -> Result<(), Duration> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-        let key = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        limiter
-            .check_key(&key)
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
-    }
-}
+use crate::client::client_address;
+use crate::error::ApiError;
+use crate::metrics::{Metrics, SigninOutcome};
 
 /// Whole seconds to announce in `Retry-After`: rounded up, at least one.
 #[must_use]
@@ -66,34 +19,35 @@ pub fn retry_after_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
+/// Routes that check a password: at most `AUTH_RATE_LIMIT_PER_MINUTE` attempts per
+/// client address per minute, counted in the shared store before the body is read;
+/// over it, 429 with `Retry-After`.
+pub async fn rate_limited(
+    req: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(auth) = req.app_data::<web::Data<AuthService>>().cloned() else {
+        return next.call(req).await;
+    };
+    let client = client_address(req.request());
+    let refusal = match auth.throttle().admit_address(client).await {
+        Ok(()) => return next.call(req).await,
+        Err(Refusal::Limited(wait)) => {
+            if req.match_pattern().as_deref() == Some("/api/auth/signin")
+                && let Some(metrics) = req.app_data::<web::Data<Metrics>>()
+            {
+                metrics.observe_signin(SigninOutcome::RateLimited);
+            }
+            ApiError::rate_limited(wait)
+        }
+        Err(Refusal::Fault(fault)) => ApiError::from(fault),
+    };
+    Ok(req.into_response(refusal.error_response()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_limit_counts_per_client_and_zero_turns_it_off() {
-        let limit = AuthRateLimit::per_minute(3);
-        let a = Some(IpAddr::from([10, 0, 0, 1]));
-        let b = Some(IpAddr::from([10, 0, 0, 2]));
-        for _ in 0..3 {
-            assert!(limit.check(a).is_ok());
-        }
-        let wait = limit.check(a).err();
-        assert!(wait.is_some_and(|w| w > Duration::ZERO && w <= Duration::from_secs(20)));
-        assert!(limit.check(b).is_ok(), "another client has its own budget");
-
-        // Pruning keeps clients whose budget is not full again.
-        for n in 0..PRUNE_EVERY {
-            let _ = limit.check(Some(IpAddr::from([10, 1, (n >> 8) as u8, n as u8])));
-        }
-        assert!(
-            limit.check(a).is_err(),
-            "pruning must not forget a limited client"
-        );
-
-        let off = AuthRateLimit::per_minute(0);
-        assert!((0..100).all(|_| off.check(a).is_ok()));
-    }
 
     #[test]
     fn retry_after_rounds_up_to_whole_seconds() {

@@ -18,9 +18,13 @@ use tessera_domain::{
     UserId,
 };
 
+mod throttle;
+
+pub use throttle::InMemoryThrottleStore;
+
 /// Locks a store. A panic while the lock was held cannot leave a half-written row (every
 /// write is a single insert or assignment), so a poisoned lock is still safe to use.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -16,8 +16,21 @@ pub(crate) fn query_error(error: DieselError) -> RepoError {
             DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
             _,
         ) => RepoError::Unavailable(Some(Box::new(error))),
+        DieselError::DatabaseError(_, ref info) if is_timeout(info.message()) => {
+            RepoError::Unavailable(Some(Box::new(error)))
+        }
         other => RepoError::Other(Box::new(other)),
     }
+}
+
+/// Whether the database cancelled a statement for running or waiting for a lock too
+/// long (`statement_timeout`, `lock_timeout`): the database is busy, not broken. Neither
+/// diesel nor diesel-async exposes the SQLSTATE (57014, 55P03), so the server's message
+/// is read; it is English unless the server's `lc_messages` says otherwise.
+fn is_timeout(message: &str) -> bool {
+    message.starts_with("canceling statement due to statement timeout")
+        || message.starts_with("canceling statement due to lock timeout")
+        || message.starts_with("could not obtain lock")
 }
 
 /// Getting a connection failed: the database is unreachable, or every connection stayed

@@ -12,6 +12,7 @@ mod repositories;
 mod schema;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod throttle;
 
 pub use migrate::{MigrateError, migrate};
 pub use pool::{PgStore, PoolSettings, PoolStatus, redact};

@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::FutureExt;
 use tessera_application::ports::RepoError;
 
 use crate::error::{pool_error, query_error};
@@ -12,8 +14,15 @@ use crate::error::{pool_error, query_error};
 /// Pool sizes and time limits.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
-    /// Most connections open at once.
+    /// Most connections open at once for tasks.
     pub max_size: usize,
+    /// Most connections open at once for accounts, sessions and limits: a pool apart, so
+    /// that slow or locked task queries never keep signin, the guard or `/ready` waiting.
+    pub auth_max_size: usize,
+    /// Longest a statement may run before the database cancels it.
+    pub statement_timeout: Duration,
+    /// Longest a statement may wait for a lock before the database cancels it.
+    pub lock_timeout: Duration,
     /// Longest wait for a free connection before answering "unavailable".
     pub wait_timeout: Duration,
     /// Longest time to open a new connection.
@@ -33,10 +42,11 @@ pub struct PoolStatus {
     pub waiting: usize,
 }
 
-/// A Postgres database behind a pool: what every Postgres repository shares.
+/// A Postgres database behind two pools: what every Postgres repository shares.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: Pool<AsyncPgConnection>,
+    tasks: Pool<AsyncPgConnection>,
+    auth: Pool<AsyncPgConnection>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -46,34 +56,35 @@ impl std::fmt::Debug for PgStore {
 }
 
 impl PgStore {
-    /// A pool for `url`. No connection is opened until one is needed.
+    /// Pools for `url`. No connection is opened until one is needed. Every connection
+    /// gets the statement and lock timeouts when it opens.
     ///
     /// # Errors
-    /// Only if the pool cannot be built (a bug, not a database state).
+    /// Only if a pool cannot be built (a bug, not a database state).
     pub fn new(url: &str, settings: PoolSettings) -> Result<Self, RepoError> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
-        let pool = Pool::builder(manager)
-            .max_size(settings.max_size)
-            .wait_timeout(Some(settings.wait_timeout))
-            .create_timeout(Some(settings.connect_timeout))
-            .recycle_timeout(Some(settings.connect_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .map_err(|e| RepoError::Other(Box::new(e)))?;
-        Ok(Self { pool })
+        Ok(Self {
+            tasks: pool(url, settings, settings.max_size)?,
+            auth: pool(url, settings, settings.auth_max_size)?,
+        })
     }
 
-    /// A connection from the pool.
+    /// A connection for task statements.
     pub(crate) async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
-        self.pool.get().await.map_err(pool_error)
+        self.tasks.get().await.map_err(pool_error)
     }
 
-    /// Whether the database answers a trivial query.
+    /// A connection for accounts, sessions and limits.
+    pub(crate) async fn auth_conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
+        self.auth.get().await.map_err(pool_error)
+    }
+
+    /// Whether the database answers a trivial query (through the accounts pool, which
+    /// slow task queries cannot exhaust).
     ///
     /// # Errors
     /// [`RepoError::Unavailable`] when it does not.
     pub async fn ping(&self) -> Result<(), RepoError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         diesel::sql_query("SELECT 1")
             .execute(&mut conn)
             .await
@@ -81,17 +92,54 @@ impl PgStore {
             .map_err(query_error)
     }
 
-    /// The pool's state right now.
+    /// The state of the tasks pool and of the accounts pool right now.
     #[must_use]
-    pub fn status(&self) -> PoolStatus {
-        let status = self.pool.status();
-        PoolStatus {
-            max_size: status.max_size,
-            size: status.size,
-            available: status.available,
-            waiting: status.waiting,
-        }
+    pub fn status(&self) -> [PoolStatus; 2] {
+        [status(&self.tasks), status(&self.auth)]
     }
+}
+
+fn status(pool: &Pool<AsyncPgConnection>) -> PoolStatus {
+    let status = pool.status();
+    PoolStatus {
+        max_size: status.max_size,
+        size: status.size,
+        available: status.available,
+        waiting: status.waiting,
+    }
+}
+
+fn pool(
+    url: &str,
+    settings: PoolSettings,
+    max_size: usize,
+) -> Result<Pool<AsyncPgConnection>, RepoError> {
+    let setup = format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}",
+        settings.statement_timeout.as_millis(),
+        settings.lock_timeout.as_millis()
+    );
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(move |url| {
+        let setup = setup.clone();
+        async move {
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            conn.batch_execute(&setup)
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(settings.wait_timeout))
+        .create_timeout(Some(settings.connect_timeout))
+        .recycle_timeout(Some(settings.connect_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| RepoError::Other(Box::new(e)))
 }
 
 /// A database URL fit for a log line: the password, if any, is replaced by `***`.

@@ -58,7 +58,7 @@ impl UserRepository for PgStore {
             created_at: user.created_at,
             updated_at: user.updated_at,
         };
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         diesel::insert_into(users::table)
             .values(&row)
             .execute(&mut conn)
@@ -75,7 +75,7 @@ impl UserRepository for PgStore {
         if email.contains('\0') {
             return Ok(None);
         }
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         users::table
             .filter(lower(users::email).eq(lower(email)))
             .select(UserRow::as_select())
@@ -87,7 +87,7 @@ impl UserRepository for PgStore {
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         users::table
             .find(id.as_uuid())
             .select(UserRow::as_select())
@@ -131,7 +131,7 @@ impl SessionRepository for PgStore {
             expires_at: session.expires_at,
             ended_at: session.ended_at,
         };
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         diesel::insert_into(sessions::table)
             .values(&row)
             .execute(&mut conn)
@@ -141,7 +141,7 @@ impl SessionRepository for PgStore {
     }
 
     async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         sessions::table
             .find(id.as_uuid())
             .select(SessionRow::as_select())
@@ -153,7 +153,7 @@ impl SessionRepository for PgStore {
     }
 
     async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         diesel::update(
             sessions::table
                 .filter(sessions::id.eq(id.as_uuid()))
@@ -175,7 +175,7 @@ impl SessionRepository for PgStore {
     ) -> Result<u64, RepoError> {
         // The nil UUID is never a session id: with no exception, nothing is spared.
         let spared = except.map_or(Uuid::nil(), |id| id.as_uuid());
-        let mut conn = self.conn().await?;
+        let mut conn = self.auth_conn().await?;
         let ended = diesel::update(
             sessions::table
                 .filter(sessions::user_id.eq(user.as_uuid()))

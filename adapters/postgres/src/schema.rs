@@ -36,3 +36,12 @@ diesel::table! {
 diesel::joinable!(tasks -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, tasks, sessions);
+
+diesel::table! {
+    account_throttle (key) {
+        key -> Text,
+        failures -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        expires_at -> Timestamptz,
+    }
+}

@@ -148,8 +148,11 @@ pub fn small_store(url: &str, max_size: usize, wait: Duration) -> PgStore {
         url,
         PoolSettings {
             max_size,
+            auth_max_size: max_size,
             wait_timeout: wait,
             connect_timeout: CONNECT_TIMEOUT,
+            statement_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(2),
         },
     ) {
         Ok(store) => store,

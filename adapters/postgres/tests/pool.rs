@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use tessera_application::ports::{RepoError, UserRepository};
-use tessera_domain::UserId;
+use tessera_application::ports::{RepoError, TaskRepository, UserRepository};
+use tessera_domain::{TaskId, UserId};
 use tessera_postgres::testing::{TestDatabase, hold_connection, small_store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,7 +18,7 @@ async fn an_exhausted_pool_is_unavailable_within_its_wait_and_recovers() {
         Err(e) => panic!("first connection: {e}"),
     };
     let began = Instant::now();
-    let result = store.find_by_id(UserId::new_random()).await;
+    let result = store.get(UserId::new_random(), TaskId::new(1)).await;
     assert!(
         matches!(result, Err(RepoError::Unavailable(_))),
         "{result:?}"
@@ -28,9 +28,12 @@ async fn an_exhausted_pool_is_unavailable_within_its_wait_and_recovers() {
         "{:?}",
         began.elapsed()
     );
-    assert_eq!(store.status().waiting, 0);
-
-    drop(held);
+    assert_eq!(store.status()[0].waiting, 0);
+    // Accounts have a pool of their own: an exhausted task pool does not stop them.
     let result = store.find_by_id(UserId::new_random()).await;
     assert!(matches!(result, Ok(None)), "{result:?}");
+
+    drop(held);
+    let result = store.get(UserId::new_random(), TaskId::new(1)).await;
+    assert!(matches!(result, Err(RepoError::NotFound)), "{result:?}");
 }

@@ -1,0 +1,192 @@
+//! Who a request comes from: the TCP peer, or behind trusted proxies the address they
+//! vouch for in `X-Forwarded-For`.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::HttpMessage;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpRequest, web};
+use ipnet::IpNet;
+use tessera_domain::ClientAddress;
+
+/// Networks whose members are trusted to tell the client address.
+#[derive(Debug, Clone, Default)]
+pub struct Networks(Vec<IpNet>);
+
+impl Networks {
+    /// These networks.
+    #[must_use]
+    pub fn new(networks: Vec<IpNet>) -> Self {
+        Self(networks)
+    }
+
+    /// Whether `ip` is in one of them (an IPv4 address written as IPv6 counts as IPv4).
+    #[must_use]
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// The trusted-proxy rule: the TCP peer is the client unless it is a trusted proxy;
+/// then `X-Forwarded-For` is read from the right (the entry the nearest proxy added)
+/// and the first entry that is not itself a trusted proxy is the client. A malformed
+/// entry stops the walk: the last trusted hop is then taken as the client, since
+/// nothing further left can be believed. Headers from untrusted peers are ignored.
+#[must_use]
+pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &Networks) -> ClientAddress {
+    // A request without a peer (a test request, a Unix socket) counts as one unknown
+    // client, never as a trusted one.
+    let Some(peer) = peer else {
+        return ClientAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    };
+    let mut client = peer;
+    if trusted.contains(peer) {
+        let entries = headers
+            .get_all("x-forwarded-for")
+            .flat_map(|value| value.to_str().unwrap_or("!").split(','))
+            .collect::<Vec<_>>();
+        for entry in entries.into_iter().rev() {
+            let Some(ip) = parse_entry(entry) else {
+                break;
+            };
+            client = ip;
+            if !trusted.contains(ip) {
+                break;
+            }
+        }
+    }
+    ClientAddress::new(client)
+}
+
+/// One `X-Forwarded-For` entry: an IP address, IPv6 possibly in brackets, IPv4 possibly
+/// with a port.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(ip) = entry.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = entry.strip_prefix('[') {
+        let (inside, _) = rest.split_once(']')?;
+        return inside.parse().ok();
+    }
+    entry
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|addr| addr.ip())
+}
+
+/// Resolves the client address once per request and keeps it in the request's
+/// extensions, where [`client_address`] finds it.
+pub async fn resolve_client<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, Error> {
+    let trusted = req.app_data::<web::Data<TrustedProxies>>().cloned();
+    let peer = req.peer_addr().map(|addr| addr.ip());
+    let client = match trusted {
+        Some(trusted) => resolve(peer, req.headers(), &trusted.0),
+        None => resolve(peer, req.headers(), &Networks::default()),
+    };
+    req.extensions_mut().insert(client);
+    next.call(req).await
+}
+
+/// The `TRUSTED_PROXIES` networks, as app data.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Networks);
+
+/// The `METRICS_ALLOW` networks, as app data.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAllow(pub Networks);
+
+/// The client address of a request, as [`resolve_client`] found it (the peer, when the
+/// middleware did not run).
+#[must_use]
+pub fn client_address(req: &HttpRequest) -> ClientAddress {
+    req.extensions()
+        .get::<ClientAddress>()
+        .copied()
+        .unwrap_or_else(|| {
+            resolve(
+                req.peer_addr().map(|a| a.ip()),
+                &HeaderMap::new(),
+                &Networks::default(),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or(IpAddr::V4(Ipv4Addr::BROADCAST))
+    }
+
+    fn nets(list: &[&str]) -> Networks {
+        Networks::new(list.iter().filter_map(|n| n.parse().ok()).collect())
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(
+                HeaderName::from_static("x-forwarded-for"),
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("!")),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        let headers = forwarded(&["198.51.100.1"]);
+        let client = resolve(Some(ip("203.0.113.9")), &headers, &nets(&["10.0.0.0/8"]));
+        assert_eq!(client.ip(), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_rightmost_untrusted_entry_is_the_client() {
+        let trusted = nets(&["10.0.0.0/8", "192.0.2.1/32"]);
+        // The client forged the first entry; the proxies appended the rest.
+        let headers = forwarded(&["1.1.1.1, 198.51.100.7", "192.0.2.1"]);
+        let client = resolve(Some(ip("10.1.2.3")), &headers, &trusted);
+        assert_eq!(client.ip(), ip("198.51.100.7"));
+        // Ports and brackets are tolerated.
+        let headers = forwarded(&["[2001:db8::5]:443, 198.51.100.8:5000"]);
+        assert_eq!(
+            resolve(Some(ip("10.1.2.3")), &headers, &trusted).ip(),
+            ip("198.51.100.8")
+        );
+    }
+
+    #[test]
+    fn a_trusted_peer_without_a_usable_header_is_the_client() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let peer = Some(ip("10.0.0.2"));
+        assert_eq!(
+            resolve(peer, &HeaderMap::new(), &trusted).ip(),
+            ip("10.0.0.2")
+        );
+        // A malformed entry stops the walk at the last trusted hop.
+        let headers = forwarded(&["198.51.100.7, garbage, 10.0.0.9"]);
+        assert_eq!(resolve(peer, &headers, &trusted).ip(), ip("10.0.0.9"));
+        // Every entry trusted: the leftmost is the best there is.
+        let headers = forwarded(&["10.0.0.7, 10.0.0.8"]);
+        assert_eq!(resolve(peer, &headers, &trusted).ip(), ip("10.0.0.7"));
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_networks() {
+        let trusted = nets(&["127.0.0.1/32"]);
+        let headers = forwarded(&["198.51.100.7"]);
+        let client = resolve(Some(ip("::ffff:127.0.0.1")), &headers, &trusted);
+        assert_eq!(client.ip(), ip("198.51.100.7"));
+    }
+}

@@ -1,0 +1,159 @@
+//! The rate-limit and throttle counts in PostgreSQL, shared by every instance on the
+//! database.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use tessera_application::ports::{RepoError, ThrottleStore};
+use tessera_domain::{AccountRecord, Admission, Rate};
+
+use crate::error::query_error;
+use crate::pool::PgStore;
+use crate::schema::account_throttle;
+
+/// The GCRA step of [`Rate`] as one atomic upsert: the row lock taken by `ON CONFLICT`
+/// makes concurrent steps on one key, from any instance, run one after the other. The
+/// outer `SELECT` reads the snapshot from before the upsert, so a refused step still
+/// learns the TAT that refused it.
+const ADMIT: &str = "\
+WITH step AS (
+    INSERT INTO rate_limits AS r (key, tat)
+    VALUES ($1, $2 + $3 * interval '1 microsecond')
+    ON CONFLICT (key) DO UPDATE
+        SET tat = GREATEST(r.tat, $2) + $3 * interval '1 microsecond'
+        WHERE r.tat <= $2 + $4 * interval '1 microsecond'
+    RETURNING tat
+)
+SELECT (SELECT tat FROM step) AS admitted,
+       (SELECT tat FROM rate_limits WHERE key = $1) AS current";
+
+#[derive(QueryableByName)]
+struct AdmitRow {
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    admitted: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    current: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = account_throttle, check_for_backend(diesel::pg::Pg))]
+#[diesel(treat_none_as_null = true)]
+struct AccountRow {
+    key: String,
+    failures: i32,
+    locked_until: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+}
+
+fn micros(duration: chrono::Duration) -> i64 {
+    duration.num_microseconds().unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl ThrottleStore for PgStore {
+    async fn admit(
+        &self,
+        key: &str,
+        rate: Rate,
+        now: DateTime<Utc>,
+    ) -> Result<Admission, RepoError> {
+        let mut conn = self.auth_conn().await?;
+        let row: AdmitRow = diesel::sql_query(ADMIT)
+            .bind::<Text, _>(key)
+            .bind::<Timestamptz, _>(now)
+            .bind::<BigInt, _>(micros(rate.interval()))
+            .bind::<BigInt, _>(micros(rate.tolerance()))
+            .get_result(&mut conn)
+            .await
+            .map_err(query_error)?;
+        if row.admitted.is_some() {
+            return Ok(Admission::Admitted);
+        }
+        let allow_at = row.current.unwrap_or(now) - rate.tolerance();
+        Ok(Admission::Limited(
+            (allow_at - now).to_std().unwrap_or_default(),
+        ))
+    }
+
+    async fn update_account(
+        &self,
+        key: &str,
+        step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
+    ) -> Result<(), RepoError> {
+        let mut conn = self.auth_conn().await?;
+        let key = key.to_owned();
+        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+            // A row to lock even for a key never seen: concurrent first attempts on one
+            // account then queue on it instead of racing to insert.
+            diesel::insert_into(account_throttle::table)
+                .values(&AccountRow {
+                    key: key.clone(),
+                    failures: 0,
+                    locked_until: None,
+                    expires_at: DateTime::UNIX_EPOCH,
+                })
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            let row: AccountRow = account_throttle::table
+                .find(&key)
+                .select(AccountRow::as_select())
+                .for_update()
+                .first(conn)
+                .await?;
+            let current = (row.failures > 0).then_some(AccountRecord {
+                failures: u32::try_from(row.failures).unwrap_or_default(),
+                locked_until: row.locked_until,
+                expires_at: row.expires_at,
+            });
+            match step(current) {
+                Some(next) => {
+                    diesel::update(account_throttle::table.find(&key))
+                        .set(&AccountRow {
+                            key: key.clone(),
+                            failures: i32::try_from(next.failures).unwrap_or(i32::MAX),
+                            locked_until: next.locked_until,
+                            expires_at: next.expires_at,
+                        })
+                        .execute(conn)
+                        .await?;
+                }
+                None => {
+                    diesel::delete(account_throttle::table.find(&key))
+                        .execute(conn)
+                        .await?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(query_error)
+    }
+
+    async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let mut conn = self.auth_conn().await?;
+        let limit = i64::from(batch);
+        let rates = diesel::sql_query(
+            "DELETE FROM rate_limits WHERE key IN \
+             (SELECT key FROM rate_limits WHERE tat <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(limit)
+        .execute(&mut conn)
+        .await
+        .map_err(query_error)?;
+        let accounts = diesel::sql_query(
+            "DELETE FROM account_throttle WHERE key IN \
+             (SELECT key FROM account_throttle WHERE expires_at <= $1 LIMIT $2 \
+              FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<Timestamptz, _>(now)
+        .bind::<BigInt, _>(limit)
+        .execute(&mut conn)
+        .await
+        .map_err(query_error)?;
+        Ok((rates + accounts) as u64)
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE account_throttle;
+DROP TABLE rate_limits;
