@@ -10,6 +10,11 @@ use tessera::settings::{Settings, Storage};
 use tessera::startup::{self, Application};
 use tessera::telemetry;
 
+/// jemalloc returns freed memory to the system (see `.cargo/config.toml`): after a burst
+/// of large requests the process shrinks back instead of keeping its peak for good.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Tessera: sign up, sign in, and manage your own tasks.
 #[derive(Debug, Parser)]
 #[command(version, about)]

@@ -12,7 +12,8 @@ async fn stores() -> Option<Stores> {
     Some(Stores {
         users: store.clone(),
         sessions: store.clone(),
-        tasks: store,
+        tasks: store.clone(),
+        throttle: store,
         guard: Box::new(db),
     })
 }

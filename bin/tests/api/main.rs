@@ -7,6 +7,7 @@
     reason = "tests fail loudly, with a message, on unexpected errors"
 )]
 
+mod abuse;
 mod auth;
 mod conventions;
 mod helpers;

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use tessera_application::ports::{
-    NewTask, RepoError, SessionRepository, TaskRepository, UserRepository,
+    NewTask, RepoError, SessionRepository, TaskRepository, ThrottleStore, UserRepository,
 };
 use tessera_domain::{
-    EmailAddress, NewUser, PasswordHash, Session, SessionId, TaskChanges, TaskDescription, TaskId,
-    TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    AccountRecord, Admission, EmailAddress, NewUser, PasswordHash, Rate, Session, SessionId,
+    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 
 /// The three repositories of one store, and whatever keeps that store alive.
@@ -26,6 +26,8 @@ pub struct Stores {
     pub sessions: Arc<dyn SessionRepository>,
     /// Tasks.
     pub tasks: Arc<dyn TaskRepository>,
+    /// Rate-limit and throttle counts.
+    pub throttle: Arc<dyn ThrottleStore>,
     /// Dropped with the stores (a test database, for instance).
     pub guard: Box<dyn Any + Send>,
 }
@@ -50,7 +52,11 @@ macro_rules! conformance_tests {
             toggling_flips_completion_each_time,
             deleted_tasks_are_gone,
             parallel_creations_by_one_user_all_get_distinct_ids,
-            task_ids_are_unique_across_owners_and_never_reused
+            task_ids_are_unique_across_owners_and_never_reused,
+            the_rate_limit_admits_a_burst_then_refuses_with_the_wait,
+            concurrent_attempts_on_one_address_never_pass_the_burst,
+            account_records_are_updated_one_at_a_time_and_deleted,
+            pruning_deletes_only_what_no_longer_limits
         );
     };
     (@cases $stores:expr; $($case:ident),* $(,)?) => {
@@ -572,5 +578,178 @@ pub mod cases {
         ok(stores.tasks.delete(a, ta.id).await, "delete");
         let tc = ok(stores.tasks.create(a, task("c"), now()).await, "c");
         assert!(tc.id > tb.id, "a deleted id must not come back");
+    }
+
+    fn rate(per_minute: u32) -> Rate {
+        Rate::per_minute(std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN))
+    }
+
+    /// The GCRA step as [`Rate::step`] defines it: a burst, then a refusal naming the
+    /// wait, the TAT unchanged by refusals, and keys apart.
+    pub async fn the_rate_limit_admits_a_burst_then_refuses_with_the_wait(stores: Stores) {
+        let key = unique_email("ip");
+        let t0 = now();
+        for n in 0..4 {
+            let admission = ok(stores.throttle.admit(&key, rate(4), t0).await, "admit");
+            assert_eq!(admission, Admission::Admitted, "attempt {n}");
+        }
+        for _ in 0..3 {
+            let refused = ok(stores.throttle.admit(&key, rate(4), t0).await, "admit");
+            assert_eq!(
+                refused,
+                Admission::Limited(std::time::Duration::from_secs(15)),
+                "refused with the time until the next cell"
+            );
+        }
+        let later = t0 + Duration::seconds(15);
+        let admission = ok(stores.throttle.admit(&key, rate(4), later).await, "admit");
+        assert_eq!(admission, Admission::Admitted);
+        let other = ok(
+            stores
+                .throttle
+                .admit(&unique_email("ip"), rate(4), t0)
+                .await,
+            "admit",
+        );
+        assert_eq!(other, Admission::Admitted, "another key has its own budget");
+    }
+
+    /// Many attempts at once on one key: exactly the burst gets through.
+    pub async fn concurrent_attempts_on_one_address_never_pass_the_burst(stores: Stores) {
+        let key = unique_email("ip");
+        let at = now();
+        let throttle = stores.throttle.clone();
+        let attempts = (0..30).map(|_| {
+            let (throttle, key) = (throttle.clone(), key.clone());
+            tokio::spawn(async move { throttle.admit(&key, rate(10), at).await })
+        });
+        let admitted = join_all(attempts)
+            .await
+            .into_iter()
+            .map(|joined| match joined {
+                Ok(result) => ok(result, "admit"),
+                Err(e) => panic!("join: {e}"),
+            })
+            .filter(|a| *a == Admission::Admitted)
+            .count();
+        assert_eq!(admitted, 10);
+    }
+
+    /// Concurrent read-modify-writes of one account record each see the previous one's
+    /// result; `None` deletes the record.
+    pub async fn account_records_are_updated_one_at_a_time_and_deleted(stores: Stores) {
+        let key = unique_email("account");
+        let at = now();
+        let updates = (0..20).map(|_| {
+            let (throttle, key) = (stores.throttle.clone(), key.clone());
+            tokio::spawn(async move {
+                throttle
+                    .update_account(&key, &mut |record: Option<AccountRecord>| {
+                        Some(AccountRecord {
+                            failures: record.map_or(0, |r| r.failures) + 1,
+                            locked_until: Some(at + Duration::seconds(1)),
+                            expires_at: at + Duration::minutes(15),
+                        })
+                    })
+                    .await
+            })
+        });
+        for joined in join_all(updates).await {
+            match joined {
+                Ok(result) => ok(result, "update"),
+                Err(e) => panic!("join: {e}"),
+            }
+        }
+        let mut seen = None;
+        ok(
+            stores
+                .throttle
+                .update_account(&key, &mut |record| {
+                    seen = record;
+                    None
+                })
+                .await,
+            "read and delete",
+        );
+        assert_eq!(
+            seen,
+            Some(AccountRecord {
+                failures: 20,
+                locked_until: Some(at + Duration::seconds(1)),
+                expires_at: at + Duration::minutes(15),
+            })
+        );
+        let mut after_delete = Some(AccountRecord {
+            failures: 1,
+            locked_until: None,
+            expires_at: at,
+        });
+        ok(
+            stores
+                .throttle
+                .update_account(&key, &mut |record| {
+                    after_delete = record;
+                    record
+                })
+                .await,
+            "read",
+        );
+        assert_eq!(after_delete, None, "the record was deleted");
+    }
+
+    /// Pruning deletes passed TATs and expired account records, nothing else.
+    pub async fn pruning_deletes_only_what_no_longer_limits(stores: Stores) {
+        let at = now();
+        let (spent, fresh) = (unique_email("ip"), unique_email("ip"));
+        ok(stores.throttle.admit(&spent, rate(1), at).await, "admit");
+        ok(
+            stores
+                .throttle
+                .admit(&fresh, rate(1), at + Duration::minutes(5))
+                .await,
+            "admit",
+        );
+        let (old, live) = (unique_email("account"), unique_email("account"));
+        for (key, expires_at) in [(&old, at), (&live, at + Duration::minutes(30))] {
+            let record = AccountRecord {
+                failures: 3,
+                locked_until: None,
+                expires_at,
+            };
+            ok(
+                stores
+                    .throttle
+                    .update_account(key, &mut |_| Some(record))
+                    .await,
+                "store",
+            );
+        }
+        let later = at + Duration::minutes(2);
+        let pruned = ok(stores.throttle.prune(later, 100).await, "prune");
+        assert_eq!(pruned, 2, "the spent rate and the expired record");
+        // The fresh rate still refuses; the live record is still there.
+        let refused = ok(
+            stores
+                .throttle
+                .admit(&fresh, rate(1), at + Duration::minutes(5))
+                .await,
+            "admit",
+        );
+        assert!(matches!(refused, Admission::Limited(_)));
+        let mut kept = None;
+        ok(
+            stores
+                .throttle
+                .update_account(&live, &mut |record| {
+                    kept = record;
+                    record
+                })
+                .await,
+            "read",
+        );
+        assert_eq!(kept.map(|r| r.failures), Some(3));
+        // The spent one starts a new budget.
+        let again = ok(stores.throttle.admit(&spent, rate(1), later).await, "admit");
+        assert_eq!(again, Admission::Admitted);
     }
 }
