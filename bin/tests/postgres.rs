@@ -11,7 +11,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tessera::settings::Settings;
 use tessera::startup::Application;
-use tessera_postgres::testing::TestDatabase;
+use tessera_postgres::testing::{TestDatabase, lock_table, statements_waiting_on_locks};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast;
 
@@ -311,4 +311,226 @@ async fn metrics_report_the_database_pool() {
     );
     assert!(page.contains(r#"tessera_db_pool_connections{pool="auth",state="open"}"#));
     assert!(page.contains(r#"tessera_db_pool_waiting{pool="tasks"} 0"#));
+}
+
+async fn signin_status(base: &str, email: &str, password: &str) -> StatusCode {
+    let (status, _, _) = call(
+        reqwest::Method::POST,
+        format!("{base}/api/auth/signin"),
+        None,
+        Some(json!({"email": email, "password": password})),
+    )
+    .await;
+    status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_database_share_the_address_budget_and_the_account_throttle() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let by_address = [
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "3"),
+        ("ACCOUNT_FAILURE_LIMIT", "0"),
+    ];
+    let (a, b) = tokio::join!(start(db.url(), &by_address), start(db.url(), &by_address));
+    for base in [&a, &a, &b] {
+        let status = signin_status(base, "nobody@example.com", "wrong-password-1").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    for base in [&b, &a] {
+        let status = signin_status(base, "nobody@example.com", "wrong-password-1").await;
+        assert_eq!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the budget is shared"
+        );
+    }
+
+    let by_account = [
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+        ("ACCOUNT_FAILURE_LIMIT", "2"),
+    ];
+    let (c, d) = tokio::join!(start(db.url(), &by_account), start(db.url(), &by_account));
+    signup(&c, "guarded@example.com").await;
+    for base in [&c, &d] {
+        let status = signin_status(base, "guarded@example.com", "wrong-password-1").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let status = signin_status(&c, "GUARDED@example.com", "securepassword123").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the throttle is shared"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_task_table_leaves_signin_me_and_ready_answering() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let base = start(
+        db.url(),
+        &[("DB_LOCK_TIMEOUT_MS", "1500"), ("DATABASE_POOL_SIZE", "2")],
+    )
+    .await;
+    let (token, id) = signup(&base, "locked@example.com").await;
+    let tasks = format!("{base}/api/{id}/tasks");
+    let lock = match lock_table(db.url(), "tasks").await {
+        Ok(lock) => lock,
+        Err(e) => panic!("lock: {e}"),
+    };
+    // More task requests than the task pool has connections, all stuck on the lock.
+    let stuck: Vec<_> = (0..8)
+        .map(|_| {
+            let (tasks, token) = (tasks.clone(), token.clone());
+            tokio::spawn(async move {
+                let began = Instant::now();
+                let (status, body, _) = call(reqwest::Method::GET, tasks, Some(&token), None).await;
+                (status, body, began.elapsed())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let checks = [
+        (
+            reqwest::Method::GET,
+            format!("{base}/api/auth/me"),
+            Some(token.as_str()),
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{base}/api/auth/signin"),
+            None,
+            Some(json!({"email": "locked@example.com", "password": "securepassword123"})),
+        ),
+        (reqwest::Method::GET, format!("{base}/ready"), None, None),
+    ];
+    for (method, url, token, body) in checks {
+        let began = Instant::now();
+        let (status, answer, _) = call(method, url.clone(), token, body).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {answer}");
+        assert!(
+            began.elapsed() < Duration::from_millis(1_000),
+            "{url} waited {:?} behind the locked table",
+            began.elapsed()
+        );
+    }
+    for request in stuck {
+        let (status, body, elapsed) = match request.await {
+            Ok(outcome) => outcome,
+            Err(e) => panic!("join: {e}"),
+        };
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["code"], "unavailable");
+        assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    }
+    drop(lock);
+    let (status, _, _) = call(reqwest::Method::GET, tasks, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_over_its_timeout_is_a_503() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    // A lock wait longer than the statement timeout: the statement timeout ends it.
+    let base = start(
+        db.url(),
+        &[
+            ("DB_STATEMENT_TIMEOUT_MS", "500"),
+            ("DB_LOCK_TIMEOUT_MS", "60000"),
+        ],
+    )
+    .await;
+    let (token, id) = signup(&base, "slow@example.com").await;
+    let lock = match lock_table(db.url(), "tasks").await {
+        Ok(lock) => lock,
+        Err(e) => panic!("lock: {e}"),
+    };
+    let began = Instant::now();
+    let (status, body, headers) = call(
+        reqwest::Method::POST,
+        format!("{base}/api/{id}/tasks"),
+        Some(&token),
+        Some(json!({"title": "Never written"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    drop(lock);
+    let (status, body, _) = call(
+        reqwest::Method::GET,
+        format!("{base}/api/{id}/tasks"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!((status, body), (StatusCode::OK, json!([])));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_hangs_up_stops_holding_its_statement_and_connection() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let base = start(
+        db.url(),
+        &[
+            ("DB_STATEMENT_TIMEOUT_MS", "60000"),
+            ("DB_LOCK_TIMEOUT_MS", "60000"),
+            ("DATABASE_POOL_SIZE", "1"),
+        ],
+    )
+    .await;
+    let (token, id) = signup(&base, "gone@example.com").await;
+    let lock = match lock_table(db.url(), "tasks").await {
+        Ok(lock) => lock,
+        Err(e) => panic!("lock: {e}"),
+    };
+    let impatient = match Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(500))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => panic!("client: {e}"),
+    };
+    let gave_up = impatient
+        .get(format!("{base}/api/{id}/tasks"))
+        .bearer_auth(&token)
+        .send()
+        .await;
+    assert!(
+        gave_up.is_err(),
+        "the request should have been waiting on the lock"
+    );
+    // Its statement no longer waits on the lock for a client that is gone.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match statements_waiting_on_locks(db.url()).await {
+            Ok(0) => break,
+            Ok(n) => assert!(Instant::now() < deadline, "{n} statements still waiting"),
+            Err(e) => panic!("pg_stat_activity: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(lock);
+    // And the one pooled connection serves the next request.
+    let (status, _, _) = call(
+        reqwest::Method::GET,
+        format!("{base}/api/{id}/tasks"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use diesel::ConnectionError;
+use diesel::{ConnectionError, QueryResult};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
@@ -73,6 +73,24 @@ impl PgStore {
         self.tasks.get().await.map_err(pool_error)
     }
 
+    /// Runs `work` on a task connection. If the caller gives up before `work` ends (its
+    /// client hung up and the request was dropped), the connection leaves the pool and
+    /// its statement is cancelled: a query waiting on a lock or running long stops
+    /// holding a connection and a backend for a client that is gone.
+    pub(crate) async fn on_tasks<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> QueryResult<T>,
+    ) -> Result<T, RepoError> {
+        let mut checkout = CancelUnlessFinished(Some(self.conn().await?));
+        let result = match checkout.0.as_mut() {
+            Some(conn) => work(conn).await,
+            None => return Err(RepoError::Other("connection checkout lost".into())),
+        };
+        // Finished: the connection goes back to the pool as usual.
+        drop(checkout.0.take());
+        result.map_err(query_error)
+    }
+
     /// A connection for accounts, sessions and limits.
     pub(crate) async fn auth_conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
         self.auth.get().await.map_err(pool_error)
@@ -96,6 +114,26 @@ impl PgStore {
     #[must_use]
     pub fn status(&self) -> [PoolStatus; 2] {
         [status(&self.tasks), status(&self.auth)]
+    }
+}
+
+/// A checked-out connection whose work may not have finished when this is dropped.
+struct CancelUnlessFinished(Option<Object<AsyncPgConnection>>);
+
+impl Drop for CancelUnlessFinished {
+    fn drop(&mut self) {
+        let Some(object) = self.0.take() else {
+            return;
+        };
+        // Out of the pool, so that no later request can be hit by the cancellation.
+        let conn = Object::take(object);
+        let token = conn.cancel_token();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = token.cancel_query(tokio_postgres::NoTls).await;
+                drop(conn);
+            });
+        }
     }
 }
 

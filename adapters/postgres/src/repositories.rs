@@ -269,20 +269,19 @@ impl TaskRepository for PgStore {
                 TaskStatusFilter::Completed => query.filter(tasks::completed.eq(true)),
             }
         };
-        let mut conn = self.conn().await?;
-        let total: i64 = owned()
-            .count()
-            .get_result(&mut conn)
-            .await
-            .map_err(query_error)?;
-        let rows: Vec<TaskRow> = owned()
-            .order((tasks::created_at.desc(), tasks::id.desc()))
-            .limit(i64::from(limit))
-            .offset(i64::try_from(offset).unwrap_or(i64::MAX))
-            .select(TaskRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(query_error)?;
+        let (total, rows) = self
+            .on_tasks(async |conn| {
+                let total: i64 = owned().count().get_result(conn).await?;
+                let rows: Vec<TaskRow> = owned()
+                    .order((tasks::created_at.desc(), tasks::id.desc()))
+                    .limit(i64::from(limit))
+                    .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+                    .select(TaskRow::as_select())
+                    .load(conn)
+                    .await?;
+                Ok((total, rows))
+            })
+            .await?;
         Ok(TaskPage {
             tasks: rows.into_iter().map(Task::from).collect(),
             total: u64::try_from(total).unwrap_or_default(),
@@ -303,24 +302,26 @@ impl TaskRepository for PgStore {
             created_at: now,
             updated_at: now,
         };
-        let mut conn = self.conn().await?;
-        diesel::insert_into(tasks::table)
-            .values(&row)
-            .returning(TaskRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .map(Task::from)
-            .map_err(query_error)
+        self.on_tasks(async |conn| {
+            diesel::insert_into(tasks::table)
+                .values(&row)
+                .returning(TaskRow::as_returning())
+                .get_result(conn)
+                .await
+        })
+        .await
+        .map(Task::from)
     }
 
     async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
-        let mut conn = self.conn().await?;
-        owned_task(owner, id)
-            .select(TaskRow::as_select())
-            .first(&mut conn)
-            .await
-            .map(Task::from)
-            .map_err(query_error)
+        self.on_tasks(async |conn| {
+            owned_task(owner, id)
+                .select(TaskRow::as_select())
+                .first(conn)
+                .await
+        })
+        .await
+        .map(Task::from)
     }
 
     async fn update(
@@ -342,14 +343,15 @@ impl TaskRepository for PgStore {
             completed: changes.completed,
             updated_at: now,
         };
-        let mut conn = self.conn().await?;
-        diesel::update(owned_task(owner, id))
-            .set(&changeset)
-            .returning(TaskRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .map(Task::from)
-            .map_err(query_error)
+        self.on_tasks(async |conn| {
+            diesel::update(owned_task(owner, id))
+                .set(&changeset)
+                .returning(TaskRow::as_returning())
+                .get_result(conn)
+                .await
+        })
+        .await
+        .map(Task::from)
     }
 
     async fn toggle(
@@ -358,25 +360,24 @@ impl TaskRepository for PgStore {
         id: TaskId,
         now: DateTime<Utc>,
     ) -> Result<Task, RepoError> {
-        let mut conn = self.conn().await?;
-        diesel::update(owned_task(owner, id))
-            .set((
-                tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-                tasks::updated_at.eq(now),
-            ))
-            .returning(TaskRow::as_returning())
-            .get_result(&mut conn)
-            .await
-            .map(Task::from)
-            .map_err(query_error)
+        self.on_tasks(async |conn| {
+            diesel::update(owned_task(owner, id))
+                .set((
+                    tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+                    tasks::updated_at.eq(now),
+                ))
+                .returning(TaskRow::as_returning())
+                .get_result(conn)
+                .await
+        })
+        .await
+        .map(Task::from)
     }
 
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError> {
-        let mut conn = self.conn().await?;
-        let deleted = diesel::delete(owned_task(owner, id))
-            .execute(&mut conn)
-            .await
-            .map_err(query_error)?;
+        let deleted = self
+            .on_tasks(async |conn| diesel::delete(owned_task(owner, id)).execute(conn).await)
+            .await?;
         if deleted == 0 {
             Err(RepoError::NotFound)
         } else {

@@ -160,6 +160,54 @@ pub fn small_store(url: &str, max_size: usize, wait: Duration) -> PgStore {
     }
 }
 
+/// A table locked `IN ACCESS EXCLUSIVE MODE` by an open transaction of another
+/// connection, as a long migration or a stuck job would hold it, until dropped.
+#[derive(Debug)]
+pub struct TableLock {
+    _release: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Locks `table` of the database at `url` until the returned guard is dropped.
+///
+/// # Errors
+/// [`TestDatabaseError`] if the database cannot be reached or the lock taken.
+pub async fn lock_table(url: &str, table: &str) -> Result<TableLock, TestDatabaseError> {
+    use diesel_async::SimpleAsyncConnection;
+    let mut conn = admin(url).await?;
+    conn.batch_execute(&format!(
+        "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+    ))
+    .await
+    .map_err(|e| TestDatabaseError::Setup(e.to_string()))?;
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = released.await;
+        let _ = conn.batch_execute("ROLLBACK").await;
+    });
+    Ok(TableLock { _release: release })
+}
+
+/// How many statements on the database at `url` are waiting for a lock right now.
+///
+/// # Errors
+/// [`TestDatabaseError`] if the database cannot be reached.
+pub async fn statements_waiting_on_locks(url: &str) -> Result<i64, TestDatabaseError> {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        waiting: i64,
+    }
+    let mut conn = admin(url).await?;
+    let count: Count = diesel::sql_query(
+        "SELECT count(*) AS waiting FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .get_result(&mut conn)
+    .await
+    .map_err(|e| TestDatabaseError::Setup(e.to_string()))?;
+    Ok(count.waiting)
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let server = self.server.clone();
