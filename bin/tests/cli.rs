@@ -227,3 +227,81 @@ fn log_format_json_writes_one_json_object_per_line() {
     assert_eq!(parsed["fields"]["message"], "listening", "{line}");
     assert!(terminate(&mut running).success());
 }
+
+/// The resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// Opens `count` connections that each send `head` and then stall, holds them all, closes
+/// them, and returns the server's peak RSS and its RSS once it has settled (in KiB).
+fn burst(running: &Running, head: &str, count: usize) -> (u64, u64) {
+    use std::io::Write;
+
+    const SETTLED_KIB: u64 = 64 * 1024;
+    let pid = running.child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut held = Vec::with_capacity(count);
+    while held.len() < count && Instant::now() < deadline {
+        let mut stream = match std::net::TcpStream::connect(format!("127.0.0.1:{}", running.port)) {
+            Ok(stream) => stream,
+            Err(e) => panic!("connection {}: {e}", held.len()),
+        };
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
+        // A refused head may be answered and closed before all of it is sent.
+        let _ = stream.write_all(head.as_bytes());
+        held.push(stream);
+    }
+    assert_eq!(held.len(), count, "the burst did not finish in time");
+    std::thread::sleep(Duration::from_secs(1));
+    let peak = rss_kib(pid);
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut after = rss_kib(pid);
+    while after >= SETTLED_KIB && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+        after = rss_kib(pid);
+    }
+    (peak, after)
+}
+
+fn stalled_head(padding_kib: usize) -> String {
+    format!(
+        "POST /api/auth/signout HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: 65536\r\nX-Padding: {}\r\n\r\n",
+        "x".repeat(padding_kib * 1024)
+    )
+}
+
+#[test]
+fn memory_returns_after_two_thousand_connections_with_large_heads_close() {
+    const CONNECTIONS: usize = 2_000;
+    const LIMIT_KIB: u64 = 64 * 1024;
+    // This process holds every client end of a burst.
+    if let Err(e) = rlimit::increase_nofile_limit(4 * CONNECTIONS as u64) {
+        panic!("open-file limit: {e}");
+    }
+    // Bodies that never come are held for the whole burst, as a stalling client would.
+    let (mut running, _) = start_with("4", &[("BODY_TIMEOUT_SECONDS", "300")]);
+    // Heads of 120 KiB: refused with 431, and let go of at once.
+    let (peak, after) = burst(&running, &stalled_head(120), CONNECTIONS);
+    // The burst itself must have cost memory, or this test proves nothing.
+    assert!(peak > LIMIT_KIB, "peak RSS only {peak} KiB");
+    assert!(
+        after < LIMIT_KIB,
+        "RSS stayed at {after} KiB after 120 KiB heads (peak {peak} KiB)"
+    );
+    // Heads just under the limit, all held open until the client closes them.
+    let (peak, after) = burst(&running, &stalled_head(30), CONNECTIONS);
+    assert!(peak > LIMIT_KIB, "peak RSS only {peak} KiB");
+    assert!(
+        after < LIMIT_KIB,
+        "RSS stayed at {after} KiB after 30 KiB heads (peak {peak} KiB)"
+    );
+    assert!(terminate(&mut running).success());
+}

@@ -29,6 +29,8 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// The body did not arrive in time.
     RequestTimeout,
+    /// The request head is over its limit.
+    HeadersTooLarge,
     /// A request the server cannot read, not covered by a more precise row.
     BadRequest,
     /// Too many attempts.
@@ -88,6 +90,11 @@ impl ErrorKind {
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
                 "Request timed out",
+            ),
+            K::HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                "Request headers are too large",
             ),
             K::BadRequest => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
             K::RateLimited => (
@@ -160,6 +167,7 @@ impl ErrorKind {
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
             StatusCode::REQUEST_TIMEOUT => Self::RequestTimeout,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Self::HeadersTooLarge,
             StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
             StatusCode::UNAUTHORIZED => Self::MissingToken,

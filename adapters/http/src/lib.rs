@@ -186,6 +186,8 @@ pub fn serve(
             // So that even the CORS layer's refusals are answered in JSON.
             .wrap(middleware::error_shape())
             .wrap(actix_web::middleware::from_fn(client::resolve_client))
+            // Before anything reads the headers: a huge head is refused and emptied.
+            .wrap(actix_web::middleware::from_fn(middleware::bound_head))
             // Outermost: every answer is logged, counted and carries its request id.
             .wrap(actix_web::middleware::from_fn(middleware::request_log))
     })

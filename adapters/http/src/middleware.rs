@@ -31,6 +31,47 @@ fn acceptable_request_id(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
+/// The largest request head (request line and headers) served: 32 KiB.
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+
+/// Refuses request heads over [`MAX_HEAD_BYTES`] with 431, and lets go of them at once.
+///
+/// actix accepts heads of up to 128 KiB, and keeps up to 128 finished request heads per
+/// worker (twice: as heads and inside pooled requests) for reuse, headers included,
+/// until each is reused. After a burst of connections with huge heads those pools would
+/// hold hundreds of them, tens of MiB, for good. A refused head is emptied here, and
+/// the heads that are served are small enough that the pools stay small.
+pub async fn bound_head<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().path().len()
+        + req.uri().query().map_or(0, str::len);
+    if size <= MAX_HEAD_BYTES {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    // Nothing of the head is needed to refuse it; the URI, too, is a view into the
+    // connection's read buffer, so it is replaced rather than kept.
+    let root = actix_web::http::Uri::from_static("/");
+    req.match_info_mut().get_mut().update(&root);
+    let head = req.head_mut();
+    head.headers.clear();
+    head.uri = root;
+    let mut response = ApiError::new(ErrorKind::HeadersTooLarge).error_response();
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    Ok(req.into_response(response).map_into_right_body())
+}
+
 /// One log line per request (method, route template, status, latency, request id), the
 /// request metrics, and the `X-Request-Id` response header.
 pub async fn request_log<B: MessageBody + 'static>(

@@ -398,3 +398,24 @@ async fn a_signin_flood_gets_prompt_503s_while_guarded_requests_stay_fast() {
     }
     assert!(refused >= 20, "only {refused} of 30 were refused");
 }
+
+#[tokio::test]
+async fn a_request_head_over_32_kib_is_refused_with_431() {
+    let app = spawn_app_with(&[]).await;
+    let (app, user) = (&app, app.signed_up_user().await);
+    let huge = app
+        .request(reqwest::Method::GET, "/api/auth/me", user.auth())
+        .header("X-Padding", "x".repeat(33 * 1024));
+    assert_error(
+        send(huge).await,
+        StatusCode::from_u16(431).expect("a status"),
+        "headers_too_large",
+        "Request headers are too large",
+    )
+    .await;
+    // Under the limit, served as usual.
+    let large = app
+        .request(reqwest::Method::GET, "/api/auth/me", user.auth())
+        .header("X-Padding", "x".repeat(30 * 1024));
+    assert_eq!(send(large).await.status(), StatusCode::OK);
+}
