@@ -305,3 +305,86 @@ fn memory_returns_after_two_thousand_connections_with_large_heads_close() {
     );
     assert!(terminate(&mut running).success());
 }
+
+#[test]
+fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_turn() {
+    use std::io::{Read, Write};
+
+    let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(address) => address.port().to_string(),
+        Err(e) => panic!("no free port: {e}"),
+    };
+    // A process allowed 256 descriptors, soft and hard.
+    let mut child = match Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 256 && exec \"$0\" serve",
+            env!("CARGO_BIN_EXE_tessera"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs([
+            ("STORAGE", "memory"),
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_COST", "4"),
+            ("PORT", port.as_str()),
+            ("LOG_FORMAT", "json"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => panic!("cannot start tessera: {e}"),
+    };
+    let Some(stderr) = child.stderr.take() else {
+        panic!("stderr is piped");
+    };
+    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+    let mut lowered = None;
+    for line in lines.by_ref().take(50) {
+        if line.contains("MAX_CONNECTIONS lowered") {
+            lowered = Some(line.clone());
+        }
+        if line.contains("listening") {
+            break;
+        }
+    }
+    let collected = std::thread::spawn(move || lines.collect::<Vec<_>>());
+    let Some(lowered) = lowered else {
+        let _ = child.kill();
+        panic!("no line says MAX_CONNECTIONS was lowered");
+    };
+    // 256 descriptors, less 64 kept aside and the two pools' 14.
+    assert!(lowered.contains(r#""max_connections":178"#), "{lowered}");
+
+    // A flood of idle connections beyond the limit: the extra ones wait to be accepted,
+    // nothing fails for want of a descriptor.
+    let flood: Vec<_> = (0..400)
+        .filter_map(|_| std::net::TcpStream::connect(format!("127.0.0.1:{port}")).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let descriptors = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .map(Iterator::count)
+        .unwrap_or(usize::MAX);
+    assert!(descriptors <= 256, "{descriptors} descriptors open");
+    drop(flood);
+    // Once the flood is gone, requests are served again.
+    let mut answer = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !answer.starts_with("HTTP/1.1 200") && Instant::now() < deadline {
+        answer.clear();
+        if let Ok(mut stream) = std::net::TcpStream::connect(format!("127.0.0.1:{port}")) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = stream
+                .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            let _ = stream.read_to_string(&mut answer);
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let logs = collected.join().unwrap_or_default().join("\n");
+    assert!(!logs.contains("Too many open files"), "{logs}");
+}
