@@ -55,12 +55,16 @@ impl IntoResponses for BodyErrors {
     }
 }
 
-/// 413 and 415, for routes that describe their own 400.
+/// 408, 413 and 415, for routes that describe their own 400.
 pub struct BodyTooLargeOrNotJson;
 
 impl IntoResponses for BodyTooLargeOrNotJson {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         responses(vec![
+            (
+                "408",
+                error("Body not received within `BODY_TIMEOUT_SECONDS` (`request_timeout`)"),
+            ),
             ("413", error("Body over 64 KiB (`payload_too_large`)")),
             (
                 "415",
@@ -125,14 +129,16 @@ impl IntoResponses for TaskNotFound {
     }
 }
 
-/// 429: too many signup or signin attempts.
+/// 429: too many attempts from this address, or on this account.
 pub struct RateLimited;
 
 impl IntoResponses for RateLimited {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         responses(vec![(
             "429",
-            retry_after(error("Too many attempts (`rate_limited`)")),
+            retry_after(error(
+                "Too many attempts from this address or on this account (`rate_limited`)",
+            )),
         )])
     }
 }
@@ -146,7 +152,9 @@ impl IntoResponses for ServerErrors {
             ("500", error("Server fault (`internal`)")),
             (
                 "503",
-                retry_after(error("Database unreachable or saturated (`unavailable`)")),
+                retry_after(error(
+                    "Database unreachable, saturated or over a timeout, or password hashing saturated (`unavailable`)",
+                )),
             ),
         ])
     }
