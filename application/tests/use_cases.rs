@@ -4,17 +4,19 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
+use std::num::NonZeroU32;
 use tessera_application::ports::{Clock, SessionRepository, TaskRepository, UserRepository};
 use tessera_application::{
     AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault, ListTasksQuery,
     PatchTaskCommand, ReplaceTaskCommand, SignInCommand, SignInError, SignOutCommand, SignOutError,
-    SignUpCommand, SignUpError, TaskError, TaskService,
+    SignUpCommand, SignUpError, TaskError, TaskService, Throttle, ThrottleSettings,
 };
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
-use tessera_domain::{TaskId, UserId};
+
+use tessera_domain::{AccountLockPolicy, TaskId, UserId};
 use tessera_memory::{
-    InMemorySessionRepository, InMemoryTaskRepository, InMemoryUserRepository, ManualClock,
-    UnavailableStore,
+    InMemorySessionRepository, InMemoryTaskRepository, InMemoryThrottleStore,
+    InMemoryUserRepository, ManualClock, UnavailableStore,
 };
 
 struct World {
@@ -463,6 +465,66 @@ async fn a_task_id_that_is_not_an_id_is_not_found() {
         w.tasks.get(owner, Some(TaskId::new(999))).await,
         Err(TaskError::NotFound)
     ));
+}
+
+fn throttled(w: World, limit: u32) -> (AuthService, Arc<ManualClock>) {
+    let limits = ThrottleSettings {
+        per_address: None,
+        per_account: NonZeroU32::new(limit).map(|limit| AccountLockPolicy::new(limit, 60)),
+    };
+    let clock: Arc<dyn Clock> = w.clock.clone();
+    let throttle = Throttle::new(Arc::new(InMemoryThrottleStore::new()), clock, limits);
+    (w.auth.with_throttle(throttle), w.clock)
+}
+
+#[tokio::test]
+async fn signin_waits_after_repeated_failures_and_a_success_resets_the_count() -> TestResult {
+    let w = world();
+    w.auth
+        .sign_up(signup("A", "a@example.com", "securepassword123"))
+        .await?;
+    let (auth, clock) = throttled(w, 2);
+    for _ in 0..2 {
+        let wrong = auth
+            .sign_in(signin("A@example.com", "wrong-password"))
+            .await;
+        assert!(matches!(wrong, Err(SignInError::InvalidCredentials)));
+    }
+    // Locked for a second, even with the right password, whatever the email's case.
+    let locked = auth
+        .sign_in(signin("a@EXAMPLE.com", "securepassword123"))
+        .await;
+    assert!(
+        matches!(locked, Err(SignInError::Throttled(wait)) if wait == std::time::Duration::from_secs(1)),
+        "{locked:?}"
+    );
+    clock.advance(Duration::seconds(1));
+    auth.sign_in(signin("a@example.com", "securepassword123"))
+        .await?;
+    // The success reset the count.
+    let wrong = auth
+        .sign_in(signin("a@example.com", "wrong-password"))
+        .await;
+    assert!(matches!(wrong, Err(SignInError::InvalidCredentials)));
+    auth.sign_in(signin("a@example.com", "securepassword123"))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_signin_the_store_could_not_check_does_not_count_against_the_account() -> TestResult {
+    let down = Arc::new(UnavailableStore);
+    let (auth, _) = throttled(world_with(down.clone(), down.clone(), down), 1);
+    for _ in 0..3 {
+        let signin = auth
+            .sign_in(signin("a@example.com", "whatever-it-is"))
+            .await;
+        assert!(
+            matches!(signin, Err(SignInError::Fault(Fault::Unavailable(_)))),
+            "{signin:?}"
+        );
+    }
+    Ok(())
 }
 
 #[tokio::test]

@@ -132,7 +132,14 @@ pub async fn body_deadline<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let Some(timeout) = req.app_data::<web::Data<BodyTimeout>>().map(|t| t.0) else {
+    // A request that declares no body has nothing to wait for: no timer for it.
+    let declares_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0");
+    let timeout = req.app_data::<web::Data<BodyTimeout>>().map(|t| t.0);
+    let Some(timeout) = timeout.filter(|_| declares_body) else {
         return next
             .call(req)
             .await
