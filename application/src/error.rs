@@ -81,8 +81,9 @@ impl fmt::Display for ValidationErrors {
 /// A failure that is not the caller's fault.
 #[derive(Debug, Error)]
 pub enum Fault {
-    /// Storage cannot be reached or has no free connection; worth retrying.
-    #[error("storage unavailable")]
+    /// Storage cannot be reached, has no free connection, or a resource (a statement's
+    /// time, password hashing) is saturated; worth retrying.
+    #[error("temporarily unavailable")]
     Unavailable(#[source] Option<BoxError>),
     /// Anything else that went wrong on the server's side.
     #[error("internal error")]

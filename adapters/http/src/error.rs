@@ -293,11 +293,18 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         if status.is_server_error() {
             // The one place a server fault is logged; the client sees the fixed sentence.
-            match &self.source {
-                Some(source) => {
-                    tracing::error!(error = %ErrorChain(source.as_ref()), code = self.kind.parts().1, "request failed")
+            // A 503 is a refusal under load or an outage, not a bug: a warning, so that a
+            // flood of refusals does not pass for a flood of faults.
+            let code = self.kind.parts().1;
+            match (&self.source, self.kind) {
+                (Some(source), ErrorKind::Unavailable) => {
+                    tracing::warn!(error = %ErrorChain(source.as_ref()), code, "request refused")
                 }
-                None => tracing::error!(code = self.kind.parts().1, "request failed"),
+                (None, ErrorKind::Unavailable) => tracing::warn!(code, "request refused"),
+                (Some(source), _) => {
+                    tracing::error!(error = %ErrorChain(source.as_ref()), code, "request failed")
+                }
+                (None, _) => tracing::error!(code, "request failed"),
             }
         }
         let mut response = HttpResponse::build(status);

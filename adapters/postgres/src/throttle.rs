@@ -86,7 +86,9 @@ impl ThrottleStore for PgStore {
         let key = key.to_owned();
         conn.transaction::<_, diesel::result::Error, _>(async |conn| {
             // A row to lock even for a key never seen: concurrent first attempts on one
-            // account then queue on it instead of racing to insert.
+            // account then queue on it instead of racing to insert. The no-op update on
+            // conflict locks an existing row at once, so that pruning (which skips locked
+            // rows) cannot delete it before it is read.
             diesel::insert_into(account_throttle::table)
                 .values(&AccountRow {
                     key: key.clone(),
@@ -94,7 +96,9 @@ impl ThrottleStore for PgStore {
                     locked_until: None,
                     expires_at: DateTime::UNIX_EPOCH,
                 })
-                .on_conflict_do_nothing()
+                .on_conflict(account_throttle::key)
+                .do_update()
+                .set(account_throttle::key.eq(diesel::upsert::excluded(account_throttle::key)))
                 .execute(conn)
                 .await?;
             let row: AccountRow = account_throttle::table

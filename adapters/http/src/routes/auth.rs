@@ -60,6 +60,7 @@ pub async fn sign_in(
     metrics.observe_signin(match &result {
         Ok(_) => SigninOutcome::Success,
         Err(SignInError::InvalidCredentials) => SigninOutcome::InvalidCredentials,
+        Err(SignInError::Throttled(_)) => SigninOutcome::RateLimited,
         Err(_) => SigninOutcome::Error,
     });
     let session = result?;
