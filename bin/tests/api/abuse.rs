@@ -106,7 +106,12 @@ async fn fifty_addresses_guessing_one_account_get_five_checks_and_then_429() {
     let right = signin_from(&app, &client_from(60), None, &user.email, &user.password).await;
     let wait = assert_rate_limited(right).await;
     assert!((1..=900).contains(&wait), "{wait}");
-    let page = app.get("/metrics", None).await.text().await.unwrap_or_default();
+    let page = app
+        .get("/metrics", None)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
     assert!(
         page.lines()
             .any(|l| l == r#"tessera_signins_total{outcome="rate_limited"} 46"#),
