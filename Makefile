@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test fuzz check fmt lint deps-check
+.PHONY: run test fuzz bench bench-micro check fmt lint deps-check
 
 ## Start the service on http://127.0.0.1:8080 in development mode (see README).
 ## STORAGE=memory make run needs no database at all.
@@ -37,6 +37,11 @@ test:
 ## FUZZ_MAX_EXAMPLES bounds the run (default 100 per operation and phase).
 fuzz:
 	scripts/fuzz.sh
+
+## Load benchmarks on PostgreSQL against pgbench ceilings (wrk over loopback; see
+## scripts/bench.py). Writes docs/benchmarks.md. BENCH_SMOKE=1 for a few-second check.
+bench:
+	python3 scripts/bench.py
 
 ## Everything CI checks.
 check: fmt lint deps-check test fuzz

@@ -40,6 +40,15 @@ enum Command {
     },
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Time one bcrypt verification at a cost on this machine (to choose BCRYPT_COST).
+    HashTime {
+        /// The work factor to time (default: BCRYPT_COST).
+        #[arg(long)]
+        cost: Option<u32>,
+        /// How many verifications to time, one after the other.
+        #[arg(long, default_value_t = 5)]
+        rounds: u32,
+    },
 }
 
 #[tokio::main]
@@ -63,6 +72,27 @@ async fn main() -> ExitCode {
             serve(settings).await
         }
         Command::Migrate => migrate(settings).await,
+        Command::HashTime { cost, rounds } => {
+            hash_time(cost.unwrap_or(settings.bcrypt_cost), rounds)
+        }
+    }
+}
+
+/// Prints the mean time of one bcrypt verification, in seconds, on one core.
+fn hash_time(cost: u32, rounds: u32) -> ExitCode {
+    match tessera_crypto::time_verification(cost, rounds.max(1)) {
+        Ok(seconds) => {
+            tracing::info!(cost, rounds, seconds, "one bcrypt verification");
+            #[expect(clippy::print_stdout, reason = "the command's answer, for scripts")]
+            {
+                println!("{seconds:.6}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("tessera: {error}");
+            ExitCode::from(2)
+        }
     }
 }
 

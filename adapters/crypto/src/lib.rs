@@ -4,4 +4,4 @@ mod jwt;
 mod password;
 
 pub use jwt::{JwtConfig, JwtTokens, MAX_TOKEN_BYTES};
-pub use password::{BcryptHasher, HashLimits, HashLoad};
+pub use password::{BcryptHasher, HashLimits, HashLoad, time_verification};

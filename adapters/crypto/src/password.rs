@@ -184,6 +184,24 @@ impl BcryptHasher {
     }
 }
 
+/// The mean wall time of one bcrypt verification at `cost`, over `rounds` verifications
+/// run one after the other on the calling thread, in seconds.
+///
+/// # Errors
+/// [`CryptoError`] if the cost is out of bcrypt's range.
+pub fn time_verification(cost: u32, rounds: u32) -> Result<f64, CryptoError> {
+    if !(BcryptHasher::MIN_COST..=BcryptHasher::MAX_COST).contains(&cost) {
+        return Err(CryptoError("bcrypt cost must be between 4 and 31"));
+    }
+    let hash = bcrypt::hash("tessera: timing a verification", cost)
+        .map_err(|_| CryptoError("bcrypt could not hash"))?;
+    let started = std::time::Instant::now();
+    for _ in 0..rounds {
+        let _ = bcrypt::verify("tessera: a wrong password", &hash);
+    }
+    Ok(started.elapsed().as_secs_f64() / f64::from(rounds.max(1)))
+}
+
 /// One hashing thread: lowers its own priority, then runs jobs until the hasher is gone.
 fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
     if let Err(error) =

@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""`make bench`: Tessera under load on PostgreSQL, beside what PostgreSQL itself can serve.
+
+Builds the release binary, starts it on a fresh database (found or started the way
+`make run` does it), seeds a user with 20 tasks, and measures with wrk over loopback:
+
+- GET /api/{user_id}/tasks (20 tasks) at 64 connections, GET one task at 64, POST a
+  task at 32, GET /api/auth/me at 64;
+- signin at 8 connections, beside the bound `cores / seconds per bcrypt verification`
+  (timed by `tessera hash-time` in the same run);
+- the list again while signins flood;
+- pgbench ceilings, at the same concurrency, for the fewest statements each route needs
+  (prepared), interleaved with the service's runs: the targets are ratios within one run;
+- the server's resident memory idle and at its peak.
+
+The table is printed and written to docs/benchmarks.md (or BENCH_OUTPUT).
+
+    BENCH_SECONDS   seconds per load run (default 10)
+    BENCH_PAIRS     service/ceiling pairs per route (default 2; the median ratio counts)
+    BENCH_SMOKE=1   one-second runs, one pair, output to a temporary file: proves it works
+
+Only 127.0.0.1 is ever contacted; every load run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = os.environ.get("BENCH_SMOKE", "") not in ("", "0")
+SECONDS = 1 if SMOKE else int(os.environ.get("BENCH_SECONDS", "10"))
+PAIRS = 1 if SMOKE else max(1, int(os.environ.get("BENCH_PAIRS", "2")))
+OUTPUT = Path(
+    os.environ.get("BENCH_OUTPUT")
+    or (tempfile.mkdtemp(prefix="tessera-bench-") + "/benchmarks.md" if SMOKE else ROOT / "docs/benchmarks.md")
+)
+CORES = os.cpu_count() or 1
+BCRYPT_COST = 12
+PASSWORD = "bench-password-123"
+SECRET = "bench-secret-" + uuid.uuid4().hex
+
+
+def say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def run(args: list[str], **kwargs) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+def need(tool: str, package: str) -> str:
+    found = shutil.which(tool)
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say(f"installing {package} from Debian's packages")
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        found = shutil.which(tool)
+    if not found:
+        sys.exit(f"bench: {tool} is needed (Debian: apt-get install {package})")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_database(server_url: str, name: str) -> str:
+    head, _, _ = server_url.rpartition("/")
+    return f"{head}/{name}"
+
+
+def psql(url: str, sql: str) -> str:
+    return run(["psql", url, "-Atqc", sql])
+
+
+class Server:
+    """The release binary, serving on a free loopback port."""
+
+    def __init__(self, binary: Path, database_url: str, log: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "STORAGE": "postgres",
+            "DATABASE_URL": database_url,
+            "JWT_SECRET": SECRET,
+            "PORT": str(self.port),
+            "BCRYPT_COST": str(BCRYPT_COST),
+            "AUTH_RATE_LIMIT_PER_MINUTE": "0",
+            "ACCOUNT_FAILURE_LIMIT": "0",
+            "RUST_LOG": "info",
+        }
+        self.log = open(log, "w")
+        self.process = subprocess.Popen([str(binary), "serve"], env=env, stderr=self.log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/health", timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    sys.exit(f"bench: the server stopped at start; see {log}")
+                time.sleep(0.2)
+        sys.exit("bench: the server did not answer within 60 s")
+
+    def status(self, field: str) -> int:
+        """A field of /proc/PID/status, in KiB."""
+        text = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+        return int(match.group(1)) if match else 0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+    def call(self, method: str, path: str, body=None, token: str | None = None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+
+REPORT = r"""
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.stderr:write(string.format(
+    'WRK {"requests":%d,"seconds":%f,"p50":%f,"p99":%f,"p999":%f,"errors":%d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, errors))
+end
+"""
+
+
+def wrk_script(directory: Path, name: str, method: str, path: str, body: dict | None, token: str | None) -> Path:
+    lines = [f'wrk.method = "{method}"', f'wrk.path = "{path}"']
+    if token:
+        lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
+    if body is not None:
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+        lines.append(f"wrk.body = [[{json.dumps(body)}]]")
+    script = directory / f"{name}.lua"
+    script.write_text("\n".join(lines) + "\n" + REPORT)
+    return script
+
+
+def start_wrk(server: Server, script: Path, connections: int) -> subprocess.Popen:
+    threads = min(connections, CORES)
+    return subprocess.Popen(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{SECONDS}s",
+         "--timeout", "10s", "-s", str(script), server.base],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def finish_wrk(process: subprocess.Popen) -> dict:
+    _, stderr = process.communicate(timeout=SECONDS + 60)
+    for line in stderr.splitlines():
+        if line.startswith("WRK "):
+            result = json.loads(line[4:])
+            result["rps"] = result["requests"] / max(result["seconds"], 1e-9)
+            return result
+    sys.exit(f"bench: wrk gave no result: {stderr}")
+
+
+def load(server: Server, script: Path, connections: int) -> dict:
+    cpu = server.cpu_seconds()
+    result = finish_wrk(start_wrk(server, script, connections))
+    result["cpu"] = (server.cpu_seconds() - cpu) / max(result["seconds"], 1e-9)
+    return result
+
+
+def pgbench(database_url: str, directory: Path, name: str, sql: str, clients: int, variables: dict) -> dict:
+    script = directory / f"{name}.sql"
+    script.write_text(sql)
+    args = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, CORES)),
+            "-T", str(SECONDS), "-f", str(script), "-r"]
+    for key, value in variables.items():
+        args += ["-D", f"{key}={value}"]
+    output = run(args + [database_url])
+    tps = float(re.search(r"tps = ([\d.]+)", output).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", output).group(1))
+    return {"rps": tps, "avg": latency}
+
+
+SESSION = "SELECT id, user_id, created_at, expires_at, ended_at FROM sessions WHERE id = :sid;\n"
+CEILINGS = {
+    "list": SESSION
+    + "SELECT count(*) FROM tasks WHERE user_id = :uid;\n"
+    + "SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks "
+    "WHERE user_id = :uid ORDER BY created_at DESC, id DESC LIMIT 100 OFFSET 0;\n",
+    "me": SESSION + "SELECT id, email, name, created_at, updated_at FROM users WHERE id = :uid;\n",
+    "create": SESSION
+    + "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at) "
+    "VALUES (:uid, 'Benchmark task', NULL, false, now(), now()) "
+    "RETURNING id, user_id, title, description, completed, created_at, updated_at;\n",
+}
+
+
+def median_ratio(pairs: list[tuple[dict, dict]]) -> float:
+    return statistics.median(service["rps"] / ceiling["rps"] for service, ceiling in pairs)
+
+
+def main() -> None:
+    need("wrk", "wrk")
+    need("pgbench", "postgresql-contrib" if not shutil.which("pg_ctl") else "postgresql")
+    need("psql", "postgresql-client")
+    say("building the release binary")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "tessera"], check=True, cwd=ROOT)
+    binary = ROOT / "target/release/tessera"
+
+    server_url = run([str(ROOT / "scripts/dev-postgres.sh"), "--server"]).strip()
+    name = f"tessera_bench_{uuid.uuid4().hex[:12]}"
+    psql(server_url, f"CREATE DATABASE {name}")
+    database_url = with_database(server_url, name)
+    work = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
+    server = None
+    try:
+        server = Server(binary, database_url, work / "server.log")
+        say(f"serving on {server.base}, database {name}")
+        seconds_per_hash = float(run([str(binary), "hash-time", "--cost", str(BCRYPT_COST), "--rounds", "5"],
+                                     env={"PATH": os.environ.get("PATH", ""), "RUST_LOG": "warn"}).strip())
+
+        email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+        signed_up = server.call("POST", "/api/auth/signup",
+                                {"name": "Bench", "email": email, "password": PASSWORD})
+        token, user_id = signed_up["token"], signed_up["user"]["id"]
+        tasks = [server.call("POST", f"/api/{user_id}/tasks",
+                             {"title": f"Task {n}", "description": "Seeded for the benchmark"}, token)
+                 for n in range(20)]
+        # Creates go to a second user, so that the list keeps its 20 tasks.
+        writer = server.call("POST", "/api/auth/signup",
+                             {"name": "Writer", "email": f"w-{email}", "password": PASSWORD})
+        session_id = psql(database_url, f"SELECT id FROM sessions WHERE user_id = '{user_id}' LIMIT 1").strip()
+        writer_session = psql(database_url,
+                              f"SELECT id FROM sessions WHERE user_id = '{writer['user']['id']}' LIMIT 1").strip()
+        time.sleep(1)
+        rss_idle = server.status("VmRSS")
+
+        scripts = {
+            "list": wrk_script(work, "list", "GET", f"/api/{user_id}/tasks", None, token),
+            "get": wrk_script(work, "get", "GET", f"/api/{user_id}/tasks/{tasks[0]['id']}", None, token),
+            "create": wrk_script(work, "create", "POST", f"/api/{writer['user']['id']}/tasks",
+                                 {"title": "Benchmark task"}, writer["token"]),
+            "me": wrk_script(work, "me", "GET", "/api/auth/me", None, token),
+            "signin": wrk_script(work, "signin", "POST", "/api/auth/signin",
+                                 {"email": email, "password": PASSWORD}, None),
+        }
+        variables = {
+            "list": {"sid": session_id, "uid": user_id},
+            "me": {"sid": session_id, "uid": user_id},
+            "create": {"sid": writer_session, "uid": writer["user"]["id"]},
+        }
+        connections = {"list": 64, "get": 64, "create": 32, "me": 64}
+        results: dict[str, list] = {route: [] for route in connections}
+        for pair in range(PAIRS):
+            for route, clients in connections.items():
+                say(f"pair {pair + 1}/{PAIRS}: {route} at {clients} connections")
+                service = load(server, scripts[route], clients)
+                ceiling = (pgbench(database_url, work, route, CEILINGS[route], clients, variables[route])
+                           if route in CEILINGS else None)
+                results[route].append((service, ceiling))
+
+        say("signin at 8 connections")
+        signin = load(server, scripts["signin"], 8)
+        bound = CORES / seconds_per_hash
+
+        say("the list while signins flood")
+        flood = start_wrk(server, scripts["signin"], 32)
+        during = load(server, scripts["list"], 64)
+        finish_wrk(flood)
+        idle_list = results["list"][-1][0]
+        rss_peak = server.status("VmHWM")
+    finally:
+        if server:
+            server.stop()
+        psql(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    write_report(results, signin, bound, seconds_per_hash, during, idle_list, rss_idle, rss_peak, server_url)
+
+
+def version(args: list[str]) -> str:
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return lines[0] if lines else "unknown"
+
+
+def write_report(results, signin, bound, seconds_per_hash, during, idle_list, rss_idle, rss_peak, server_url) -> None:
+    def row(label: str, r: dict) -> str:
+        return (f"| {label} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['p999']:.1f} "
+                f"| {r['errors']} | {r.get('cpu', 0) * 100:.0f}% |")
+
+    labels = {
+        "list": "`GET /api/{user_id}/tasks` (20 tasks), 64 conn.",
+        "get": "`GET /api/{user_id}/tasks/{id}`, 64 conn.",
+        "create": "`POST /api/{user_id}/tasks`, 32 conn.",
+        "me": "`GET /api/auth/me`, 64 conn.",
+    }
+    lines = [
+        "| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for route, pairs in results.items():
+        for n, (service, ceiling) in enumerate(pairs, 1):
+            lines.append(row(f"{labels[route]} (pair {n})", service))
+            if ceiling:
+                lines.append(f"| pgbench ceiling of {route} (pair {n}) | {ceiling['rps']:,.0f} | "
+                             f"avg {ceiling['avg']:.1f} | | | | |")
+    lines.append(row("`POST /api/auth/signin`, 8 conn.", signin))
+    lines.append(f"| bcrypt bound: {CORES} cores / {seconds_per_hash * 1000:.0f} ms per verification "
+                 f"(cost {BCRYPT_COST}) | {bound:,.1f} | | | | | |")
+    lines.append(row("list while signins flood (32 conn.)", during))
+
+    checks = []
+
+    def check(name: str, value: float, target: str, ok: bool) -> None:
+        checks.append(f"| {name} | {value} | {target} | {'met' if ok else '**missed**'} |")
+
+    for route in ("list", "me", "create"):
+        ratio = median_ratio(results[route])
+        check(f"{route} / its pgbench ceiling (median of {len(results[route])})", f"{ratio:.0%}", "≥ 70%", ratio >= 0.70)
+    check("signin / bcrypt bound", f"{signin['rps'] / bound:.0%}", "≥ 90%", signin["rps"] / bound >= 0.90)
+    kept = during["rps"] / idle_list["rps"]
+    check("list throughput during the flood / idle", f"{kept:.0%}", "≥ 70%", kept >= 0.70)
+    p99 = during["p99"] / max(idle_list["p99"], 1e-9)
+    check("list p99 during the flood / idle", f"{p99:.2f}×", "≤ 2×", p99 <= 2.0)
+    check("RSS idle", f"{rss_idle / 1024:.1f} MiB", "≤ 16 MiB", rss_idle <= 16 * 1024)
+    check("RSS peak", f"{rss_peak / 1024:.1f} MiB", "≤ 32 MiB", rss_peak <= 32 * 1024)
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    postgres = psql(server_url, "SHOW server_version").strip()
+    header = [
+        f"Run {now}{' (smoke run: 1 s per load, not a measurement)' if SMOKE else ''}: {CORES} cores, "
+        f"{platform.machine()}, {version(['rustc', '--version'])}, PostgreSQL {postgres}, "
+        f"{version(['wrk', '-v']).split(' [')[0]}. {SECONDS} s per load run, {PAIRS} pair(s) of service and "
+        f"ceiling runs, interleaved. Latencies in milliseconds.",
+        "",
+    ]
+    table = "\n".join(header + lines + ["", "| target | measured | goal | |", "|---|---:|---|---|"] + checks)
+    print(table)
+    write_document(table)
+
+
+def write_document(table: str) -> None:
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = OUTPUT.read_text() if OUTPUT.exists() else f"# Benchmarks\n\n{marker_start}\n{marker_end}\n"
+    if marker_start not in text:
+        text += f"\n{marker_start}\n{marker_end}\n"
+    before, rest = text.split(marker_start, 1)
+    _, after = rest.split(marker_end, 1)
+    OUTPUT.write_text(f"{before}{marker_start}\n{table}\n{marker_end}{after}")
+    say(f"written to {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()
