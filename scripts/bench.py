@@ -18,6 +18,7 @@ The table is printed and written to docs/benchmarks.md (or BENCH_OUTPUT).
     BENCH_SECONDS   seconds per load run (default 10)
     BENCH_PAIRS     service/ceiling pairs per route (default 2; the median ratio counts)
     BENCH_SMOKE=1   one-second runs, one pair, output to a temporary file: proves it works
+    BENCH_SERVER_ENV  extra server settings, `NAME=value,NAME=value` (to compare settings)
 
 Only 127.0.0.1 is ever contacted; every load run is bounded in time.
 """
@@ -110,6 +111,8 @@ class Server:
             "ACCOUNT_FAILURE_LIMIT": "0",
             "RUST_LOG": "info",
         }
+        extra = os.environ.get("BENCH_SERVER_ENV", "")
+        env.update(pair.split("=", 1) for pair in extra.split(",") if "=" in pair)
         self.log = open(log, "w")
         self.process = subprocess.Popen([str(binary), "serve"], env=env, stderr=self.log)
         deadline = time.monotonic() + 60

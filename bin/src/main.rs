@@ -61,7 +61,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log_json);
+    let _log_writer = telemetry::init(settings.log_json);
     match cli.command {
         Command::Serve { dev, no_migrate } => {
             if dev && let Err(error) = apply_dev_defaults(&mut settings) {

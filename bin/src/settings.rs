@@ -356,7 +356,7 @@ impl Settings {
             database_auth_pool_size: number(
                 "DATABASE_AUTH_POOL_SIZE",
                 raw.database_auth_pool_size,
-                4,
+                10,
                 1..=1000,
             )?,
             trusted_proxies: networks("TRUSTED_PROXIES", raw.trusted_proxies, "")?,
@@ -528,7 +528,7 @@ mod tests {
             DEFAULT_DATABASE_URL
         );
         assert_eq!(s.database_pool_size, 10);
-        assert_eq!(s.database_auth_pool_size, 4);
+        assert_eq!(s.database_auth_pool_size, 10);
         assert_eq!(s.account_failure_limit, 5);
         assert_eq!(s.account_lock_max_seconds, 900);
         assert!(s.hash_concurrency >= 1);

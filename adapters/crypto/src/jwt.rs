@@ -107,9 +107,15 @@ impl TokenVerifier for JwtTokens {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Invalid);
         }
-        // Header parameters that point at other keys are an attack surface, never needed
-        // with a shared secret: refuse them outright, whatever the signature says.
-        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        // One parse: `decode` refuses any algorithm but HS256 and checks the signature and
+        // claims; then header parameters that point at other keys, never needed with a
+        // shared secret, are refused outright.
+        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        let header = &data.header;
         if header.alg != Algorithm::HS256
             || header.jku.is_some()
             || header.x5u.is_some()
@@ -119,11 +125,6 @@ impl TokenVerifier for JwtTokens {
         {
             return Err(TokenError::Invalid);
         }
-        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?;
         let claims = data.claims;
         if claims.sub != claims.user_id {
             return Err(TokenError::Invalid);

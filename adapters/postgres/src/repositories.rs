@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::dsl;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use tessera_application::ports::{
@@ -259,31 +260,57 @@ impl TaskRepository for PgStore {
         limit: u32,
         offset: u64,
     ) -> Result<TaskPage, RepoError> {
-        let owned = || {
-            let query = tasks::table
-                .filter(tasks::user_id.eq(owner.as_uuid()))
-                .into_boxed();
-            match filter {
-                TaskStatusFilter::All => query,
-                TaskStatusFilter::Pending => query.filter(tasks::completed.eq(false)),
-                TaskStatusFilter::Completed => query.filter(tasks::completed.eq(true)),
-            }
-        };
-        let (total, rows) = self
-            .on_tasks(async |conn| {
-                let total: i64 = owned().count().get_result(conn).await?;
-                let rows: Vec<TaskRow> = owned()
+        let owned = tasks::table.filter(tasks::user_id.eq(owner.as_uuid()));
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        // One statement per filter, each with SQL fixed at compile time, so that every one
+        // is prepared once per connection. The page carries the count of every matching
+        // task (a window over the filtered rows, computed before LIMIT); only an empty page
+        // needs a second statement to know it.
+        macro_rules! page {
+            ($query:expr, $conn:expr) => {
+                $query
                     .order((tasks::created_at.desc(), tasks::id.desc()))
                     .limit(i64::from(limit))
-                    .offset(i64::try_from(offset).unwrap_or(i64::MAX))
-                    .select(TaskRow::as_select())
-                    .load(conn)
-                    .await?;
-                Ok((total, rows))
+                    .offset(offset)
+                    .select((TaskRow::as_select(), dsl::count(tasks::id).over()))
+                    .load::<(TaskRow, i64)>($conn)
+                    .await
+            };
+        }
+        macro_rules! count {
+            ($query:expr, $conn:expr) => {
+                $query.count().get_result::<i64>($conn).await
+            };
+        }
+        let (rows, total) = self
+            .on_tasks(async |conn| {
+                let rows = match filter {
+                    TaskStatusFilter::All => page!(owned, &mut *conn)?,
+                    TaskStatusFilter::Pending => {
+                        page!(owned.filter(tasks::completed.eq(false)), &mut *conn)?
+                    }
+                    TaskStatusFilter::Completed => {
+                        page!(owned.filter(tasks::completed.eq(true)), &mut *conn)?
+                    }
+                };
+                let total = match rows.as_slice() {
+                    [(_, total), ..] => *total,
+                    [] if offset == 0 => 0,
+                    [] => match filter {
+                        TaskStatusFilter::All => count!(owned, &mut *conn)?,
+                        TaskStatusFilter::Pending => {
+                            count!(owned.filter(tasks::completed.eq(false)), &mut *conn)?
+                        }
+                        TaskStatusFilter::Completed => {
+                            count!(owned.filter(tasks::completed.eq(true)), &mut *conn)?
+                        }
+                    },
+                };
+                Ok((rows, total))
             })
             .await?;
         Ok(TaskPage {
-            tasks: rows.into_iter().map(Task::from).collect(),
+            tasks: rows.into_iter().map(|(row, _)| Task::from(row)).collect(),
             total: u64::try_from(total).unwrap_or_default(),
         })
     }
