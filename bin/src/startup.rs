@@ -125,6 +125,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
             connect_timeout: settings.database_connect_timeout,
             statement_timeout: settings.db_statement_timeout,
             lock_timeout: settings.db_lock_timeout,
+            threads: workers(),
         },
     )?;
     let deadline = Instant::now() + settings.database_startup_timeout;
@@ -252,7 +253,7 @@ impl Application {
                 metrics_allow: Networks::new(settings.metrics_allow.clone()),
                 body_timeout: settings.body_timeout,
                 max_connections: fit_connections(&settings),
-                workers: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+                workers: workers(),
             },
         )
         .context("starting the HTTP server")?;
@@ -303,6 +304,11 @@ impl Application {
         let ((), result) = tokio::join!(handle.stop(true), server);
         result
     }
+}
+
+/// Request-handling threads: one per CPU.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
 }
 
 /// Descriptors kept for everything but client connections: the pools, the listener,

@@ -1,5 +1,6 @@
 //! The connection pool.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::{ConnectionError, QueryResult};
@@ -10,6 +11,7 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::FutureExt;
 use tessera_application::ports::RepoError;
+use thread_local::ThreadLocal;
 
 use crate::error::{pool_error, query_error};
 
@@ -25,6 +27,8 @@ pub struct PoolSettings {
     pub statement_timeout: Duration,
     /// Longest a statement may wait for a lock before the database cancels it.
     pub lock_timeout: Duration,
+    /// Threads that handle requests: each gets its share of each pool.
+    pub threads: usize,
     /// Longest wait for a free connection before answering "unavailable".
     pub wait_timeout: Duration,
     /// Longest time to open a new connection.
@@ -47,8 +51,64 @@ pub struct PoolStatus {
 /// A Postgres database behind two pools: what every Postgres repository shares.
 #[derive(Clone)]
 pub struct PgStore {
-    tasks: Pool<AsyncPgConnection>,
-    auth: Pool<AsyncPgConnection>,
+    tasks: Arc<ThreadPools>,
+    auth: Arc<ThreadPools>,
+}
+
+/// One pool per thread that uses the store, each a share of the configured size (at
+/// least one connection).
+///
+/// A connection's I/O runs as a task on the runtime of the thread that opened it. The
+/// HTTP server runs one single-threaded runtime per worker; with one pool for all of
+/// them, nearly every statement would be handed to another worker's thread and its
+/// answer handed back, two cross-thread wake-ups per statement. With a pool per thread
+/// a request's statements stay on the thread that handles the request.
+struct ThreadPools {
+    url: String,
+    settings: PoolSettings,
+    total: usize,
+    size: usize,
+    pools: ThreadLocal<Pool<AsyncPgConnection>>,
+}
+
+impl ThreadPools {
+    fn new(url: &str, settings: PoolSettings, total: usize) -> Self {
+        let threads = settings.threads.max(1);
+        Self {
+            url: url.to_owned(),
+            settings,
+            total,
+            // Never more than the configured total over the request threads together.
+            size: (total / threads).max(1),
+            pools: ThreadLocal::new(),
+        }
+    }
+
+    fn here(&self) -> Result<&Pool<AsyncPgConnection>, RepoError> {
+        self.pools
+            .get_or_try(|| pool(&self.url, self.settings, self.size))
+    }
+
+    async fn get(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
+        self.here()?.get().await.map_err(pool_error)
+    }
+
+    fn status(&self) -> PoolStatus {
+        self.pools.iter().map(status).fold(
+            PoolStatus {
+                max_size: self.total,
+                size: 0,
+                available: 0,
+                waiting: 0,
+            },
+            |total, pool| PoolStatus {
+                max_size: total.max_size,
+                size: total.size + pool.size,
+                available: total.available + pool.available,
+                waiting: total.waiting + pool.waiting,
+            },
+        )
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -64,15 +124,17 @@ impl PgStore {
     /// # Errors
     /// Only if a pool cannot be built (a bug, not a database state).
     pub fn new(url: &str, settings: PoolSettings) -> Result<Self, RepoError> {
+        // Building a pool opens nothing; building one now catches a bad URL at start.
+        pool(url, settings, 1)?;
         Ok(Self {
-            tasks: pool(url, settings, settings.max_size)?,
-            auth: pool(url, settings, settings.auth_max_size)?,
+            tasks: Arc::new(ThreadPools::new(url, settings, settings.max_size)),
+            auth: Arc::new(ThreadPools::new(url, settings, settings.auth_max_size)),
         })
     }
 
     /// A connection for task statements.
     pub(crate) async fn conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
-        self.tasks.get().await.map_err(pool_error)
+        self.tasks.get().await
     }
 
     /// Runs `work` on a task connection. If the caller gives up before `work` ends (its
@@ -95,7 +157,7 @@ impl PgStore {
 
     /// A connection for accounts, sessions and limits.
     pub(crate) async fn auth_conn(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
-        self.auth.get().await.map_err(pool_error)
+        self.auth.get().await
     }
 
     /// Whether the database answers a trivial query (through the accounts pool, which
@@ -115,7 +177,7 @@ impl PgStore {
     /// The state of the tasks pool and of the accounts pool right now.
     #[must_use]
     pub fn status(&self) -> [PoolStatus; 2] {
-        [status(&self.tasks), status(&self.auth)]
+        [self.tasks.status(), self.auth.status()]
     }
 }
 

@@ -153,6 +153,7 @@ pub fn small_store(url: &str, max_size: usize, wait: Duration) -> PgStore {
             connect_timeout: CONNECT_TIMEOUT,
             statement_timeout: Duration::from_secs(5),
             lock_timeout: Duration::from_secs(2),
+            threads: 1,
         },
     ) {
         Ok(store) => store,
