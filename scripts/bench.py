@@ -61,7 +61,10 @@ def say(message: str) -> None:
 
 
 def run(args: list[str], **kwargs) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout
+    done = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        sys.exit(f"bench: {args[0]} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
 
 
 def need(tool: str, package: str) -> str:

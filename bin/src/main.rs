@@ -51,7 +51,9 @@ enum Command {
     },
 }
 
-#[tokio::main]
+// One thread is enough for start-up, signals and pruning: requests run on the HTTP
+// server's own worker threads.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut settings = match Settings::load(cli.config.as_deref()) {

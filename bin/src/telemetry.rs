@@ -1,5 +1,7 @@
 //! Logging setup.
 
+use std::io::IsTerminal;
+
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
@@ -19,8 +21,10 @@ pub fn init(json: bool) -> WorkerGuard {
         .buffered_lines_limit(BUFFERED_LINES)
         .thread_name("tessera-log")
         .finish(std::io::stderr());
+    // Colours only for a person at a terminal, never in a file or a pipe.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(writer);
     // A second call (tests) keeps the first subscriber; that is fine.
     let _ = if json {
