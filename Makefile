@@ -43,6 +43,13 @@ fuzz:
 bench:
 	python3 scripts/bench.py
 
+## Criterion micro-benchmarks of the hot pure functions: the value-type parsers, token
+## verification, rendering a page of tasks to JSON.
+bench-micro:
+	$(CARGO) bench -p tessera-domain --bench parsers
+	$(CARGO) bench -p tessera-crypto --bench tokens
+	$(CARGO) bench -p tessera-http --bench render
+
 ## Everything CI checks.
 check: fmt lint deps-check test fuzz
 
