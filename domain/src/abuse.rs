@@ -186,7 +186,11 @@ impl AccountLockPolicy {
             && let Some(until) = record.locked_until
             && until > now
         {
-            let wait = (until - now).to_std().unwrap_or_default();
+            // Never announce more than the cap, even if another instance's clock ran ahead.
+            let wait = (until - now)
+                .min(self.max_wait)
+                .to_std()
+                .unwrap_or_default();
             return (AccountDecision::Locked(wait), record);
         }
         let failures = record.map_or(0, |r| r.failures).saturating_add(1);
@@ -204,12 +208,18 @@ impl AccountLockPolicy {
         let record = record.filter(|r| r.expires_at > now)?;
         match outcome {
             AttemptOutcome::Succeeded => None,
-            // The lock is measured from the moment the failure is known, so that the
-            // wait announced to the next attempt is the whole wait.
-            AttemptOutcome::Failed => Some(self.counted(record.failures, record.locked_until, now)),
+            // Counted, and its lock set, when it was admitted: a wait announced while it
+            // was being checked is the whole wait.
+            AttemptOutcome::Failed => Some(record),
+            // Given back: the count as it was, and no lock of its own. (A lock that
+            // admitted it had already passed.)
             AttemptOutcome::NotChecked => {
                 let failures = record.failures.saturating_sub(1);
-                (failures > 0).then(|| self.counted(failures, None, now))
+                (failures > 0).then_some(AccountRecord {
+                    failures,
+                    locked_until: None,
+                    expires_at: record.expires_at,
+                })
             }
         }
     }
@@ -342,6 +352,51 @@ mod tests {
         assert_eq!(
             policy.finish(Some(begun), AttemptOutcome::Succeeded, at(4)),
             None
+        );
+    }
+
+    #[test]
+    fn an_attempt_not_checked_leaves_no_lock_and_a_failure_keeps_the_announced_wait() {
+        let policy = AccountLockPolicy::new(nz(5), 900);
+        let mut record = None;
+        for second in 0..10 {
+            let (_, begun) = policy.begin(record, at(second * 100));
+            record = policy.finish(Some(begun), AttemptOutcome::Failed, at(second * 100));
+        }
+        // The last lock has passed; an attempt is admitted, then cannot be checked.
+        let later = at(1_000);
+        let (decision, begun) = policy.begin(record, later);
+        assert_eq!(decision, AccountDecision::Admitted);
+        let given_back = policy.finish(Some(begun), AttemptOutcome::NotChecked, later);
+        assert_eq!(given_back.map(|r| r.failures), Some(10));
+        assert_eq!(policy.begin(given_back, later).0, AccountDecision::Admitted);
+        // A wait announced while an attempt is checked is not lengthened by its failure.
+        let policy = AccountLockPolicy::new(nz(1), 900);
+        let (_, begun) = policy.begin(None, at(0));
+        let (announced, _) = policy.begin(Some(begun), at(0));
+        assert_eq!(
+            announced,
+            AccountDecision::Locked(std::time::Duration::from_secs(1))
+        );
+        let failed = policy.finish(
+            Some(begun),
+            AttemptOutcome::Failed,
+            at(0) + Duration::milliseconds(400),
+        );
+        assert_eq!(policy.begin(failed, at(1)).0, AccountDecision::Admitted);
+    }
+
+    #[test]
+    fn an_announced_wait_never_exceeds_the_cap() {
+        let policy = AccountLockPolicy::new(nz(1), 10);
+        let skewed = AccountRecord {
+            failures: 3,
+            locked_until: Some(at(60)),
+            expires_at: at(1000),
+        };
+        assert_eq!(
+            policy.begin(Some(skewed), at(0)).0,
+            AccountDecision::Locked(std::time::Duration::from_secs(10))
         );
     }
 

@@ -45,12 +45,14 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &Networks) ->
     };
     let mut client = peer;
     if trusted.contains(peer) {
+        // Split the raw bytes: a byte the client put in its own entries must not spoil
+        // the entries the proxies appended to the same line.
         let entries = headers
             .get_all("x-forwarded-for")
-            .flat_map(|value| value.to_str().unwrap_or("!").split(','))
+            .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
             .collect::<Vec<_>>();
         for entry in entries.into_iter().rev() {
-            let Some(ip) = parse_entry(entry) else {
+            let Some(ip) = std::str::from_utf8(entry).ok().and_then(parse_entry) else {
                 break;
             };
             client = ip;
@@ -180,6 +182,19 @@ mod tests {
         // Every entry trusted: the leftmost is the best there is.
         let headers = forwarded(&["10.0.0.7, 10.0.0.8"]);
         assert_eq!(resolve(peer, &headers, &trusted).ip(), ip("10.0.0.7"));
+    }
+
+    #[test]
+    fn a_byte_the_client_sent_does_not_spoil_the_entries_the_proxy_appended() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let mut headers = HeaderMap::new();
+        headers.append(
+            HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_bytes(b"\xff\xfe, 198.51.100.7")
+                .unwrap_or(HeaderValue::from_static("!")),
+        );
+        let client = resolve(Some(ip("10.0.0.2")), &headers, &trusted);
+        assert_eq!(client.ip(), ip("198.51.100.7"));
     }
 
     #[test]

@@ -55,8 +55,8 @@ pub struct PgStore {
     auth: Arc<ThreadPools>,
 }
 
-/// One pool per thread that uses the store, each a share of the configured size (at
-/// least one connection).
+/// One pool per thread that uses the store, each an equal share of the configured size,
+/// or one shared pool when the size is under two connections a thread.
 ///
 /// A connection's I/O runs as a task on the runtime of the thread that opened it. The
 /// HTTP server runs one single-threaded runtime per worker; with one pool for all of
@@ -69,24 +69,37 @@ struct ThreadPools {
     total: usize,
     size: usize,
     pools: ThreadLocal<Pool<AsyncPgConnection>>,
+    /// One pool for every thread, when the total is too small to share out (fewer than
+    /// two connections a thread): then the configured size holds exactly.
+    shared: Option<Pool<AsyncPgConnection>>,
 }
 
 impl ThreadPools {
-    fn new(url: &str, settings: PoolSettings, total: usize) -> Self {
+    fn new(url: &str, settings: PoolSettings, total: usize) -> Result<Self, RepoError> {
         let threads = settings.threads.max(1);
-        Self {
+        let shared = if total < threads.saturating_mul(2) {
+            Some(pool(url, settings, total)?)
+        } else {
+            None
+        };
+        Ok(Self {
             url: url.to_owned(),
             settings,
             total,
             // Never more than the configured total over the request threads together.
-            size: (total / threads).max(1),
+            size: total / threads,
             pools: ThreadLocal::new(),
-        }
+            shared,
+        })
     }
 
     fn here(&self) -> Result<&Pool<AsyncPgConnection>, RepoError> {
-        self.pools
-            .get_or_try(|| pool(&self.url, self.settings, self.size))
+        match &self.shared {
+            Some(shared) => Ok(shared),
+            None => self
+                .pools
+                .get_or_try(|| pool(&self.url, self.settings, self.size)),
+        }
     }
 
     async fn get(&self) -> Result<Object<AsyncPgConnection>, RepoError> {
@@ -94,6 +107,9 @@ impl ThreadPools {
     }
 
     fn status(&self) -> PoolStatus {
+        if let Some(shared) = &self.shared {
+            return status(shared);
+        }
         self.pools.iter().map(status).fold(
             PoolStatus {
                 max_size: self.total,
@@ -127,8 +143,8 @@ impl PgStore {
         // Building a pool opens nothing; building one now catches a bad URL at start.
         pool(url, settings, 1)?;
         Ok(Self {
-            tasks: Arc::new(ThreadPools::new(url, settings, settings.max_size)),
-            auth: Arc::new(ThreadPools::new(url, settings, settings.auth_max_size)),
+            tasks: Arc::new(ThreadPools::new(url, settings, settings.max_size)?),
+            auth: Arc::new(ThreadPools::new(url, settings, settings.auth_max_size)?),
         })
     }
 
@@ -145,7 +161,24 @@ impl PgStore {
         &self,
         work: impl AsyncFnOnce(&mut AsyncPgConnection) -> QueryResult<T>,
     ) -> Result<T, RepoError> {
-        let mut checkout = CancelUnlessFinished(Some(self.conn().await?));
+        Self::finishing(self.conn().await?, work).await
+    }
+
+    /// [`Self::on_tasks`] on an accounts connection: for transactions that lock rows, so
+    /// that a request dropped halfway never leaves a transaction open on a pooled
+    /// connection.
+    pub(crate) async fn on_auth<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> QueryResult<T>,
+    ) -> Result<T, RepoError> {
+        Self::finishing(self.auth_conn().await?, work).await
+    }
+
+    async fn finishing<T>(
+        conn: Object<AsyncPgConnection>,
+        work: impl AsyncFnOnce(&mut AsyncPgConnection) -> QueryResult<T>,
+    ) -> Result<T, RepoError> {
+        let mut checkout = CancelUnlessFinished(Some(conn));
         let result = match checkout.0.as_mut() {
             Some(conn) => work(conn).await,
             None => return Err(RepoError::Other("connection checkout lost".into())),
@@ -216,10 +249,13 @@ fn pool(
     settings: PoolSettings,
     max_size: usize,
 ) -> Result<Pool<AsyncPgConnection>, RepoError> {
+    // A session left idle inside a transaction (its client vanished halfway) is ended by
+    // the server, so that the row locks it holds cannot outlive a statement's timeout.
     let setup = format!(
-        "SET statement_timeout = {}; SET lock_timeout = {}",
-        settings.statement_timeout.as_millis(),
-        settings.lock_timeout.as_millis()
+        "SET statement_timeout = {statement}; SET lock_timeout = {lock}; \
+         SET idle_in_transaction_session_timeout = {statement}",
+        statement = settings.statement_timeout.as_millis(),
+        lock = settings.lock_timeout.as_millis()
     );
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     // A connection whose socket closed or whose transaction broke is seen without a

@@ -153,7 +153,8 @@ pub fn small_store(url: &str, max_size: usize, wait: Duration) -> PgStore {
             connect_timeout: CONNECT_TIMEOUT,
             statement_timeout: Duration::from_secs(5),
             lock_timeout: Duration::from_secs(2),
-            threads: 1,
+            // One pool for the whole test, whichever runtime threads it runs on.
+            threads: usize::MAX,
         },
     ) {
         Ok(store) => store,

@@ -71,10 +71,16 @@ impl ThrottleStore for PgStore {
         if row.admitted.is_some() {
             return Ok(Admission::Admitted);
         }
-        let allow_at = row.current.unwrap_or(now) - rate.tolerance();
-        Ok(Admission::Limited(
-            (allow_at - now).to_std().unwrap_or_default(),
-        ))
+        // The outer SELECT reads the snapshot from before the statement; under
+        // concurrent steps it may miss the TAT that refused this one. Then at least one
+        // interval is announced rather than none.
+        let wait = row.current.unwrap_or(now) - rate.tolerance() - now;
+        let wait = if wait > chrono::Duration::zero() {
+            wait
+        } else {
+            rate.interval()
+        };
+        Ok(Admission::Limited(wait.to_std().unwrap_or_default()))
     }
 
     async fn update_account(
@@ -82,58 +88,59 @@ impl ThrottleStore for PgStore {
         key: &str,
         step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
     ) -> Result<(), RepoError> {
-        let mut conn = self.auth_conn().await?;
         let key = key.to_owned();
-        conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-            // A row to lock even for a key never seen: concurrent first attempts on one
-            // account then queue on it instead of racing to insert. The no-op update on
-            // conflict locks an existing row at once, so that pruning (which skips locked
-            // rows) cannot delete it before it is read.
-            diesel::insert_into(account_throttle::table)
-                .values(&AccountRow {
-                    key: key.clone(),
-                    failures: 0,
-                    locked_until: None,
-                    expires_at: DateTime::UNIX_EPOCH,
-                })
-                .on_conflict(account_throttle::key)
-                .do_update()
-                .set(account_throttle::key.eq(diesel::upsert::excluded(account_throttle::key)))
-                .execute(conn)
-                .await?;
-            let row: AccountRow = account_throttle::table
-                .find(&key)
-                .select(AccountRow::as_select())
-                .for_update()
-                .first(conn)
-                .await?;
-            let current = (row.failures > 0).then_some(AccountRecord {
-                failures: u32::try_from(row.failures).unwrap_or_default(),
-                locked_until: row.locked_until,
-                expires_at: row.expires_at,
-            });
-            match step(current) {
-                Some(next) => {
-                    diesel::update(account_throttle::table.find(&key))
-                        .set(&AccountRow {
-                            key: key.clone(),
-                            failures: i32::try_from(next.failures).unwrap_or(i32::MAX),
-                            locked_until: next.locked_until,
-                            expires_at: next.expires_at,
-                        })
-                        .execute(conn)
-                        .await?;
+        self.on_auth(async |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                // A row to lock even for a key never seen: concurrent first attempts on one
+                // account then queue on it instead of racing to insert. The no-op update on
+                // conflict locks an existing row at once, so that pruning (which skips locked
+                // rows) cannot delete it before it is read.
+                diesel::insert_into(account_throttle::table)
+                    .values(&AccountRow {
+                        key: key.clone(),
+                        failures: 0,
+                        locked_until: None,
+                        expires_at: DateTime::UNIX_EPOCH,
+                    })
+                    .on_conflict(account_throttle::key)
+                    .do_update()
+                    .set(account_throttle::key.eq(diesel::upsert::excluded(account_throttle::key)))
+                    .execute(conn)
+                    .await?;
+                let row: AccountRow = account_throttle::table
+                    .find(&key)
+                    .select(AccountRow::as_select())
+                    .for_update()
+                    .first(conn)
+                    .await?;
+                let current = (row.failures > 0).then_some(AccountRecord {
+                    failures: u32::try_from(row.failures).unwrap_or_default(),
+                    locked_until: row.locked_until,
+                    expires_at: row.expires_at,
+                });
+                match step(current) {
+                    Some(next) => {
+                        diesel::update(account_throttle::table.find(&key))
+                            .set(&AccountRow {
+                                key: key.clone(),
+                                failures: i32::try_from(next.failures).unwrap_or(i32::MAX),
+                                locked_until: next.locked_until,
+                                expires_at: next.expires_at,
+                            })
+                            .execute(conn)
+                            .await?;
+                    }
+                    None => {
+                        diesel::delete(account_throttle::table.find(&key))
+                            .execute(conn)
+                            .await?;
+                    }
                 }
-                None => {
-                    diesel::delete(account_throttle::table.find(&key))
-                        .execute(conn)
-                        .await?;
-                }
-            }
-            Ok(())
+                Ok(())
+            })
+            .await
         })
         .await
-        .map_err(query_error)
     }
 
     async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {

@@ -37,3 +37,47 @@ async fn an_exhausted_pool_is_unavailable_within_its_wait_and_recovers() {
     let result = store.get(UserId::new_random(), TaskId::new(1)).await;
     assert!(matches!(result, Err(RepoError::NotFound)), "{result:?}");
 }
+
+/// A request dropped in the middle of a throttle update (its client hung up) must not
+/// leave the account's row locked by a transaction nobody will finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_update_dropped_halfway_leaves_no_lock_behind() {
+    use tessera_application::ports::ThrottleStore;
+    use tessera_domain::AccountRecord;
+
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let store = small_store(db.url(), 2, Duration::from_millis(500));
+    let record = AccountRecord {
+        failures: 1,
+        locked_until: None,
+        expires_at: chrono::Utc::now() + chrono::Duration::minutes(15),
+    };
+    // The step blocks past the timeout, so the update is dropped after the row is
+    // locked and before the transaction ends.
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(50),
+        store.update_account("account:halfway@example.com", &mut |_| {
+            std::thread::sleep(Duration::from_millis(300));
+            Some(record)
+        }),
+    )
+    .await;
+    assert!(dropped.is_err(), "the update should have been dropped");
+    let began = Instant::now();
+    let mut seen = None;
+    let next = store
+        .update_account("account:halfway@example.com", &mut |current| {
+            seen = current;
+            current
+        })
+        .await;
+    assert!(next.is_ok(), "{next:?}");
+    assert!(
+        began.elapsed() < Duration::from_secs(1),
+        "the next update waited {:?} for a lock",
+        began.elapsed()
+    );
+    assert_eq!(seen, None, "the dropped update was rolled back");
+}
