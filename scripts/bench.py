@@ -240,7 +240,7 @@ def median_ratio(pairs: list[tuple[dict, dict]]) -> float:
 
 def main() -> None:
     need("wrk", "wrk")
-    need("pgbench", "postgresql-contrib" if not shutil.which("pg_ctl") else "postgresql")
+    need("pgbench", "postgresql")
     need("psql", "postgresql-client")
     say("building the release binary")
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "tessera"], check=True, cwd=ROOT)
