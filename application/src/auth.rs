@@ -23,8 +23,11 @@ pub struct AuthSettings {
     pub token_ttl: Duration,
 }
 
+/// What `Debug` shows in place of a password or a token.
+const REDACTED: &str = "<redacted>";
+
 /// A signup request as received; every field may be missing.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SignUpCommand {
     /// The display name.
     pub name: Option<String>,
@@ -34,8 +37,18 @@ pub struct SignUpCommand {
     pub password: Option<String>,
 }
 
+impl std::fmt::Debug for SignUpCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpCommand")
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
 /// A signin request as received.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SignInCommand {
     /// The email address, in any letter case.
     pub email: Option<String>,
@@ -43,8 +56,17 @@ pub struct SignInCommand {
     pub password: Option<String>,
 }
 
+impl std::fmt::Debug for SignInCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInCommand")
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
 /// A signout request as received.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SignOutCommand {
     /// The bearer token, if one was sent.
     pub token: Option<String>,
@@ -52,8 +74,17 @@ pub struct SignOutCommand {
     pub scope: Option<String>,
 }
 
+impl std::fmt::Debug for SignOutCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignOutCommand")
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
 /// A user with a freshly issued token and its session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IssuedSession {
     /// The user.
     pub user: User,
@@ -61,6 +92,16 @@ pub struct IssuedSession {
     pub token: String,
     /// When the token expires.
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for IssuedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedSession")
+            .field("user", &self.user)
+            .field("token", &REDACTED)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// A caller whose token passed the guard.
@@ -397,5 +438,61 @@ impl AuthService {
             // The token carries whole seconds; report the instant it really expires.
             expires_at: DateTime::from_timestamp(expires_at.timestamp(), 0).unwrap_or(expires_at),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use tessera_domain::{EmailAddress, User, UserId, UserName};
+
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_password_or_a_token() {
+        let secret = "hunter2-very-secret";
+        let user = User {
+            id: UserId::new_random(),
+            email: EmailAddress::from_trusted("a@example.com".to_owned()),
+            name: UserName::from_trusted("A".to_owned()),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let shown = [
+            format!(
+                "{:?}",
+                SignUpCommand {
+                    name: Some("A".to_owned()),
+                    email: Some("a@example.com".to_owned()),
+                    password: Some(secret.to_owned()),
+                }
+            ),
+            format!(
+                "{:?}",
+                SignInCommand {
+                    email: Some("a@example.com".to_owned()),
+                    password: Some(secret.to_owned()),
+                }
+            ),
+            format!(
+                "{:?}",
+                SignOutCommand {
+                    token: Some(secret.to_owned()),
+                    scope: None,
+                }
+            ),
+            format!(
+                "{:?}",
+                IssuedSession {
+                    user,
+                    token: secret.to_owned(),
+                    expires_at: Utc::now(),
+                }
+            ),
+        ];
+        for text in shown {
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains(REDACTED), "{text}");
+        }
     }
 }

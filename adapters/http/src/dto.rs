@@ -40,8 +40,11 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
     }
 }
 
+/// What `Debug` shows in place of a password or a token.
+const REDACTED: &str = "<redacted>";
+
 /// `POST /api/auth/signup`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"name": "Alice Johnson", "email": "Alice@Example.com", "password": "securepassword123"}))]
 pub struct SignUpBody {
     /// Trimmed; 1 to 100 characters.
@@ -55,6 +58,16 @@ pub struct SignUpBody {
     password: Option<String>,
 }
 
+impl std::fmt::Debug for SignUpBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpBody")
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
 impl From<SignUpBody> for SignUpCommand {
     fn from(body: SignUpBody) -> Self {
         Self {
@@ -66,7 +79,7 @@ impl From<SignUpBody> for SignUpCommand {
 }
 
 /// `POST /api/auth/signin`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"email": "alice@example.com", "password": "securepassword123"}))]
 pub struct SignInBody {
     /// Any letter case.
@@ -75,6 +88,15 @@ pub struct SignInBody {
     /// The password.
     #[schema(value_type = String, min_length = 1)]
     password: Option<String>,
+}
+
+impl std::fmt::Debug for SignInBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInBody")
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
 }
 
 impl From<SignInBody> for SignInCommand {
@@ -216,7 +238,7 @@ impl From<&User> for UserResponse {
 }
 
 /// The answer to a signup or signin.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct AuthResponse {
     user: UserResponse,
     token: String,
@@ -224,6 +246,17 @@ pub struct AuthResponse {
     token_type: &'static str,
     #[serde(serialize_with = "rfc3339")]
     expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("user", &self.user)
+            .field("token", &REDACTED)
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl From<&IssuedSession> for AuthResponse {
@@ -302,4 +335,41 @@ pub struct StatusResponse {
     /// `ok` or `ready`.
     #[schema(value_type = String)]
     pub status: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use tessera_application::IssuedSession;
+    use tessera_domain::{EmailAddress, User, UserId, UserName};
+
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_a_password_or_a_token() {
+        let secret = "hunter2-very-secret";
+        let body = format!(r#"{{"name":"A","email":"a@example.com","password":"{secret}"}}"#);
+        let signup: Result<SignUpBody, _> = serde_json::from_str(&body);
+        let signin: Result<SignInBody, _> = serde_json::from_str(&body);
+        let session = IssuedSession {
+            user: User {
+                id: UserId::new_random(),
+                email: EmailAddress::from_trusted("a@example.com".to_owned()),
+                name: UserName::from_trusted("A".to_owned()),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            token: secret.to_owned(),
+            expires_at: Utc::now(),
+        };
+        let shown = [
+            format!("{signup:?}"),
+            format!("{signin:?}"),
+            format!("{:?}", AuthResponse::from(&session)),
+        ];
+        for text in shown {
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains(REDACTED), "{text}");
+        }
+    }
 }
