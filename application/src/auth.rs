@@ -23,8 +23,8 @@ pub struct AuthSettings {
     pub token_ttl: Duration,
 }
 
-/// What `Debug` shows in place of a password or a token.
-const REDACTED: &str = "<redacted>";
+/// What `Debug` shows in place of a password or a token, here and in the adapters.
+pub const REDACTED: &str = "<redacted>";
 
 /// A signup request as received; every field may be missing.
 #[derive(Clone, Default)]

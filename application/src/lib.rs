@@ -11,8 +11,8 @@ pub mod tasks;
 pub mod throttle;
 
 pub use auth::{
-    AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, SignInCommand,
-    SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError,
+    AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, REDACTED,
+    SignInCommand, SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError,
 };
 pub use error::{Fault, FieldError, ValidationErrors};
 pub use tasks::{

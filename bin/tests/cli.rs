@@ -90,13 +90,52 @@ fn start(bcrypt_cost: &str) -> Running {
     start_with(bcrypt_cost, &[]).0
 }
 
-/// Like [`start`], with extra environment; also returns the "listening" line.
-fn start_with(bcrypt_cost: &str, extra: &[(&str, &str)]) -> (Running, String) {
-    let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+/// A free port on the loopback address.
+fn free_port() -> String {
+    match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
         Ok(address) => address.port().to_string(),
         Err(e) => panic!("no free port: {e}"),
+    }
+}
+
+/// The rest of a server's log, line by line.
+type LogLines = Box<dyn Iterator<Item = String> + Send>;
+
+/// Spawns `command`, a `tessera serve` on `port`, and waits for its "listening" line.
+/// Returns the server, every line it logged up to that one (the last), and the rest of
+/// its log, which the caller must keep reading so that the server never blocks on a full
+/// pipe.
+fn spawn_listening(mut command: Command, port: String) -> (Running, Vec<String>, LogLines) {
+    let mut child = match command.stderr(Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(e) => panic!("cannot start tessera: {e}"),
     };
-    let mut child = match tessera()
+    let Some(stderr) = child.stderr.take() else {
+        panic!("stderr is piped");
+    };
+    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut logged = Vec::new();
+    for line in lines.by_ref() {
+        let listening = line.contains("listening");
+        logged.push(line);
+        if listening || Instant::now() >= deadline {
+            break;
+        }
+    }
+    let Some(line) = logged.last().filter(|line| line.contains("listening")) else {
+        let _ = child.kill();
+        panic!("the server never said it was listening");
+    };
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    (Running { child, port }, logged, Box::new(lines))
+}
+
+/// Like [`start`], with extra environment; also returns the "listening" line.
+fn start_with(bcrypt_cost: &str, extra: &[(&str, &str)]) -> (Running, String) {
+    let port = free_port();
+    let mut command = tessera();
+    command
         .args(["serve"])
         .envs([
             ("STORAGE", "memory"),
@@ -105,31 +144,10 @@ fn start_with(bcrypt_cost: &str, extra: &[(&str, &str)]) -> (Running, String) {
             ("PORT", port.as_str()),
             ("RUST_LOG", "info"),
         ])
-        .envs(extra.iter().copied())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) => panic!("cannot start tessera: {e}"),
-    };
-    let Some(stderr) = child.stderr.take() else {
-        panic!("stderr is piped");
-    };
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let listening = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .take_while(|_| Instant::now() < deadline)
-        .find(|line| line.contains("listening"));
-    let Some(line) = listening else {
-        let _ = child.kill();
-        panic!("the server never said it was listening");
-    };
-    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Running { child, port }, line)
+        .envs(extra.iter().copied());
+    let (running, logged, rest) = spawn_listening(command, port);
+    std::thread::spawn(move || rest.for_each(drop));
+    (running, logged.last().cloned().unwrap_or_default())
 }
 
 fn terminate(running: &mut Running) -> std::process::ExitStatus {
@@ -310,12 +328,10 @@ fn memory_returns_after_two_thousand_connections_with_large_heads_close() {
 fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_turn() {
     use std::io::{Read, Write};
 
-    let port = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
-        Ok(address) => address.port().to_string(),
-        Err(e) => panic!("no free port: {e}"),
-    };
+    let port = free_port();
     // A process allowed 256 descriptors, soft and hard.
-    let mut child = match Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args([
             "-c",
             "ulimit -n 256 && exec \"$0\" serve",
@@ -329,29 +345,14 @@ fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_t
             ("BCRYPT_COST", "4"),
             ("PORT", port.as_str()),
             ("LOG_FORMAT", "json"),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) => panic!("cannot start tessera: {e}"),
-    };
-    let Some(stderr) = child.stderr.take() else {
-        panic!("stderr is piped");
-    };
-    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
-    let mut lowered = None;
-    for line in lines.by_ref().take(50) {
-        if line.contains("MAX_CONNECTIONS lowered") {
-            lowered = Some(line.clone());
-        }
-        if line.contains("listening") {
-            break;
-        }
-    }
-    let collected = std::thread::spawn(move || lines.collect::<Vec<_>>());
-    let Some(lowered) = lowered else {
-        let _ = child.kill();
+        ]);
+    let (mut running, logged, rest) = spawn_listening(command, port.clone());
+    let collected = std::thread::spawn(move || rest.collect::<Vec<_>>());
+    let Some(lowered) = logged
+        .iter()
+        .find(|line| line.contains("MAX_CONNECTIONS lowered"))
+    else {
+        let _ = running.child.kill();
         panic!("no line says MAX_CONNECTIONS was lowered");
     };
     // 256 descriptors, less 64 kept aside and the two pools' 20.
@@ -363,7 +364,7 @@ fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_t
         .filter_map(|_| std::net::TcpStream::connect(format!("127.0.0.1:{port}")).ok())
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    let descriptors = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+    let descriptors = std::fs::read_dir(format!("/proc/{}/fd", running.child.id()))
         .map(Iterator::count)
         .unwrap_or(usize::MAX);
     assert!(descriptors <= 256, "{descriptors} descriptors open");
@@ -381,10 +382,7 @@ fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_t
         }
     }
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    terminate(&mut running);
     let logs = collected.join().unwrap_or_default().join("\n");
     assert!(!logs.contains("Too many open files"), "{logs}");
 }

@@ -38,12 +38,10 @@ impl Networks {
 /// nothing further left can be believed. Headers from untrusted peers are ignored.
 #[must_use]
 pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &Networks) -> ClientAddress {
-    // A request without a peer (a test request, a Unix socket) counts as one unknown
-    // client, never as a trusted one.
-    let Some(peer) = peer else {
-        return ClientAddress::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let Some(mut client) = peer else {
+        return peer_client(None);
     };
-    let mut client = peer;
+    let peer = client;
     if trusted.contains(peer) {
         // Split the raw bytes: a byte the client put in its own entries must not spoil
         // the entries the proxies appended to the same line.
@@ -62,6 +60,12 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &Networks) ->
         }
     }
     ClientAddress::new(client)
+}
+
+/// The TCP peer as the client. A request without a peer (a test request, a Unix
+/// socket) counts as one unknown client, never as a trusted one.
+fn peer_client(peer: Option<IpAddr>) -> ClientAddress {
+    ClientAddress::new(peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))
 }
 
 /// One `X-Forwarded-For` entry: an IP address, IPv6 possibly in brackets, IPv4 possibly
@@ -87,11 +91,10 @@ pub async fn resolve_client<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, Error> {
-    let trusted = req.app_data::<web::Data<TrustedProxies>>().cloned();
     let peer = req.peer_addr().map(|addr| addr.ip());
-    let client = match trusted {
+    let client = match req.app_data::<web::Data<TrustedProxies>>() {
         Some(trusted) => resolve(peer, req.headers(), &trusted.0),
-        None => resolve(peer, req.headers(), &Networks::default()),
+        None => peer_client(peer),
     };
     req.extensions_mut().insert(client);
     next.call(req).await
@@ -112,13 +115,7 @@ pub fn client_address(req: &HttpRequest) -> ClientAddress {
     req.extensions()
         .get::<ClientAddress>()
         .copied()
-        .unwrap_or_else(|| {
-            resolve(
-                req.peer_addr().map(|a| a.ip()),
-                &HeaderMap::new(),
-                &Networks::default(),
-            )
-        })
+        .unwrap_or_else(|| peer_client(req.peer_addr().map(|addr| addr.ip())))
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tessera_application::{
-    CreateTaskCommand, IssuedSession, PatchTaskCommand, ReplaceTaskCommand, SignInCommand,
-    SignUpCommand,
+    CreateTaskCommand, IssuedSession, PatchTaskCommand, REDACTED, ReplaceTaskCommand,
+    SignInCommand, SignUpCommand,
 };
 use tessera_domain::{Task, User};
 use utoipa::{IntoParams, ToSchema};
@@ -39,9 +39,6 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
         T::deserialize(value).map(Object).map_err(D::Error::custom)
     }
 }
-
-/// What `Debug` shows in place of a password or a token.
-const REDACTED: &str = "<redacted>";
 
 /// `POST /api/auth/signup`.
 #[derive(Deserialize, ToSchema)]
