@@ -415,3 +415,98 @@ mod tests {
         assert_eq!(fresh.failures, 1, "a record past its window starts again");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::net::Ipv4Addr;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn start() -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default()
+    }
+
+    proptest! {
+        #[test]
+        fn ipv4_mapped_addresses_are_their_ipv4(bits in any::<u32>()) {
+            let v4 = Ipv4Addr::from(bits);
+            let mapped = ClientAddress::new(IpAddr::V6(v4.to_ipv6_mapped()));
+            prop_assert_eq!(mapped, ClientAddress::new(IpAddr::V4(v4)));
+            prop_assert_eq!(mapped.limit_key(), format!("ip:{v4}"));
+        }
+
+        #[test]
+        fn one_ipv6_64_is_one_key(prefix in any::<u64>(), a in any::<u64>(), b in any::<u64>()) {
+            let address = |host: u64| {
+                ClientAddress::new(IpAddr::V6(Ipv6Addr::from((u128::from(prefix) << 64) | u128::from(host))))
+            };
+            prop_assume!(prefix != 0);
+            prop_assert_eq!(address(a).limit_key(), address(b).limit_key());
+            let other = ClientAddress::new(IpAddr::V6(Ipv6Addr::from((u128::from(prefix ^ 1) << 64) | u128::from(a))));
+            prop_assert_ne!(address(a).limit_key(), other.limit_key());
+        }
+
+        #[test]
+        fn a_rate_admits_at_most_its_budget_in_any_minute(
+            per_minute in 1_u32..50,
+            gaps_ms in proptest::collection::vec(0_i64..10_000, 1..300),
+        ) {
+            let Some(budget) = NonZeroU32::new(per_minute) else { return Ok(()) };
+            let rate = Rate::per_minute(budget);
+            let mut tat = None;
+            let mut now = start();
+            let mut admitted = Vec::new();
+            for gap in gaps_ms {
+                now += Duration::milliseconds(gap);
+                let (decision, next) = rate.step(tat, now);
+                tat = Some(next);
+                match decision {
+                    Admission::Admitted => admitted.push(now),
+                    Admission::Limited(wait) => prop_assert!(wait > std::time::Duration::ZERO),
+                }
+            }
+            // GCRA's bound: between any two admitted events, at most the burst plus one
+            // event per interval that elapsed.
+            let interval_us = rate.interval().num_microseconds().unwrap_or(i64::MAX);
+            for (i, first) in admitted.iter().enumerate() {
+                for (offset, last) in admitted[i..].iter().enumerate() {
+                    let elapsed_us = (*last - *first).num_microseconds().unwrap_or(i64::MAX);
+                    let allowed = i64::from(per_minute) + elapsed_us / interval_us;
+                    let count = i64::try_from(offset).unwrap_or(i64::MAX) + 1;
+                    prop_assert!(count <= allowed, "{} admitted, {} allowed", count, allowed);
+                }
+            }
+        }
+
+        #[test]
+        fn announced_waits_never_exceed_the_cap(
+            limit in 1_u32..10,
+            max_wait in 1_u32..1000,
+            outcomes in proptest::collection::vec((any::<bool>(), 0_i64..5_000), 1..80),
+        ) {
+            let Some(limit) = NonZeroU32::new(limit) else { return Ok(()) };
+            let policy = AccountLockPolicy::new(limit, max_wait);
+            let mut record = None;
+            let mut now = start();
+            for (success, gap_ms) in outcomes {
+                now += Duration::milliseconds(gap_ms);
+                let (decision, begun) = policy.begin(record, now);
+                match decision {
+                    AccountDecision::Locked(wait) => {
+                        prop_assert!(wait <= std::time::Duration::from_secs(u64::from(max_wait)));
+                        record = Some(begun);
+                    }
+                    AccountDecision::Admitted => {
+                        let outcome = if success { AttemptOutcome::Succeeded } else { AttemptOutcome::Failed };
+                        record = policy.finish(Some(begun), outcome, now);
+                        if success {
+                            prop_assert_eq!(record, None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -136,3 +136,39 @@ mod tests {
         assert!("not-a-uuid".parse::<UserId>().is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn task_ids_round_trip_through_text(id in 1_i64..=i64::MAX) {
+            prop_assert_eq!(TaskId::parse(&id.to_string()), Some(TaskId::new(id)));
+        }
+
+        #[test]
+        fn task_id_text_is_digits_naming_a_positive_integer(raw in "\\PC{0,22}") {
+            if let Some(id) = TaskId::parse(&raw) {
+                prop_assert!(id.get() > 0);
+                prop_assert!(raw.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+
+        #[test]
+        fn user_ids_round_trip_and_garbage_is_refused(bytes in any::<[u8; 16]>(), raw in "[g-z]\\PC{0,40}") {
+            let id = UserId::from_uuid(Uuid::from_bytes(bytes));
+            prop_assert_eq!(id.to_string().parse::<UserId>().ok(), Some(id));
+            prop_assert!(raw.parse::<UserId>().is_err());
+        }
+
+        #[test]
+        fn session_ids_keep_their_uuid(bytes in any::<[u8; 16]>()) {
+            let uuid = Uuid::from_bytes(bytes);
+            prop_assert_eq!(SessionId::from_uuid(uuid).as_uuid(), uuid);
+            prop_assert_eq!(SessionId::from_uuid(uuid).to_string(), uuid.to_string());
+        }
+    }
+}

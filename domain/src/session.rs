@@ -75,3 +75,18 @@ mod tests {
         assert_eq!(SignOutScope::default(), SignOutScope::Local);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn only_the_three_scopes_parse(raw in "\\PC{0,10}") {
+            let known = ["local", "global", "others"].contains(&raw.as_str());
+            prop_assert_eq!(SignOutScope::parse(&raw).is_ok(), known);
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::text::{char_len, has_forbidden_char};
+use crate::text::{LineBreaks, TextFault, char_len, clean};
 use crate::{TaskId, UserId};
 
 /// A user's task.
@@ -35,7 +35,8 @@ impl Task {
         self.owner == user
     }
 
-    /// Applies `changes` as of `now`. `updated_at` moves only when something changes.
+    /// Applies `changes` as of `now`. `updated_at` moves only when something changes,
+    /// and then always forward (see [`Task::next_updated_at`]).
     pub fn apply(&mut self, changes: &TaskChanges, now: DateTime<Utc>) {
         if changes.is_empty() {
             return;
@@ -49,7 +50,17 @@ impl Task {
         if let Some(completed) = changes.completed {
             self.completed = completed;
         }
-        self.updated_at = now;
+        self.updated_at = Self::next_updated_at(self.updated_at, now);
+    }
+
+    /// The `updated_at` of a change made at `now` to a task last changed at `previous`:
+    /// `now`, or one microsecond (storage's resolution) after `previous` when this
+    /// instance's clock is behind the one that made the last change. So `updated_at`
+    /// moves on every change and never falls before `created_at`, whatever the skew
+    /// between instances.
+    #[must_use]
+    pub fn next_updated_at(previous: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+        now.max(previous + chrono::Duration::microseconds(1))
     }
 }
 
@@ -79,13 +90,13 @@ pub struct TaskTitle(String);
 /// Why a title was refused; each message is the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum TaskTitleError {
-    /// Missing, empty or only white space.
+    /// Missing, empty, or only white space and invisible characters.
     #[error("Title is required")]
     Required,
     /// Over 200 characters after trimming.
     #[error("Title must be 200 characters or less")]
     TooLong,
-    /// Holds a character that cannot be stored (NUL).
+    /// Holds a control character or a bidirectional control.
     #[error("Title contains an invalid character")]
     InvalidCharacter,
 }
@@ -99,15 +110,12 @@ impl TaskTitle {
     /// # Errors
     /// The [`TaskTitleError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Self, TaskTitleError> {
-        let title = raw.trim();
-        if title.is_empty() {
-            return Err(TaskTitleError::Required);
-        }
+        let title = clean(raw, LineBreaks::Refused).map_err(|fault| match fault {
+            TextFault::Blank => TaskTitleError::Required,
+            TextFault::InvalidCharacter => TaskTitleError::InvalidCharacter,
+        })?;
         if char_len(title) > Self::MAX_CHARS {
             return Err(TaskTitleError::TooLong);
-        }
-        if has_forbidden_char(title) {
-            return Err(TaskTitleError::InvalidCharacter);
         }
         Ok(Self(title.to_owned()))
     }
@@ -141,7 +149,8 @@ pub enum TaskDescriptionError {
     /// Over 1000 characters after trimming.
     #[error("Description must be 1000 characters or less")]
     TooLong,
-    /// Holds a character that cannot be stored (NUL).
+    /// Holds a control character other than line feed, carriage return and tab, or a
+    /// bidirectional control.
     #[error("Description contains an invalid character")]
     InvalidCharacter,
 }
@@ -150,20 +159,21 @@ impl TaskDescription {
     /// Longest description accepted, in characters.
     pub const MAX_CHARS: usize = 1000;
 
-    /// Trims and checks a description; an empty or blank one becomes `None`.
+    /// Trims and checks a description; an empty one, or one of only white space and
+    /// invisible characters, becomes `None`.
     ///
     /// # Errors
     /// The [`TaskDescriptionError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Option<Self>, TaskDescriptionError> {
-        let description = raw.trim();
-        if description.is_empty() {
-            return Ok(None);
-        }
+        let description = match clean(raw, LineBreaks::Allowed) {
+            Ok(description) => description,
+            Err(TextFault::Blank) => return Ok(None),
+            Err(TextFault::InvalidCharacter) => {
+                return Err(TaskDescriptionError::InvalidCharacter);
+            }
+        };
         if char_len(description) > Self::MAX_CHARS {
             return Err(TaskDescriptionError::TooLong);
-        }
-        if has_forbidden_char(description) {
-            return Err(TaskDescriptionError::InvalidCharacter);
         }
         Ok(Some(Self(description.to_owned())))
     }
@@ -314,5 +324,90 @@ mod tests {
         };
         assert!(task.is_owned_by(task.owner));
         assert!(!task.is_owned_by(UserId::new_random()));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn forbidden_in_title(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_titles_are_trimmed_bounded_and_clean(raw in "\\PC{0,210}[\\x00-\\x1f\\u{202e}]?\\PC{0,5}") {
+            if let Ok(title) = TaskTitle::parse(&raw) {
+                prop_assert_eq!(title.as_str(), title.as_str().trim());
+                prop_assert!(!title.as_str().is_empty());
+                prop_assert!(title.as_str().chars().count() <= TaskTitle::MAX_CHARS);
+                prop_assert!(!title.as_str().chars().any(forbidden_in_title));
+                prop_assert_eq!(TaskTitle::parse(title.as_str()), Ok(title.clone()));
+            }
+        }
+
+        #[test]
+        fn descriptions_keep_line_breaks_and_refuse_other_controls(raw in "[a-z \\n\\r\\t\\x00-\\x1f\\u{200b}]{0,40}") {
+            match TaskDescription::parse(&raw) {
+                Ok(Some(description)) => {
+                    prop_assert_eq!(description.as_str(), raw.trim());
+                    let other_control = description
+                        .as_str()
+                        .chars()
+                        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+                    prop_assert!(!other_control);
+                }
+                Ok(None) => {
+                    let blank = raw.chars().all(|c| c.is_whitespace() || c == '\u{200b}');
+                    prop_assert!(blank);
+                }
+                Err(error) => {
+                    prop_assert_eq!(error, TaskDescriptionError::InvalidCharacter);
+                    let control = raw.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+                    prop_assert!(control);
+                }
+            }
+        }
+
+        #[test]
+        fn long_descriptions_are_refused_by_length(extra in 1_usize..50, c in "[a-zé日]") {
+            let raw = c.repeat(TaskDescription::MAX_CHARS + extra);
+            prop_assert_eq!(TaskDescription::parse(&raw), Err(TaskDescriptionError::TooLong));
+        }
+
+        #[test]
+        fn status_filter_reads_only_its_three_words(raw in "\\PC{0,12}") {
+            let parsed = TaskStatusFilter::parse(&raw);
+            prop_assert_eq!(parsed.is_some(), ["all", "pending", "completed"].contains(&raw.as_str()));
+        }
+
+        #[test]
+        fn applying_changes_never_moves_updated_at_before_created_at(
+            behind_seconds in 0_i64..100_000,
+            title in proptest::option::of("[a-z]{1,10}"),
+            completed in proptest::option::of(any::<bool>()),
+        ) {
+            let created = Utc::now();
+            let mut task = Task {
+                id: TaskId::new(1),
+                owner: crate::UserId::new_random(),
+                title: TaskTitle::from_trusted("t".to_owned()),
+                description: None,
+                completed: false,
+                created_at: created,
+                updated_at: created,
+            };
+            let changes = TaskChanges {
+                title: title.map(TaskTitle::from_trusted),
+                completed,
+                ..TaskChanges::default()
+            };
+            task.apply(&changes, created - chrono::Duration::seconds(behind_seconds));
+            prop_assert!(task.updated_at >= task.created_at);
+        }
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::UserId;
-use crate::text::{char_len, has_forbidden_char};
+use crate::text::{LineBreaks, TextFault, char_len, clean, fold, is_blank, is_visible_assigned};
 
 /// A registered user, without credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +41,13 @@ pub struct UserName(String);
 /// Why a name was refused; each message is the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum UserNameError {
-    /// Missing, empty or only white space.
+    /// Missing, empty, or only white space and invisible characters.
     #[error("Name is required")]
     Required,
     /// Over 100 characters after trimming.
     #[error("Name must be 100 characters or less")]
     TooLong,
-    /// Holds a character that cannot be stored (NUL).
+    /// Holds a control character or a bidirectional control.
     #[error("Name contains an invalid character")]
     InvalidCharacter,
 }
@@ -61,15 +61,12 @@ impl UserName {
     /// # Errors
     /// The [`UserNameError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Self, UserNameError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(UserNameError::Required);
-        }
+        let name = clean(raw, LineBreaks::Refused).map_err(|fault| match fault {
+            TextFault::Blank => UserNameError::Required,
+            TextFault::InvalidCharacter => UserNameError::InvalidCharacter,
+        })?;
         if char_len(name) > Self::MAX_CHARS {
             return Err(UserNameError::TooLong);
-        }
-        if has_forbidden_char(name) {
-            return Err(UserNameError::InvalidCharacter);
         }
         Ok(Self(name.to_owned()))
     }
@@ -93,21 +90,24 @@ impl fmt::Display for UserName {
     }
 }
 
-/// An email address, trimmed and lower-cased: the form in which it is stored, compared
-/// and shown.
+/// An email address in its one normal form, the form in which it is stored, compared
+/// and shown: trimmed, NFKC-normalised, lower-cased, its domain in ASCII (IDNA, UTS #46).
+/// So `ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com` and `alice@example.com` are one address, and
+/// `alice@exämple.com` is `alice@xn--exmple-cua.com`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);
 
 /// Why an email address was refused; each message is the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum EmailError {
-    /// Missing or empty.
+    /// Missing, empty, or only white space and invisible characters.
     #[error("Email is required")]
     Required,
     /// Over 254 characters after normalisation.
     #[error("Email must be 254 characters or less")]
     TooLong,
-    /// Not of the form `local@domain.tld`.
+    /// Not of the form `local@domain.tld`, or holding an invisible, unassigned or control
+    /// character, or a domain that IDNA refuses.
     #[error("Please enter a valid email")]
     Invalid,
 }
@@ -116,33 +116,58 @@ impl EmailAddress {
     /// Longest address accepted, in characters (RFC 5321's path limit less the brackets).
     pub const MAX_CHARS: usize = 254;
 
-    /// Normalises (trim, lower-case) then checks an address.
+    /// Normalises then checks an address.
     ///
-    /// The check is deliberately plain: one `@`, a non-empty local part without white
-    /// space or control characters, and a dotted domain whose labels are letters, digits
-    /// and inner hyphens. Deliverability is not this type's business.
+    /// The check is deliberately plain: one `@`, a non-empty local part of visible,
+    /// assigned characters without white space, and a dotted domain that UTS #46 maps to
+    /// ASCII labels of letters, digits and inner hyphens. Deliverability is not this
+    /// type's business.
     ///
     /// # Errors
     /// The [`EmailError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
-        let email = raw.trim().to_lowercase();
-        if email.is_empty() {
+        let trimmed = raw.trim();
+        if is_blank(trimmed) {
             return Err(EmailError::Required);
         }
-        if char_len(&email) > Self::MAX_CHARS {
+        let folded = fold(trimmed);
+        let ascii = Self::ascii_domain(&folded);
+        let email = ascii.as_deref().unwrap_or(&folded);
+        if char_len(email) > Self::MAX_CHARS {
             return Err(EmailError::TooLong);
         }
-        if !is_plausible_address(&email) {
+        if ascii.is_none() || !is_plausible_address(email) {
             return Err(EmailError::Invalid);
         }
-        Ok(Self(email))
+        Ok(Self(email.to_owned()))
     }
 
     /// Normalises an address the way [`EmailAddress::parse`] does, without judging it.
-    /// Used to look up an account at signin, where any text may be typed.
+    /// Used to look up an account (and its throttle) at signin, where any text may be
+    /// typed: an address that cannot be normalised fully is kept folded.
     #[must_use]
     pub fn normalise(raw: &str) -> String {
-        raw.trim().to_lowercase()
+        let folded = fold(raw.trim());
+        Self::ascii_domain(&folded).unwrap_or(folded)
+    }
+
+    /// `local@domain` with the domain mapped to ASCII by UTS #46, or `None` when the text
+    /// has no single `@`, holds a character no address may hold, or has a domain that
+    /// IDNA refuses.
+    fn ascii_domain(folded: &str) -> Option<String> {
+        if !folded.chars().all(is_visible_assigned) {
+            return None;
+        }
+        let (local, domain) = folded.split_once('@')?;
+        let domain = idna::uts46::Uts46::new()
+            .to_ascii(
+                domain.as_bytes(),
+                idna::uts46::AsciiDenyList::STD3,
+                idna::uts46::Hyphens::CheckFirstLast,
+                idna::uts46::DnsLength::Verify,
+            )
+            .ok()?;
+        Some(format!("{local}@{domain}"))
     }
 
     /// Rebuilds an address that was validated before it was stored.
@@ -164,6 +189,7 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// Checks the shape of a normalised address, whose domain is already ASCII.
 fn is_plausible_address(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
@@ -174,18 +200,19 @@ fn is_plausible_address(email: &str) -> bool {
         && !local.contains("..")
         && local
             .chars()
-            .all(|c| !c.is_whitespace() && !c.is_control() && !"@()<>[]\\,;:\"".contains(c));
+            .all(|c| !c.is_whitespace() && !"@()<>[]\\,;:\"".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|label| {
             !label.is_empty()
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().all(char::is_alphabetic) && char_len(tld) >= 2);
+        && labels.last().is_some_and(|tld| {
+            tld.starts_with("xn--")
+                || (tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+        });
     local_ok && domain_ok
 }
 
@@ -240,7 +267,7 @@ impl Password {
         if raw.len() > Self::MAX_BYTES {
             return Err(PasswordError::TooLong);
         }
-        if has_forbidden_char(raw) {
+        if raw.contains('\0') {
             return Err(PasswordError::InvalidCharacter);
         }
         if is_common_password(raw) {
@@ -375,9 +402,112 @@ mod tests {
             "first.last+tag@sub.example.org",
             "user@xn--bcher-kva.example",
             "josé@exämple.de",
+            "a@b.xn--p1ai",
         ] {
             assert!(EmailAddress::parse(raw).is_ok(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn look_alike_emails_are_one_address() {
+        let parsed = |raw: &str| EmailAddress::parse(raw).map(|e| e.as_str().to_owned());
+        for raw in [
+            "ａｌｉｃｅ@example.com",
+            "alice@ｅｘａｍｐｌｅ.com",
+            "ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com",
+            "alice@EXAMPLE.com",
+            " Alice@Example.COM\t",
+            "alice＠example.com",
+        ] {
+            assert_eq!(parsed(raw), Ok("alice@example.com".to_owned()), "{raw:?}");
+        }
+        assert_eq!(
+            parsed("alice@exämple.com"),
+            Ok("alice@xn--exmple-cua.com".to_owned())
+        );
+        assert_eq!(
+            parsed("alice@xn--exmple-cua.com"),
+            Ok("alice@xn--exmple-cua.com".to_owned())
+        );
+        assert_eq!(
+            parsed("alice@EXA\u{308}MPLE.com"),
+            Ok("alice@xn--exmple-cua.com".to_owned())
+        );
+        // NFC and NFD spellings of one local part.
+        assert_eq!(
+            parsed("jos\u{e9}@example.com"),
+            parsed("jose\u{301}@example.com")
+        );
+        assert_eq!(
+            parsed("josé@пример.рф"),
+            Ok("josé@xn--e1afmkfd.xn--p1ai".to_owned())
+        );
+        for raw in [
+            "ALICE@Example.com",
+            "alice@exämple.com",
+            "ｂｏｂ@ｅｘａｍｐｌｅ.com",
+        ] {
+            assert_eq!(
+                Some(EmailAddress::normalise(raw)),
+                EmailAddress::parse(raw).ok().map(|e| e.as_str().to_owned()),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn invisible_unassigned_and_control_characters_make_an_email_invalid() {
+        for raw in [
+            "al\u{200b}ice@example.com",
+            "alice\u{feff}@example.com",
+            "ali\u{ad}ce@example.com",
+            "alice@exam\u{200d}ple.com",
+            "alice@example.com\u{202e}",
+            "al\u{0378}ice@example.com",
+            "alice\r\n@example.com",
+            "alice@exa_mple.com",
+            "alice@example.com.",
+        ] {
+            assert_eq!(
+                EmailAddress::parse(raw),
+                Err(EmailError::Invalid),
+                "{raw:?}"
+            );
+        }
+        for raw in ["\u{200b}", " \u{feff} "] {
+            assert_eq!(
+                EmailAddress::parse(raw),
+                Err(EmailError::Required),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_refuse_controls_and_bidi_and_count_invisible_only_as_empty() {
+        for raw in ["\u{200b}", "\u{feff}", " \u{200b}\u{2060} "] {
+            assert_eq!(
+                UserName::parse(raw),
+                Err(UserNameError::Required),
+                "{raw:?}"
+            );
+        }
+        for raw in [
+            "Bob\r\nSet-Cookie: x=1",
+            "\u{1b}[2Jevil",
+            "Bob\u{202e}gnp.exe",
+        ] {
+            assert_eq!(
+                UserName::parse(raw),
+                Err(UserNameError::InvalidCharacter),
+                "{raw:?}"
+            );
+        }
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+        assert_eq!(
+            UserName::parse(family).map(|n| n.as_str().to_owned()),
+            Ok(family.to_owned())
+        );
     }
 
     #[test]
@@ -468,6 +598,26 @@ mod properties {
             if let Ok(email) = EmailAddress::parse(&raw) {
                 prop_assert_eq!(email.as_str(), EmailAddress::normalise(&raw));
                 prop_assert_eq!(email.as_str().matches('@').count(), 1);
+            }
+        }
+
+        #[test]
+        fn email_normal_form_is_a_fixed_point(raw in "\\PC{0,12}@\\PC{1,12}\\.[a-zA-Zａ-ｚ]{2,4}") {
+            if let Ok(email) = EmailAddress::parse(&raw) {
+                let again = EmailAddress::parse(email.as_str());
+                prop_assert_eq!(again.as_ref().map(EmailAddress::as_str), Ok(email.as_str()));
+                prop_assert!(email.as_str().chars().count() <= EmailAddress::MAX_CHARS);
+                let domain = email.as_str().rsplit('@').next().unwrap_or_default();
+                prop_assert!(domain.is_ascii());
+            }
+        }
+
+        #[test]
+        fn parsed_names_hold_no_control_or_bidi_character(raw in "\\PC{0,20}[\\x00-\\x1f\\u{202a}-\\u{202e}]?\\PC{0,20}") {
+            if let Ok(name) = UserName::parse(&raw) {
+                let bidi = '\u{202a}'..='\u{202e}';
+                let forbidden = name.as_str().chars().any(|c| c.is_control() || bidi.contains(&c));
+                prop_assert!(!forbidden, "{:?}", name.as_str());
             }
         }
 
