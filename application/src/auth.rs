@@ -261,16 +261,16 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
+        let (session, issued) = self.new_session(user.clone())?;
         let new_user = NewUser {
-            user: user.clone(),
+            user,
             password_hash,
         };
-        match self.users.insert(&new_user).await {
-            Ok(()) => {}
-            Err(RepoError::Conflict) => return Err(SignUpError::EmailTaken),
-            Err(other) => return Err(Fault::from(other).into()),
+        match self.users.insert(&new_user, &session).await {
+            Ok(()) => Ok(issued),
+            Err(RepoError::Conflict) => Err(SignUpError::EmailTaken),
+            Err(other) => Err(Fault::from(other).into()),
         }
-        Ok(self.open_session(user).await?)
     }
 
     /// Checks credentials and opens a new session.
@@ -284,7 +284,7 @@ impl AuthService {
         let email = command.email.unwrap_or_default();
         let password = command.password.unwrap_or_default();
         let mut errors = ValidationErrors::default();
-        if email.trim().is_empty() {
+        if EmailAddress::parse(&email) == Err(tessera_domain::EmailError::Required) {
             errors.add("email", tessera_domain::EmailError::Required);
         } else if email.contains('\0') {
             // No stored address holds a NUL, and storage may refuse to even compare one.
@@ -334,7 +334,24 @@ impl AuthService {
             _ => (None, self.hasher.dummy_hash().clone()),
         };
         let matches = self.hasher.verify(password, &hash).await?;
-        Ok(user.filter(|_| matches))
+        let Some(user) = user.filter(|_| matches) else {
+            return Ok(None);
+        };
+        if self.hasher.needs_rehash(&hash)
+            && let Ok(valid) = Password::parse(password)
+        {
+            self.rehash(user.id, &valid).await;
+        }
+        Ok(Some(user))
+    }
+
+    /// Stores a hash of `password` at the hasher's current cost. Best effort: the right
+    /// password was given either way, and a later signin tries again.
+    async fn rehash(&self, id: UserId, password: &Password) {
+        if let Ok(hash) = self.hasher.hash(password).await {
+            // Storage failing here changes nothing the caller can see: the old hash stays.
+            let _ = self.users.set_password_hash(id, &hash).await;
+        }
     }
 
     /// Ends sessions and says how many. Without a live token there is nothing to end,
@@ -412,7 +429,15 @@ impl AuthService {
             .ok_or(AuthenticateError::Revoked)
     }
 
+    /// Stores a new session for `user` and issues its token.
     async fn open_session(&self, user: User) -> Result<IssuedSession, Fault> {
+        let (session, issued) = self.new_session(user)?;
+        self.sessions.create(&session).await?;
+        Ok(issued)
+    }
+
+    /// A new session for `user`, not yet stored, and its signed token.
+    fn new_session(&self, user: User) -> Result<(Session, IssuedSession), Fault> {
         let now = self.clock.now();
         let expires_at = now + self.settings.token_ttl;
         let session = Session {
@@ -431,13 +456,13 @@ impl AuthService {
             expires_at,
         };
         let token = self.issuer.issue(&claims)?;
-        self.sessions.create(&session).await?;
-        Ok(IssuedSession {
+        let issued = IssuedSession {
             user,
             token,
             // The token carries whole seconds; report the instant it really expires.
             expires_at: DateTime::from_timestamp(expires_at.timestamp(), 0).unwrap_or(expires_at),
-        })
+        };
+        Ok((session, issued))
     }
 }
 

@@ -33,12 +33,21 @@ pub enum RepoError {
 /// Accounts.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new account.
+    /// Stores a new account and its first session, both or neither: a failure leaves no
+    /// account behind.
     ///
     /// # Errors
     /// MUST return [`RepoError::Conflict`] if an account with the same (normalised) email
-    /// exists, also when two inserts race.
-    async fn insert(&self, new_user: &NewUser) -> Result<(), RepoError>;
+    /// exists, also when two inserts race, and never for anything else (a session id
+    /// that is taken is [`RepoError::Other`]).
+    async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError>;
+
+    /// Replaces the password hash of an account (a re-hash at a new cost). An account
+    /// that no longer exists is not an error.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError>;
 
     /// The account and its password hash for a normalised email, if there is one.
     ///
@@ -143,8 +152,9 @@ pub trait TaskRepository: Send + Sync {
     /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
     async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError>;
 
-    /// Applies `changes` to one of `owner`'s tasks in one step; `updated_at` becomes `now`
-    /// unless `changes` is empty. Returns the task as stored.
+    /// Applies `changes` to one of `owner`'s tasks in one step; unless `changes` is empty,
+    /// `updated_at` becomes [`Task::next_updated_at`] of the stored one and `now` (so a
+    /// caller whose clock is behind never moves it back). Returns the task as stored.
     ///
     /// # Errors
     /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
@@ -157,7 +167,7 @@ pub trait TaskRepository: Send + Sync {
     ) -> Result<Task, RepoError>;
 
     /// Flips `completed` of one of `owner`'s tasks in one step (two concurrent toggles
-    /// leave it as it was), with `updated_at` = `now`.
+    /// leave it as it was), `updated_at` moving as in [`TaskRepository::update`].
     ///
     /// # Errors
     /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
@@ -262,6 +272,10 @@ pub trait PasswordHasher: Send + Sync {
     /// A valid hash of no one's password, made with the same cost as real ones, to verify
     /// against when an account does not exist so that signin takes the same time.
     fn dummy_hash(&self) -> &PasswordHash;
+
+    /// Whether `hash` was made with other parameters (a cost) than this hasher uses now,
+    /// so that the password should be hashed again once it is known to be right.
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool;
 }
 
 /// What a token says about its bearer.

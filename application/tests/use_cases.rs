@@ -15,8 +15,7 @@ use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 
 use tessera_domain::{AccountLockPolicy, TaskId, UserId};
 use tessera_memory::{
-    InMemorySessionRepository, InMemoryTaskRepository, InMemoryThrottleStore,
-    InMemoryUserRepository, ManualClock, UnavailableStore,
+    InMemoryTaskRepository, InMemoryThrottleStore, ManualClock, UnavailableStore,
 };
 
 struct World {
@@ -31,38 +30,45 @@ fn world_with(
     tasks: Arc<dyn TaskRepository>,
 ) -> World {
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let tokens = Arc::new(JwtTokens::new(&JwtConfig {
-        secret: "a-test-secret-that-is-32-bytes-long!".to_owned().into(),
-        issuer: "tessera".to_owned(),
-        audience: "tessera".to_owned(),
-    }));
-    let hasher = match BcryptHasher::new(4) {
-        Ok(hasher) => Arc::new(hasher),
-        Err(e) => panic!("hasher: {e}"),
-    };
     let as_clock: Arc<dyn Clock> = clock.clone();
     World {
-        auth: AuthService::new(
-            users,
-            sessions,
-            hasher,
-            (tokens.clone(), tokens),
-            as_clock.clone(),
-            AuthSettings {
-                token_ttl: Duration::days(7),
-            },
-        ),
+        auth: auth_at_cost(users, sessions, as_clock.clone(), 4),
         tasks: TaskService::new(tasks, as_clock),
         clock,
     }
 }
 
-fn world() -> World {
-    world_with(
-        Arc::new(InMemoryUserRepository::new()),
-        Arc::new(InMemorySessionRepository::new()),
-        Arc::new(InMemoryTaskRepository::new()),
+/// The auth use cases with bcrypt at `cost`.
+fn auth_at_cost(
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    clock: Arc<dyn Clock>,
+    cost: u32,
+) -> AuthService {
+    let tokens = Arc::new(JwtTokens::new(&JwtConfig {
+        secret: "a-test-secret-that-is-32-bytes-long!".to_owned().into(),
+        issuer: "tessera".to_owned(),
+        audience: "tessera".to_owned(),
+    }));
+    let hasher = match BcryptHasher::new(cost) {
+        Ok(hasher) => Arc::new(hasher),
+        Err(e) => panic!("hasher: {e}"),
+    };
+    AuthService::new(
+        users,
+        sessions,
+        hasher,
+        (tokens.clone(), tokens),
+        clock,
+        AuthSettings {
+            token_ttl: Duration::days(7),
+        },
     )
+}
+
+fn world() -> World {
+    let (users, sessions) = tessera_memory::accounts();
+    world_with(users, sessions, Arc::new(InMemoryTaskRepository::new()))
 }
 
 fn signup(name: &str, email: &str, password: &str) -> SignUpCommand {
@@ -167,6 +173,44 @@ async fn signin_never_matches_a_password_longer_than_72_bytes() -> TestResult {
         .sign_in(signin("a@example.com", &format!("{password}y")))
         .await;
     assert!(matches!(longer, Err(SignInError::InvalidCredentials)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
+    let (users, sessions) = tessera_memory::accounts();
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
+    let at_four = auth_at_cost(users.clone(), sessions.clone(), clock.clone(), 4);
+    at_four
+        .sign_up(signup("Ann", "ann@example.com", "securepassword123"))
+        .await?;
+    let stored_cost = async || {
+        let found = users.find_credentials("ann@example.com").await;
+        found
+            .ok()
+            .flatten()
+            .map(|(_, hash)| hash.as_str()[..7].to_owned())
+    };
+    assert_eq!(stored_cost().await.as_deref(), Some("$2b$04$"));
+
+    let at_five = auth_at_cost(users.clone(), sessions, clock, 5);
+    // A wrong password changes nothing.
+    let wrong = at_five
+        .sign_in(signin("ann@example.com", "not-the-password"))
+        .await;
+    assert!(matches!(wrong, Err(SignInError::InvalidCredentials)));
+    assert_eq!(stored_cost().await.as_deref(), Some("$2b$04$"));
+    // The right one is re-hashed at the configured cost, and still signs in.
+    at_five
+        .sign_in(signin("ann@example.com", "securepassword123"))
+        .await?;
+    assert_eq!(stored_cost().await.as_deref(), Some("$2b$05$"));
+    at_five
+        .sign_in(signin("ANN@example.com", "securepassword123"))
+        .await?;
+    at_four
+        .sign_in(signin("ann@example.com", "securepassword123"))
+        .await?;
     Ok(())
 }
 

@@ -19,10 +19,7 @@ use tessera_http::metrics::Sampler;
 use tessera_http::{
     GaugeSources, HashSample, HttpSettings, Metrics, Networks, PoolSample, Services,
 };
-use tessera_memory::{
-    AlwaysReady, InMemorySessionRepository, InMemoryTaskRepository, InMemoryThrottleStore,
-    InMemoryUserRepository,
-};
+use tessera_memory::{AlwaysReady, InMemoryTaskRepository, InMemoryThrottleStore};
 use tessera_postgres::{PgStore, PoolSettings, redact};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -74,14 +71,17 @@ struct Repositories {
 
 async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
     match settings.storage {
-        Storage::Memory => Ok(Repositories {
-            users: Arc::new(InMemoryUserRepository::new()),
-            sessions: Arc::new(InMemorySessionRepository::new()),
-            tasks: Arc::new(InMemoryTaskRepository::new()),
-            throttle: Arc::new(InMemoryThrottleStore::new()),
-            readiness: Arc::new(AlwaysReady),
-            pools: None,
-        }),
+        Storage::Memory => {
+            let (users, sessions) = tessera_memory::accounts();
+            Ok(Repositories {
+                users,
+                sessions,
+                tasks: Arc::new(InMemoryTaskRepository::new()),
+                throttle: Arc::new(InMemoryThrottleStore::new()),
+                readiness: Arc::new(AlwaysReady),
+                pools: None,
+            })
+        }
         Storage::Postgres => {
             let store = Arc::new(connect(settings).await?);
             if settings.migrate_on_start {

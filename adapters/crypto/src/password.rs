@@ -265,6 +265,13 @@ impl PasswordHasher for BcryptHasher {
     fn dummy_hash(&self) -> &PasswordHash {
         &self.dummy
     }
+
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        // A hash this hasher cannot read never verified, so it is never re-hashed.
+        hash.as_str()
+            .parse::<bcrypt::HashParts>()
+            .is_ok_and(|parts| parts.get_cost() != self.cost)
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +330,18 @@ mod tests {
         Ok(())
     }
 
+    #[tokio::test]
+    async fn a_hash_of_another_cost_needs_a_rehash() -> Result<(), HashError> {
+        let at_four = hasher(4).await;
+        let at_five = hasher(5).await;
+        let hash = at_four.hash(&password("correct horse battery")).await?;
+        assert!(!at_four.needs_rehash(&hash));
+        assert!(at_five.needs_rehash(&hash));
+        assert!(!at_five.needs_rehash(at_five.dummy_hash()));
+        assert!(!at_five.needs_rehash(&PasswordHash::new("not a hash".to_owned())));
+        Ok(())
+    }
+
     /// The production default, run once so a regression in the real cost is caught.
     #[tokio::test]
     async fn the_default_cost_of_12_hashes_and_verifies() -> Result<(), HashError> {
@@ -345,9 +364,10 @@ mod tests {
         }
     }
 
-    /// A hash that runs for a while, at the cost the tests can afford.
+    /// A hash whose verification runs far longer than any wait the tests set (about a
+    /// second at cost 14 on one core), at a cost the tests can afford.
     fn slow_hash() -> PasswordHash {
-        match bcrypt::hash("slow-password-1", 12) {
+        match bcrypt::hash("slow-password-1", 14) {
             Ok(hash) => PasswordHash::new(hash),
             Err(e) => panic!("bcrypt: {e}"),
         }

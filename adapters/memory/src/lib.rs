@@ -4,7 +4,7 @@
 //! to them by the same conformance tests. Data lives as long as the process.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,23 +28,39 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Accounts in memory, unique by normalised email.
-#[derive(Debug, Default)]
+/// An empty account store and the session store its signups write to.
+#[must_use]
+pub fn accounts() -> (Arc<InMemoryUserRepository>, Arc<InMemorySessionRepository>) {
+    let sessions = Arc::new(InMemorySessionRepository::new());
+    (
+        Arc::new(InMemoryUserRepository::new(sessions.clone())),
+        sessions,
+    )
+}
+
+/// Accounts in memory, unique by normalised email. It writes an account's first session
+/// into the session store it was built with, under both locks, so that signup stores
+/// both or neither.
+#[derive(Debug)]
 pub struct InMemoryUserRepository {
     users: Mutex<HashMap<UserId, (User, PasswordHash)>>,
+    sessions: Arc<InMemorySessionRepository>,
 }
 
 impl InMemoryUserRepository {
-    /// An empty store.
+    /// An empty store whose first sessions go to `sessions`.
     #[must_use]
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(sessions: Arc<InMemorySessionRepository>) -> Self {
+        Self {
+            users: Mutex::default(),
+            sessions,
+        }
     }
 }
 
 #[async_trait]
 impl UserRepository for InMemoryUserRepository {
-    async fn insert(&self, new_user: &NewUser) -> Result<(), RepoError> {
+    async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
         let mut users = lock(&self.users);
         let email = new_user.user.email.as_str().to_lowercase();
         if users
@@ -53,10 +69,22 @@ impl UserRepository for InMemoryUserRepository {
         {
             return Err(RepoError::Conflict);
         }
+        let mut sessions = lock(&self.sessions.sessions);
+        if sessions.contains_key(&first_session.id) {
+            return Err(RepoError::Other("the session id is taken".into()));
+        }
+        sessions.insert(first_session.id, first_session.clone());
         users.insert(
             new_user.user.id,
             (new_user.user.clone(), new_user.password_hash.clone()),
         );
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError> {
+        if let Some((_, stored)) = lock(&self.users).get_mut(&id) {
+            *stored = hash.clone();
+        }
         Ok(())
     }
 
@@ -302,7 +330,10 @@ pub struct UnavailableStore;
 #[cfg(feature = "test-support")]
 #[async_trait]
 impl UserRepository for UnavailableStore {
-    async fn insert(&self, _: &NewUser) -> Result<(), RepoError> {
+    async fn insert(&self, _: &NewUser, _: &Session) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn set_password_hash(&self, _: UserId, _: &PasswordHash) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }
     async fn find_credentials(&self, _: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {

@@ -3,15 +3,13 @@
 use std::sync::Arc;
 
 use tessera_conformance::{Stores, conformance_tests};
-use tessera_memory::{
-    InMemorySessionRepository, InMemoryTaskRepository, InMemoryThrottleStore,
-    InMemoryUserRepository,
-};
+use tessera_memory::{InMemoryTaskRepository, InMemoryThrottleStore};
 
 async fn stores() -> Option<Stores> {
+    let (users, sessions) = tessera_memory::accounts();
     Some(Stores {
-        users: Arc::new(InMemoryUserRepository::new()),
-        sessions: Arc::new(InMemorySessionRepository::new()),
+        users,
+        sessions,
         tasks: Arc::new(InMemoryTaskRepository::new()),
         throttle: Arc::new(InMemoryThrottleStore::new()),
         guard: Box::new(()),

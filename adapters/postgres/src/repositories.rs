@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl;
+use diesel::pg::data_types::PgInterval;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use tessera_application::ports::{
     NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
 };
@@ -21,6 +22,23 @@ use crate::schema::{sessions, tasks, users};
 diesel::define_sql_function! {
     /// SQL `lower(text)`, to match the unique index on `lower(email)`.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    /// SQL `greatest(a, b)` of two instants.
+    fn greatest(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
+}
+
+/// [`Task::next_updated_at`] in SQL, against the row as it is stored when the update
+/// runs: `now`, or one microsecond after the stored `updated_at` when this instance's
+/// clock is behind the one that wrote it.
+#[diesel::dsl::auto_type]
+fn next_updated_at(now: DateTime<Utc>) -> _ {
+    let now: diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz> =
+        now.into_sql::<diesel::sql_types::Timestamptz>();
+    let step: diesel::dsl::AsExprOf<PgInterval, diesel::sql_types::Interval> =
+        PgInterval::from_microseconds(1).into_sql::<diesel::sql_types::Interval>();
+    greatest(now, tasks::updated_at + step)
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -49,7 +67,7 @@ impl UserRow {
 
 #[async_trait]
 impl UserRepository for PgStore {
-    async fn insert(&self, new_user: &NewUser) -> Result<(), RepoError> {
+    async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
         let user = &new_user.user;
         let row = UserRow {
             id: user.id.as_uuid(),
@@ -59,9 +77,38 @@ impl UserRepository for PgStore {
             created_at: user.created_at,
             updated_at: user.updated_at,
         };
+        let session = SessionRow::from(first_session);
+        self.on_auth(async |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                diesel::insert_into(users::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(sessions::table)
+                    .values(&session)
+                    .execute(conn)
+                    .await
+                    .map_err(|error| match error {
+                        // Only a taken email is a conflict for the caller.
+                        diesel::result::Error::DatabaseError(
+                            diesel::result::DatabaseErrorKind::UniqueViolation,
+                            _,
+                        ) => diesel::result::Error::QueryBuilderError(
+                            "the session id is taken".into(),
+                        ),
+                        other => other,
+                    })
+                    .map(drop)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError> {
         let mut conn = self.auth_conn().await?;
-        diesel::insert_into(users::table)
-            .values(&row)
+        diesel::update(users::table.find(id.as_uuid()))
+            .set(users::password_hash.eq(hash.as_str()))
             .execute(&mut conn)
             .await
             .map(drop)
@@ -110,6 +157,18 @@ struct SessionRow {
     ended_at: Option<DateTime<Utc>>,
 }
 
+impl From<&Session> for SessionRow {
+    fn from(session: &Session) -> Self {
+        Self {
+            id: session.id.as_uuid(),
+            user_id: session.user_id.as_uuid(),
+            created_at: session.created_at,
+            expires_at: session.expires_at,
+            ended_at: session.ended_at,
+        }
+    }
+}
+
 impl From<SessionRow> for Session {
     fn from(row: SessionRow) -> Self {
         Self {
@@ -125,13 +184,7 @@ impl From<SessionRow> for Session {
 #[async_trait]
 impl SessionRepository for PgStore {
     async fn create(&self, session: &Session) -> Result<(), RepoError> {
-        let row = SessionRow {
-            id: session.id.as_uuid(),
-            user_id: session.user_id.as_uuid(),
-            created_at: session.created_at,
-            expires_at: session.expires_at,
-            ended_at: session.ended_at,
-        };
+        let row = SessionRow::from(session);
         let mut conn = self.auth_conn().await?;
         diesel::insert_into(sessions::table)
             .values(&row)
@@ -235,7 +288,6 @@ struct TaskChangeset {
     title: Option<String>,
     description: Option<Option<String>>,
     completed: Option<bool>,
-    updated_at: DateTime<Utc>,
 }
 
 type OwnedTask = diesel::dsl::Filter<
@@ -368,11 +420,10 @@ impl TaskRepository for PgStore {
                 .as_ref()
                 .map(|d| d.as_ref().map(|d| d.as_str().to_owned())),
             completed: changes.completed,
-            updated_at: now,
         };
         self.on_tasks(async |conn| {
             diesel::update(owned_task(owner, id))
-                .set(&changeset)
+                .set((&changeset, tasks::updated_at.eq(next_updated_at(now))))
                 .returning(TaskRow::as_returning())
                 .get_result(conn)
                 .await
@@ -391,7 +442,7 @@ impl TaskRepository for PgStore {
             diesel::update(owned_task(owner, id))
                 .set((
                     tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-                    tasks::updated_at.eq(now),
+                    tasks::updated_at.eq(next_updated_at(now)),
                 ))
                 .returning(TaskRow::as_returning())
                 .get_result(conn)

@@ -41,6 +41,9 @@ macro_rules! conformance_tests {
             a_second_account_with_the_same_email_in_another_case_is_a_conflict,
             of_concurrent_inserts_with_one_email_exactly_one_succeeds,
             unknown_emails_and_ids_find_nothing,
+            an_account_is_stored_with_its_first_session_or_not_at_all,
+            a_password_hash_is_replaced,
+            updates_from_a_clock_behind_still_move_updated_at_forward,
             sessions_are_stored_found_and_ended,
             ending_another_users_session_changes_nothing,
             ending_all_sessions_can_spare_one,
@@ -91,6 +94,18 @@ fn new_user(email: &str) -> NewUser {
     }
 }
 
+/// A fresh, active session of `user_id`.
+fn first_session(user_id: UserId) -> Session {
+    let at = now();
+    Session {
+        id: SessionId::new_random(),
+        user_id,
+        created_at: at,
+        expires_at: at + Duration::days(7),
+        ended_at: None,
+    }
+}
+
 fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.com", SessionId::new_random())
 }
@@ -98,7 +113,7 @@ fn unique_email(tag: &str) -> String {
 async fn user(stores: &Stores) -> UserId {
     let new = new_user(&unique_email("owner"));
     let id = new.user.id;
-    if let Err(e) = stores.users.insert(&new).await {
+    if let Err(e) = stores.users.insert(&new, &first_session(id)).await {
         panic!("inserting a fresh user failed: {e}");
     }
     id
@@ -129,7 +144,10 @@ pub mod cases {
     /// Emails are stored normalised and found whatever the letter case of the query.
     pub async fn inserted_users_are_found_by_any_case_of_their_email_and_by_id(stores: Stores) {
         let new = new_user(&unique_email("alice"));
-        ok(stores.users.insert(&new).await, "insert");
+        ok(
+            stores.users.insert(&new, &first_session(new.user.id)).await,
+            "insert",
+        );
         let email = new.user.email.as_str().to_owned();
         let found = ok(stores.users.find_credentials(&email).await, "find");
         let Some((user, hash)) = found else {
@@ -151,11 +169,21 @@ pub mod cases {
         stores: Stores,
     ) {
         let email = unique_email("dup");
-        ok(stores.users.insert(&new_user(&email)).await, "first insert");
+        let first = new_user(&email);
+        ok(
+            stores
+                .users
+                .insert(&first, &first_session(first.user.id))
+                .await,
+            "first insert",
+        );
         let mut second = new_user(&email);
         // Stored forms are lower-case; the store must still refuse a differently cased one.
         second.user.email = EmailAddress::from_trusted(email.to_uppercase());
-        let result = stores.users.insert(&second).await;
+        let result = stores
+            .users
+            .insert(&second, &first_session(second.user.id))
+            .await;
         assert!(matches!(result, Err(RepoError::Conflict)), "{result:?}");
     }
 
@@ -166,7 +194,8 @@ pub mod cases {
         let attempts = (0..30).map(|_| {
             let users = users.clone();
             let candidate = new_user(&email);
-            tokio::spawn(async move { users.insert(&candidate).await })
+            let session = first_session(candidate.user.id);
+            tokio::spawn(async move { users.insert(&candidate, &session).await })
         });
         let results = join_all(attempts).await;
         let mut created = 0;
@@ -201,21 +230,118 @@ pub mod cases {
         assert!(session.is_none());
     }
 
-    fn session(user_id: UserId) -> Session {
-        let at = now();
-        Session {
-            id: SessionId::new_random(),
-            user_id,
-            created_at: at,
-            expires_at: at + Duration::days(7),
-            ended_at: None,
-        }
+    /// Signup's write: the account and its first session together; when the session
+    /// cannot be stored, no account remains, and the failure is not a conflict.
+    pub async fn an_account_is_stored_with_its_first_session_or_not_at_all(stores: Stores) {
+        let new = new_user(&unique_email("atomic"));
+        let first = first_session(new.user.id);
+        ok(stores.users.insert(&new, &first).await, "insert");
+        let stored = ok(stores.sessions.find(first.id).await, "session");
+        assert_eq!(stored, Some(first.clone()));
+
+        // A second account whose first session cannot be stored (its id is taken).
+        let other = new_user(&unique_email("atomic-other"));
+        let mut clash = first_session(other.user.id);
+        clash.id = first.id;
+        let result = stores.users.insert(&other, &clash).await;
+        assert!(
+            matches!(result, Err(RepoError::Other(_))),
+            "a taken session id must fail without being a conflict: {result:?}"
+        );
+        let by_id = ok(stores.users.find_by_id(other.user.id).await, "by id");
+        assert_eq!(
+            by_id, None,
+            "the account must not outlive its failed signup"
+        );
+        let by_email = ok(
+            stores
+                .users
+                .find_credentials(other.user.email.as_str())
+                .await,
+            "by email",
+        );
+        assert!(by_email.is_none());
+        // The email is still free.
+        ok(
+            stores
+                .users
+                .insert(&other, &first_session(other.user.id))
+                .await,
+            "retry",
+        );
+    }
+
+    /// A re-hash replaces the stored hash; an unknown account is not an error.
+    pub async fn a_password_hash_is_replaced(stores: Stores) {
+        let new = new_user(&unique_email("rehash"));
+        ok(
+            stores.users.insert(&new, &first_session(new.user.id)).await,
+            "insert",
+        );
+        let replacement = PasswordHash::new(
+            "$2b$05$abcdefghijklmnopqrstuuVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV".to_owned(),
+        );
+        ok(
+            stores
+                .users
+                .set_password_hash(new.user.id, &replacement)
+                .await,
+            "set",
+        );
+        let found = ok(
+            stores.users.find_credentials(new.user.email.as_str()).await,
+            "find",
+        );
+        assert_eq!(found.map(|(_, hash)| hash), Some(replacement.clone()));
+        ok(
+            stores
+                .users
+                .set_password_hash(UserId::new_random(), &replacement)
+                .await,
+            "unknown account",
+        );
+    }
+
+    /// An instance whose clock is an hour behind the one that created (and last
+    /// changed) a task still updates and toggles it: `updated_at` moves forward and never
+    /// falls before `created_at`.
+    pub async fn updates_from_a_clock_behind_still_move_updated_at_forward(stores: Stores) {
+        let owner = user(&stores).await;
+        let created = ok(
+            stores.tasks.create(owner, task("skew"), now()).await,
+            "create",
+        );
+        let behind = created.created_at - Duration::hours(1);
+        let changes = TaskChanges {
+            title: Some(title("skewed")),
+            ..TaskChanges::default()
+        };
+        let updated = ok(
+            stores
+                .tasks
+                .update(owner, created.id, &changes, behind)
+                .await,
+            "update from behind",
+        );
+        assert_eq!(updated.title, title("skewed"));
+        assert!(updated.updated_at > created.updated_at, "{updated:?}");
+        assert!(updated.updated_at >= updated.created_at);
+        let toggled = ok(
+            stores.tasks.toggle(owner, created.id, behind).await,
+            "toggle from behind",
+        );
+        assert!(toggled.completed);
+        assert!(toggled.updated_at > updated.updated_at, "{toggled:?}");
+        // A clock that is ahead is taken as it is.
+        let ahead = created.created_at + Duration::hours(1);
+        let later = ok(stores.tasks.toggle(owner, created.id, ahead).await, "ahead");
+        assert_eq!(later.updated_at, ahead);
     }
 
     /// A session round-trips, ends once, and ending it again changes nothing.
     pub async fn sessions_are_stored_found_and_ended(stores: Stores) {
         let owner = user(&stores).await;
-        let s = session(owner);
+        let s = first_session(owner);
         ok(stores.sessions.create(&s).await, "create");
         assert_eq!(
             ok(stores.sessions.find(s.id).await, "find"),
@@ -246,7 +372,7 @@ pub mod cases {
     pub async fn ending_another_users_session_changes_nothing(stores: Stores) {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
-        let s = session(owner);
+        let s = first_session(owner);
         ok(stores.sessions.create(&s).await, "create");
         ok(stores.sessions.end(intruder, s.id, now()).await, "end");
         let found = ok(stores.sessions.find(s.id).await, "find");
@@ -257,8 +383,8 @@ pub mod cases {
     pub async fn ending_all_sessions_can_spare_one(stores: Stores) {
         let owner = user(&stores).await;
         let other = user(&stores).await;
-        let mine: Vec<Session> = (0..3).map(|_| session(owner)).collect();
-        let theirs = session(other);
+        let mine: Vec<Session> = (0..3).map(|_| first_session(owner)).collect();
+        let theirs = first_session(other);
         for s in mine.iter().chain([&theirs]) {
             ok(stores.sessions.create(s).await, "create");
         }
@@ -269,7 +395,8 @@ pub mod cases {
                 .await,
             "end others",
         );
-        assert_eq!(ended, 2);
+        // The two others, and the session the account was created with.
+        assert_eq!(ended, 3);
         let active = |s: Option<Session>| s.map(|s| s.is_active());
         assert_eq!(
             active(ok(stores.sessions.find(mine[0].id).await, "f")),
