@@ -47,6 +47,7 @@ fn auth_at_cost(
 ) -> AuthService {
     let tokens = Arc::new(JwtTokens::new(&JwtConfig {
         secret: "a-test-secret-that-is-32-bytes-long!".to_owned().into(),
+        previous: None,
         issuer: "tessera".to_owned(),
         audience: "tessera".to_owned(),
     }));

@@ -42,6 +42,8 @@ pub struct Settings {
     pub migrate_on_start: bool,
     /// The HS256 secret; `None` only before [`Settings::require_secret`] or a dev default.
     pub jwt_secret: Option<SecretString>,
+    /// A former secret whose tokens still verify until they expire.
+    pub jwt_secret_previous: Option<SecretString>,
     /// `iss` of issued tokens, required of presented ones.
     pub jwt_issuer: String,
     /// `aud` of issued tokens, required of presented ones.
@@ -84,6 +86,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Log lines as JSON instead of text.
     pub log_json: bool,
+    /// `Strict-Transport-Security` max-age, when HSTS is on.
+    pub hsts_max_age_seconds: Option<u64>,
 }
 
 /// A setting that cannot be used. Its display is the one line the service prints.
@@ -115,6 +119,7 @@ const VARIABLES: &[&str] = &[
     "DATABASE_STARTUP_TIMEOUT_SECONDS",
     "BETTER_AUTH_SECRET",
     "JWT_SECRET",
+    "JWT_SECRET_PREVIOUS",
     "JWT_ISSUER",
     "JWT_AUDIENCE",
     "HOST",
@@ -136,6 +141,7 @@ const VARIABLES: &[&str] = &[
     "METRICS_ALLOW",
     "CORS_ORIGINS",
     "LOG_FORMAT",
+    "HSTS_MAX_AGE_SECONDS",
 ];
 
 /// The database used when `DATABASE_URL` is not set: a local server's `tessera` database.
@@ -155,6 +161,7 @@ struct Raw {
     database_startup_timeout_seconds: Option<String>,
     better_auth_secret: Option<String>,
     jwt_secret: Option<String>,
+    jwt_secret_previous: Option<String>,
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     host: Option<String>,
@@ -176,6 +183,7 @@ struct Raw {
     metrics_allow: Option<String>,
     cors_origins: Option<String>,
     log_format: Option<String>,
+    hsts_max_age_seconds: Option<String>,
 }
 
 impl Settings {
@@ -254,6 +262,10 @@ impl Settings {
         }
         let database_url = SecretString::from(database_url);
         let jwt_secret = secret(non_empty(raw.better_auth_secret), non_empty(raw.jwt_secret))?;
+        let jwt_secret_previous = previous_secret(non_empty(raw.jwt_secret_previous), &jwt_secret)?;
+        let hsts_max_age_seconds = non_empty(raw.hsts_max_age_seconds)
+            .map(|age| number("HSTS_MAX_AGE_SECONDS", Some(age), 0, 0..=315_360_000))
+            .transpose()?;
         let host = match non_empty(raw.host) {
             None => IpAddr::from([127, 0, 0, 1]),
             Some(host) if host == "localhost" => IpAddr::from([127, 0, 0, 1]),
@@ -267,6 +279,7 @@ impl Settings {
             storage,
             database_url,
             jwt_secret,
+            jwt_secret_previous,
             jwt_issuer: non_empty(raw.jwt_issuer).unwrap_or_else(|| "tessera".to_owned()),
             jwt_audience: non_empty(raw.jwt_audience).unwrap_or_else(|| "tessera".to_owned()),
             host,
@@ -367,6 +380,7 @@ impl Settings {
                 Some("json") => true,
                 Some(_) => return Err(SettingsError::new("LOG_FORMAT", "use text or json")),
             },
+            hsts_max_age_seconds,
         })
     }
 
@@ -388,6 +402,36 @@ impl Settings {
 
 fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// `JWT_SECRET_PREVIOUS`: as long as a current secret must be, and not the current one.
+fn previous_secret(
+    previous: Option<String>,
+    current: &Option<SecretString>,
+) -> Result<Option<SecretString>, SettingsError> {
+    use secrecy::ExposeSecret;
+    let Some(previous) = previous else {
+        return Ok(None);
+    };
+    if previous.len() < MIN_SECRET_BYTES {
+        return Err(SettingsError::new(
+            "JWT_SECRET_PREVIOUS",
+            format!(
+                "the secret is {} bytes; it must be at least {MIN_SECRET_BYTES}",
+                previous.len()
+            ),
+        ));
+    }
+    if current
+        .as_ref()
+        .is_some_and(|current| current.expose_secret() == previous)
+    {
+        return Err(SettingsError::new(
+            "JWT_SECRET_PREVIOUS",
+            "is the current secret; set it to the secret being replaced",
+        ));
+    }
+    Ok(Some(SecretString::from(previous)))
 }
 
 fn secret(

@@ -207,6 +207,7 @@ impl Application {
         .context("registering metrics")?;
         let tokens = Arc::new(JwtTokens::new(&JwtConfig {
             secret,
+            previous: settings.jwt_secret_previous.clone(),
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
         }));
@@ -254,6 +255,7 @@ impl Application {
                 body_timeout: settings.body_timeout,
                 max_connections: fit_connections(&settings),
                 workers: workers(),
+                hsts_max_age_seconds: settings.hsts_max_age_seconds,
             },
         )
         .context("starting the HTTP server")?;

@@ -246,6 +246,66 @@ fn log_format_json_writes_one_json_object_per_line() {
     assert!(terminate(&mut running).success());
 }
 
+/// Sends raw bytes on a new connection and reads the answer until the server closes it
+/// (or a second passes).
+fn raw_exchange(port: &str, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(format!("127.0.0.1:{port}")) else {
+        panic!("cannot connect");
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Requests actix-http cannot parse (a 70 KB URI, a head over its 128 KiB limit, a
+/// request line that is not HTTP) are the client's doing: nothing at ERROR at the
+/// default level, and one DEBUG line each when asked for.
+#[test]
+fn client_parse_errors_are_logged_at_debug_not_error() {
+    let requests: Vec<Vec<u8>> = vec![
+        format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000)).into_bytes(),
+        format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n",
+            "p".repeat(140_000)
+        )
+        .into_bytes(),
+        b"NOT HTTP AT ALL\r\n\r\n".to_vec(),
+    ];
+    for (level, expect_debug) in [("info", false), ("debug", true)] {
+        let port = free_port();
+        let mut command = tessera();
+        command.args(["serve"]).envs([
+            ("STORAGE", "memory"),
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_COST", "4"),
+            ("PORT", port.as_str()),
+            ("RUST_LOG", level),
+        ]);
+        let (mut running, _, rest) = spawn_listening(command, port.clone());
+        let collected = std::thread::spawn(move || rest.collect::<Vec<String>>());
+        for request in &requests {
+            let answer = raw_exchange(&port, request);
+            assert!(answer.starts_with("HTTP/1.1 4"), "{level}: {answer:.80}");
+        }
+        assert!(terminate(&mut running).success());
+        let lines = collected.join().unwrap_or_default();
+        let errors: Vec<&String> = lines.iter().filter(|l| l.contains("ERROR")).collect();
+        assert!(errors.is_empty(), "{level}: {errors:?}");
+        let debug = lines
+            .iter()
+            .filter(|l| l.contains("DEBUG") && l.contains("client connection error"))
+            .count();
+        if expect_debug {
+            assert!(debug >= 1, "{level}: {lines:?}");
+        } else {
+            assert_eq!(debug, 0, "{level}: {lines:?}");
+        }
+    }
+}
+
 /// The resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -13,6 +13,7 @@ fn tokens(c: &mut Criterion) {
         secret: "a-benchmark-secret-that-is-32-bytes-or-more"
             .to_owned()
             .into(),
+        previous: None,
         issuer: "tessera".to_owned(),
         audience: "tessera".to_owned(),
     });

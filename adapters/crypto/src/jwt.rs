@@ -22,6 +22,9 @@ const LEEWAY_SECONDS: u64 = 60;
 pub struct JwtConfig {
     /// The HS256 secret (32 bytes or more; checked by the configuration).
     pub secret: SecretString,
+    /// A former secret (`JWT_SECRET_PREVIOUS`): tokens it signed verify until they
+    /// expire; nothing new is signed with it.
+    pub previous: Option<SecretString>,
     /// The `iss` claim issued and required.
     pub issuer: String,
     /// The `aud` claim issued and required.
@@ -42,10 +45,43 @@ struct WireClaims {
     aud: String,
 }
 
-/// Issues and verifies HS256 tokens.
+/// One HS256 key and the id that names it in the `kid` header.
+struct Key {
+    id: String,
+    decoding: DecodingKey,
+}
+
+impl Key {
+    fn new(secret: &[u8]) -> Self {
+        Self {
+            id: key_id(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
+/// The `kid` of a secret: the first 8 bytes, in hex, of HMAC-SHA-256 keyed by the secret
+/// over a fixed label. It names the key without revealing anything a token's own
+/// signature does not already commit to.
+fn key_id(secret: &[u8]) -> String {
+    use hmac::Mac;
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        // HMAC takes keys of any length; this branch cannot be reached.
+        return String::new();
+    };
+    mac.update(b"tessera key id");
+    mac.finalize().into_bytes()[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Issues and verifies HS256 tokens: signs with the current secret (naming it in `kid`),
+/// and verifies with the key the `kid` names, the current or the previous one.
 pub struct JwtTokens {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    current: Key,
+    previous: Option<Key>,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -54,6 +90,8 @@ pub struct JwtTokens {
 impl std::fmt::Debug for JwtTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtTokens")
+            .field("kid", &self.current.id)
+            .field("previous_kid", &self.previous.as_ref().map(|key| &key.id))
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -73,12 +111,56 @@ impl JwtTokens {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub", "jti"]);
         Self {
             encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            current: Key::new(secret),
+            previous: config
+                .previous
+                .as_ref()
+                .map(|previous| Key::new(previous.expose_secret().as_bytes())),
             validation,
             issuer: config.issuer.clone(),
             audience: config.audience.clone(),
         }
     }
+
+    /// The keys a token may have been signed with, by its `kid`: the one it names, or,
+    /// for a token without one (issued before keys had ids), each in turn.
+    fn candidate_keys(&self, kid: Option<&str>) -> Vec<&Key> {
+        let all = std::iter::once(&self.current).chain(self.previous.as_ref());
+        match kid {
+            Some(kid) => all.filter(|key| key.id == kid).collect(),
+            None => all.collect(),
+        }
+    }
+
+    fn decode(
+        &self,
+        token: &str,
+        key: &Key,
+    ) -> Result<jsonwebtoken::TokenData<WireClaims>, TokenError> {
+        jsonwebtoken::decode::<WireClaims>(token, &key.decoding, &self.validation).map_err(|e| {
+            match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            }
+        })
+    }
+}
+
+/// Whether the header and payload of a token are strict JSON: no member named twice
+/// (RFC 7519 §4 lets a parser refuse them, and a reader that took the first would see
+/// other claims than this one).
+fn segments_are_strict(token: &str) -> bool {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    [header, payload].iter().all(|segment| {
+        engine
+            .decode(segment)
+            .is_ok_and(|json| tessera_json::check(&json).is_ok())
+    })
 }
 
 impl TokenIssuer for JwtTokens {
@@ -97,6 +179,7 @@ impl TokenIssuer for JwtTokens {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some("JWT".to_owned());
+        header.kid = Some(self.current.id.clone());
         jsonwebtoken::encode(&header, &wire, &self.encoding)
             .map_err(|_| CryptoError("token signing failed"))
     }
@@ -107,14 +190,24 @@ impl TokenVerifier for JwtTokens {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Invalid);
         }
-        // One parse: `decode` refuses any algorithm but HS256 and checks the signature and
-        // claims; then header parameters that point at other keys, never needed with a
-        // shared secret, are refused outright.
-        let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?;
+        // `decode` refuses any algorithm but HS256 and checks the signature and claims;
+        // then header parameters that point at other keys, never needed with a shared
+        // secret, are refused outright, and so is a member named twice.
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(|_| TokenError::Invalid)?
+            .kid;
+        let mut outcome = Err(TokenError::Invalid);
+        for key in self.candidate_keys(kid.as_deref()) {
+            outcome = self.decode(token, key);
+            // Only a bad signature is worth another key; expiry is the token's own.
+            if !matches!(outcome, Err(TokenError::Invalid)) {
+                break;
+            }
+        }
+        let data = outcome?;
+        if !segments_are_strict(token) {
+            return Err(TokenError::Invalid);
+        }
         let header = &data.header;
         if header.alg != Algorithm::HS256
             || header.jku.is_some()
@@ -155,6 +248,7 @@ mod tests {
     fn tokens(secret: &str) -> JwtTokens {
         JwtTokens::new(&JwtConfig {
             secret: SecretString::from(secret.to_owned()),
+            previous: None,
             issuer: "tessera".to_owned(),
             audience: "tessera".to_owned(),
         })

@@ -23,16 +23,18 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// A request body that must be a JSON object. serde would otherwise also read a struct
-/// from an array of its fields in order (`["Buy milk", null]`), which the contract
-/// refuses as invalid JSON.
+/// A request body that must be a JSON object with no key twice (at any depth, in any
+/// spelling: see `tessera_json`). serde would otherwise also read a struct from an array
+/// of its fields in order (`["Buy milk", null]`), and keep the last of two equal keys;
+/// the contract refuses both as invalid JSON.
 #[derive(Debug)]
 pub struct Object<T>(pub T);
 
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let value = serde_json::Value::deserialize(deserializer)?;
+        let tessera_json::StrictValue(value) =
+            tessera_json::StrictValue::deserialize(deserializer)?;
         if !value.is_object() {
             return Err(D::Error::custom("expected a JSON object"));
         }

@@ -10,6 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use tessera_application::{AuthService, Authenticated};
 use tessera_domain::{AccessDenied, Principal, TaskId, UserId};
 
+use crate::dto::Object;
 use crate::error::{ApiError, ErrorKind};
 
 /// Largest request body accepted, in bytes.
@@ -108,6 +109,28 @@ impl FromRequest for TaskPath {
             user_id: info.get("user_id").unwrap_or_default().to_owned(),
             task_id: info.get("task_id").and_then(TaskId::parse),
         }))
+    }
+}
+
+/// A JSON object body: `Content-Type` exactly `application/json` or
+/// `application/<anything>+json` (415 otherwise), at most 64 KiB (413), a JSON object
+/// with no key twice (400 `invalid_json`). actix's own `Json` also takes `text/json` or
+/// `multipart/x+json` (any `json` subtype or suffix), so the media type is checked here
+/// first.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_json(req) {
+            let refused = ApiError::new(ErrorKind::UnsupportedMediaType).into();
+            return Box::pin(ready(Err(refused)));
+        }
+        let body = web::Json::<Object<T>>::from_request(req, payload);
+        Box::pin(async move { body.await.map(|json| Self(json.into_inner().0)) })
     }
 }
 

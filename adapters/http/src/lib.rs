@@ -47,6 +47,8 @@ pub struct HttpSettings {
     pub max_connections: usize,
     /// Request-handling threads.
     pub workers: usize,
+    /// `Strict-Transport-Security: max-age=<this>` on every answer, when set.
+    pub hsts_max_age_seconds: Option<u64>,
 }
 
 /// The use cases the routes call.
@@ -174,12 +176,16 @@ pub fn serve(
     let trusted = web::Data::new(client::TrustedProxies(settings.trusted_proxies.clone()));
     let metrics_allow = web::Data::new(client::MetricsAllow(settings.metrics_allow.clone()));
     let body_timeout = web::Data::new(middleware::BodyTimeout(settings.body_timeout));
+    let security = web::Data::new(middleware::SecurityHeaders::new(
+        settings.hsts_max_age_seconds,
+    ));
     let workers = settings.workers.max(1);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(trusted.clone())
             .app_data(metrics_allow.clone())
             .app_data(body_timeout.clone())
+            .app_data(security.clone())
             .configure(configure(&services))
             .wrap(actix_web::middleware::from_fn(middleware::body_deadline))
             .wrap(cors(&origins))
@@ -190,6 +196,8 @@ pub fn serve(
             .wrap(actix_web::middleware::from_fn(middleware::bound_head))
             // Outermost: every answer is logged, counted and carries its request id.
             .wrap(actix_web::middleware::from_fn(middleware::request_log))
+            // Around everything, refusals included.
+            .wrap(actix_web::middleware::from_fn(middleware::security_headers))
     })
     .workers(workers)
     // Per worker: together, never more connections than the process has descriptors for.

@@ -9,7 +9,7 @@ use crate::dto::{
     SignUpBody,
 };
 use crate::error::{ApiError, ErrorKind};
-use crate::extract::{AuthUser, Bearer, bearer, is_json};
+use crate::extract::{AuthUser, Bearer, JsonBody, bearer, is_json};
 use crate::metrics::{Metrics, SigninOutcome};
 use crate::openapi_responses::{BodyTooLargeOrNotJson, RateLimited, ServerErrors, Unauthenticated};
 
@@ -33,9 +33,9 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
 /// The contract's signup errors.
 pub async fn sign_up(
     auth: web::Data<AuthService>,
-    body: web::Json<Object<SignUpBody>>,
+    body: JsonBody<SignUpBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = auth.sign_up(body.into_inner().0.into()).await?;
+    let session = auth.sign_up(body.0.into()).await?;
     Ok(no_store(HttpResponse::Created()).json(AuthResponse::from(&session)))
 }
 
@@ -54,9 +54,9 @@ pub async fn sign_up(
 pub async fn sign_in(
     auth: web::Data<AuthService>,
     metrics: web::Data<Metrics>,
-    body: web::Json<Object<SignInBody>>,
+    body: JsonBody<SignInBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = auth.sign_in(body.into_inner().0.into()).await;
+    let result = auth.sign_in(body.0.into()).await;
     metrics.observe_signin(match &result {
         Ok(_) => SigninOutcome::Success,
         Err(SignInError::InvalidCredentials) => SigninOutcome::InvalidCredentials,
@@ -93,7 +93,7 @@ pub async fn sign_out(
     } else if !is_json(&req) {
         return Err(ErrorKind::UnsupportedMediaType.into());
     } else {
-        serde_json::from_slice::<Object<SignOutBody>>(&body)
+        tessera_json::from_slice::<Object<SignOutBody>>(&body)
             .map_err(|_| ErrorKind::InvalidJson)?
             .0
             .scope

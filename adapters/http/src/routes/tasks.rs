@@ -7,16 +7,16 @@ use actix_web::{HttpResponse, web};
 use tessera_application::{ListTasksQuery, TaskService};
 
 use crate::dto::{
-    CreateTaskBody, ListTasksParams, MessageResponse, Object, PatchTaskBody, ReplaceTaskBody,
+    CreateTaskBody, ListTasksParams, MessageResponse, PatchTaskBody, ReplaceTaskBody,
     TaskPathParams, TaskResponse,
 };
 use crate::error::ApiError;
-use crate::extract::{AuthUser, TaskPath};
+use crate::extract::{AuthUser, JsonBody, TaskPath};
 use crate::openapi_responses::{
     BodyErrors, Forbidden, QueryError, ServerErrors, TaskNotFound, Unauthenticated,
 };
 
-type Body<T> = Result<web::Json<Object<T>>, ApiError>;
+type Body<T> = Result<JsonBody<T>, ApiError>;
 
 /// The header carrying the number of tasks matching a listing's filter.
 pub const TOTAL_COUNT_HEADER: &str = "X-Total-Count";
@@ -72,7 +72,7 @@ pub async fn create(
     body: Body<CreateTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
-    let task = tasks.create(owner, body?.into_inner().0.into()).await?;
+    let task = tasks.create(owner, body?.0.into()).await?;
     Ok(HttpResponse::Created().json(TaskResponse::from(&task)))
 }
 
@@ -116,9 +116,7 @@ pub async fn replace(
     body: Body<ReplaceTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
-    let task = tasks
-        .replace(owner, path.task_id, body?.into_inner().0.into())
-        .await?;
+    let task = tasks.replace(owner, path.task_id, body?.0.into()).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -141,9 +139,7 @@ pub async fn patch(
     body: Body<PatchTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
-    let task = tasks
-        .patch(owner, path.task_id, body?.into_inner().0.into())
-        .await?;
+    let task = tasks.patch(owner, path.task_id, body?.0.into()).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
