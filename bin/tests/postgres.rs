@@ -534,3 +534,67 @@ async fn a_client_that_hangs_up_stops_holding_its_statement_and_connection() {
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+const NEXT_SECRET: &str = "postgres-suite-next-secret-abcdef0123456789";
+
+/// The `kid` header of a token.
+fn kid(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap_or_default();
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap_or_default();
+    let header: Value = serde_json::from_slice(&decoded).unwrap_or(Value::Null);
+    header["kid"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The rotation of `docs/operations.md`: an instance with a new secret and the old one as
+/// `JWT_SECRET_PREVIOUS` accepts the tokens the old secret signed and signs new ones with
+/// the new secret, named by another `kid`; once the previous secret is dropped, the old
+/// tokens are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_keeps_old_tokens_valid_until_the_previous_one_is_dropped() {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    let old = start(db.url(), &[]).await;
+    let (old_token, _) = signup(&old, "rotate@example.com").await;
+    let rotated = start(
+        db.url(),
+        &[("JWT_SECRET", NEXT_SECRET), ("JWT_SECRET_PREVIOUS", SECRET)],
+    )
+    .await;
+    let me = async |base: &str, token: &str| {
+        call(
+            reqwest::Method::GET,
+            format!("{base}/api/auth/me"),
+            Some(token),
+            None,
+        )
+        .await
+    };
+    let (status, body, _) = me(&rotated, &old_token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body, _) = call(
+        reqwest::Method::POST,
+        format!("{rotated}/api/auth/signin"),
+        None,
+        Some(json!({"email": "rotate@example.com", "password": "securepassword123"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let new_token = body["token"].as_str().unwrap_or_default().to_owned();
+    assert!(!kid(&old_token).is_empty());
+    assert_ne!(kid(&new_token), kid(&old_token));
+    // The old instance does not know the new secret.
+    let (status, body, _) = me(&old, &new_token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "invalid_token");
+
+    let after = start(db.url(), &[("JWT_SECRET", NEXT_SECRET)]).await;
+    let (status, _, _) = me(&after, &new_token).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = me(&after, &old_token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["code"], "invalid_token");
+}

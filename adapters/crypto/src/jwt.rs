@@ -307,4 +307,125 @@ mod tests {
             Err(TokenError::Invalid)
         );
     }
+
+    const PREVIOUS: &str = "the-previous-hs256-secret-also-32-bytes-long";
+
+    fn rotated() -> JwtTokens {
+        JwtTokens::new(&JwtConfig {
+            secret: SecretString::from(SECRET.to_owned()),
+            previous: Some(SecretString::from(PREVIOUS.to_owned())),
+            issuer: "tessera".to_owned(),
+            audience: "tessera".to_owned(),
+        })
+    }
+
+    fn kid(token: &str) -> Option<String> {
+        jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid)
+    }
+
+    #[test]
+    fn tokens_name_their_key_and_the_previous_key_still_verifies() -> Result<(), CryptoError> {
+        let old = tokens(PREVIOUS).issue(&claims(Duration::hours(1)))?;
+        let new = rotated().issue(&claims(Duration::hours(1)))?;
+        assert_eq!(kid(&new), Some(key_id(SECRET.as_bytes())));
+        assert_eq!(kid(&old), Some(key_id(PREVIOUS.as_bytes())));
+        assert_ne!(kid(&new), kid(&old));
+        assert!(rotated().verify(&old).is_ok());
+        assert!(rotated().verify(&new).is_ok());
+        // Without the previous secret, its tokens are refused.
+        assert_eq!(tokens(SECRET).verify(&old), Err(TokenError::Invalid));
+        // An expired token of the previous key is expired, not invalid.
+        let expired = tokens(PREVIOUS).issue(&claims(Duration::hours(-1)))?;
+        assert_eq!(rotated().verify(&expired), Err(TokenError::Expired));
+        Ok(())
+    }
+
+    /// Signs `header` and `claims` as given, with `secret`.
+    fn signed(header: &serde_json::Value, claims: &serde_json::Value, secret: &str) -> String {
+        signed_text(&header.to_string(), &claims.to_string(), secret)
+    }
+
+    /// Signs these exact header and claims texts with `secret`.
+    fn signed_text(header: &str, claims: &str, secret: &str) -> String {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let message = format!("{}.{}", engine.encode(header), engine.encode(claims));
+        let signature = jsonwebtoken::crypto::sign(
+            message.as_bytes(),
+            &EncodingKey::from_secret(secret.as_bytes()),
+            Algorithm::HS256,
+        )
+        .unwrap_or_default();
+        format!("{message}.{signature}")
+    }
+
+    fn wire(claims: &AccessClaims) -> serde_json::Value {
+        serde_json::json!({
+            "sub": claims.user_id.to_string(), "user_id": claims.user_id.to_string(),
+            "email": claims.email, "name": claims.name,
+            "iat": claims.issued_at.timestamp(), "exp": claims.expires_at.timestamp(),
+            "jti": claims.session_id.to_string(), "iss": "tessera", "aud": "tessera",
+        })
+    }
+
+    #[test]
+    fn a_token_without_kid_tries_each_key_and_an_unknown_kid_none() {
+        let body = wire(&claims(Duration::hours(1)));
+        let plain = serde_json::json!({"alg": "HS256", "typ": "JWT"});
+        assert!(rotated().verify(&signed(&plain, &body, PREVIOUS)).is_ok());
+        assert!(rotated().verify(&signed(&plain, &body, SECRET)).is_ok());
+        let unknown = serde_json::json!({"alg": "HS256", "kid": "0011223344556677"});
+        assert_eq!(
+            rotated().verify(&signed(&unknown, &body, SECRET)),
+            Err(TokenError::Invalid)
+        );
+        // A kid naming the current key does not make the previous key's signature good.
+        let current = serde_json::json!({"alg": "HS256", "kid": key_id(SECRET.as_bytes())});
+        assert_eq!(
+            rotated().verify(&signed(&current, &body, PREVIOUS)),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_member_named_twice_makes_a_token_invalid() {
+        let body = wire(&claims(Duration::hours(1))).to_string();
+        let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+        let sign = |header: &str, body: &str| signed_text(header, body, SECRET);
+        let tokens = tokens(SECRET);
+        assert!(tokens.verify(&sign(header, &body)).is_ok());
+        let twice = format!("{},\"extra\":1,\"extra\":2}}", &body[..body.len() - 1]);
+        assert_eq!(
+            tokens.verify(&sign(header, &twice)),
+            Err(TokenError::Invalid)
+        );
+        let header_twice = r#"{"alg":"HS256","typ":"JWT","typ":"JWT"}"#;
+        assert_eq!(
+            tokens.verify(&sign(header_twice, &body)),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn debug_shows_key_ids_never_secrets() {
+        let shown = format!("{:?}", rotated());
+        assert!(
+            !shown.contains(SECRET) && !shown.contains(PREVIOUS),
+            "{shown}"
+        );
+        assert!(shown.contains(&key_id(SECRET.as_bytes())), "{shown}");
+        let config = format!(
+            "{:?}",
+            JwtConfig {
+                secret: SecretString::from(SECRET.to_owned()),
+                previous: Some(SecretString::from(PREVIOUS.to_owned())),
+                issuer: "tessera".to_owned(),
+                audience: "tessera".to_owned(),
+            }
+        );
+        assert!(
+            !config.contains(SECRET) && !config.contains(PREVIOUS),
+            "{config}"
+        );
+    }
 }

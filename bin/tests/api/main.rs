@@ -10,6 +10,7 @@
 mod abuse;
 mod auth;
 mod conventions;
+mod hardening;
 mod helpers;
 mod isolation;
 mod jwt;
