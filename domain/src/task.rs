@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::text::{LineBreaks, TextFault, char_len, clean};
+use crate::text::{LineBreaks, char_len, has_forbidden_char, non_blank};
 use crate::{TaskId, UserId};
 
 /// A user's task.
@@ -110,12 +110,12 @@ impl TaskTitle {
     /// # Errors
     /// The [`TaskTitleError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Self, TaskTitleError> {
-        let title = clean(raw, LineBreaks::Refused).map_err(|fault| match fault {
-            TextFault::Blank => TaskTitleError::Required,
-            TextFault::InvalidCharacter => TaskTitleError::InvalidCharacter,
-        })?;
+        let title = non_blank(raw).ok_or(TaskTitleError::Required)?;
         if char_len(title) > Self::MAX_CHARS {
             return Err(TaskTitleError::TooLong);
+        }
+        if has_forbidden_char(title, LineBreaks::Refused) {
+            return Err(TaskTitleError::InvalidCharacter);
         }
         Ok(Self(title.to_owned()))
     }
@@ -165,15 +165,14 @@ impl TaskDescription {
     /// # Errors
     /// The [`TaskDescriptionError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Option<Self>, TaskDescriptionError> {
-        let description = match clean(raw, LineBreaks::Allowed) {
-            Ok(description) => description,
-            Err(TextFault::Blank) => return Ok(None),
-            Err(TextFault::InvalidCharacter) => {
-                return Err(TaskDescriptionError::InvalidCharacter);
-            }
+        let Some(description) = non_blank(raw) else {
+            return Ok(None);
         };
         if char_len(description) > Self::MAX_CHARS {
             return Err(TaskDescriptionError::TooLong);
+        }
+        if has_forbidden_char(description, LineBreaks::Allowed) {
+            return Err(TaskDescriptionError::InvalidCharacter);
         }
         Ok(Some(Self(description.to_owned())))
     }

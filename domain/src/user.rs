@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::UserId;
-use crate::text::{LineBreaks, TextFault, char_len, clean, fold, is_blank, is_visible_assigned};
+use crate::text::{
+    LineBreaks, char_len, fold, has_forbidden_char, is_blank, is_visible_assigned, non_blank,
+};
 
 /// A registered user, without credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,12 +63,12 @@ impl UserName {
     /// # Errors
     /// The [`UserNameError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Self, UserNameError> {
-        let name = clean(raw, LineBreaks::Refused).map_err(|fault| match fault {
-            TextFault::Blank => UserNameError::Required,
-            TextFault::InvalidCharacter => UserNameError::InvalidCharacter,
-        })?;
+        let name = non_blank(raw).ok_or(UserNameError::Required)?;
         if char_len(name) > Self::MAX_CHARS {
             return Err(UserNameError::TooLong);
+        }
+        if has_forbidden_char(name, LineBreaks::Refused) {
+            return Err(UserNameError::InvalidCharacter);
         }
         Ok(Self(name.to_owned()))
     }
