@@ -150,8 +150,9 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/tesse
 /// Shortest secret accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// Every setting as text, before validation.
-#[derive(Debug, Default, Deserialize)]
+/// Every setting as text, before validation. It holds the secrets and the database URL
+/// in the clear, so it has no `Debug`: nothing can print it.
+#[derive(Default, Deserialize)]
 struct Raw {
     storage: Option<String>,
     database_url: Option<String>,

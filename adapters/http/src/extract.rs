@@ -17,12 +17,22 @@ use crate::error::{ApiError, ErrorKind};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What the `Authorization` header holds.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub enum Bearer<'a> {
     /// No header, another scheme, or an empty token.
     Missing,
     /// A bearer token, not yet checked.
     Token(&'a str),
+}
+
+/// Shows whether a token was sent, never the token.
+impl std::fmt::Debug for Bearer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => f.write_str("Missing"),
+            Self::Token(_) => write!(f, "Token({})", tessera_application::REDACTED),
+        }
+    }
 }
 
 /// Reads the bearer token of a request. The scheme is case-insensitive (RFC 7235).
@@ -184,4 +194,18 @@ fn is_json_mime(mime: &actix_web::mime::Mime) -> bool {
     use actix_web::mime;
     mime.type_() == mime::APPLICATION
         && (mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bearer_token_is_never_shown() {
+        let token = "eyJhbGciOiJIUzI1NiJ9.secret-claims.signature";
+        let shown = format!("{:?}", Bearer::Token(token));
+        assert!(!shown.contains("secret-claims"), "{shown}");
+        assert!(shown.contains(tessera_application::REDACTED), "{shown}");
+        assert_eq!(format!("{:?}", Bearer::Missing), "Missing");
+    }
 }
