@@ -593,6 +593,28 @@ mod tests {
         );
         assert!(s.migrate_on_start);
         assert!(s.require_secret().is_err());
+        assert!(s.jwt_secret_previous.is_none());
+        assert_eq!(s.hsts_max_age_seconds, None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_previous_secret_and_hsts_are_read() -> Result<(), SettingsError> {
+        let previous = "the-secret-being-replaced-0123456789abcdef";
+        let s = load(&[
+            ("JWT_SECRET", SECRET),
+            ("JWT_SECRET_PREVIOUS", previous),
+            ("HSTS_MAX_AGE_SECONDS", "31536000"),
+        ])?;
+        let kept = s
+            .jwt_secret_previous
+            .as_ref()
+            .map(|secret| secrecy::ExposeSecret::expose_secret(secret).to_owned());
+        assert_eq!(kept.as_deref(), Some(previous));
+        assert_eq!(s.hsts_max_age_seconds, Some(31_536_000));
+        let refused = load(&[("JWT_SECRET", SECRET), ("JWT_SECRET_PREVIOUS", SECRET)]);
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(!message.contains(SECRET), "{message}");
         Ok(())
     }
 
@@ -662,6 +684,16 @@ mod tests {
             ),
             (&[("CORS_ORIGINS", "localhost:3000")], "CORS_ORIGINS"),
             (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (&[("JWT_SECRET_PREVIOUS", "short")], "JWT_SECRET_PREVIOUS"),
+            (
+                &[("JWT_SECRET", SECRET), ("JWT_SECRET_PREVIOUS", SECRET)],
+                "JWT_SECRET_PREVIOUS",
+            ),
+            (&[("HSTS_MAX_AGE_SECONDS", "-1")], "HSTS_MAX_AGE_SECONDS"),
+            (
+                &[("HSTS_MAX_AGE_SECONDS", "a year")],
+                "HSTS_MAX_AGE_SECONDS",
+            ),
             (&[("TRUSTED_PROXIES", "10.0.0.0/33")], "TRUSTED_PROXIES"),
             (&[("METRICS_ALLOW", "localhost")], "METRICS_ALLOW"),
             (&[("HASH_CONCURRENCY", "0")], "HASH_CONCURRENCY"),

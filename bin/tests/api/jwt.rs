@@ -200,3 +200,61 @@ async fn token_expired_within_the_60_second_leeway_is_accepted() {
     let body = expect_status(app.me(&token).await, StatusCode::OK).await;
     assert_eq!(body["user"]["id"], user.id.as_str());
 }
+
+#[tokio::test]
+async fn tokens_with_x5c_or_crit_headers_or_an_audience_array_are_invalid() {
+    let (app, user) = app_with_user().await;
+    let mut x5c = ForgedToken::parse(&user.token);
+    x5c.header["x5c"] = json!(["MIIBszCCAVmgAwIBAgIU"]);
+    assert_invalid_token("x5c", app.me(&app.sign(&x5c)).await).await;
+    let mut crit = ForgedToken::parse(&user.token);
+    crit.header["crit"] = json!(["exp"]);
+    assert_invalid_token("crit", app.me(&app.sign(&crit)).await).await;
+    let mut audiences = ForgedToken::parse(&user.token);
+    audiences.claims["aud"] = json!(["tessera", "another-service"]);
+    assert_invalid_token("aud array", app.me(&app.sign(&audiences)).await).await;
+}
+
+#[tokio::test]
+async fn a_validly_signed_token_whose_session_does_not_exist_is_revoked() {
+    let (app, user) = app_with_user().await;
+    let mut forged = ForgedToken::parse(&user.token);
+    forged.claims["jti"] = json!(Uuid::new_v4().to_string());
+    let token = app.sign(&forged);
+    assert_unauthorized(
+        app.me(&token).await,
+        "token_revoked",
+        "Session has ended, please log in again",
+    )
+    .await;
+    // Another user's session under this user's id: not a token this service issued.
+    let other = app.signed_up_user().await;
+    let mut borrowed = ForgedToken::parse(&user.token);
+    borrowed.claims["jti"] = ForgedToken::parse(&other.token).claims["jti"].clone();
+    assert_invalid_token("another user's session", app.me(&app.sign(&borrowed)).await).await;
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_utf8_inside_a_token_make_it_invalid() {
+    use base64::Engine as _;
+    let (app, user) = app_with_user().await;
+    let forged = ForgedToken::parse(&user.token);
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims = forged.claims.to_string().into_bytes();
+    // A lone continuation byte inside the name's string.
+    let at = claims.len() - 2;
+    claims.insert(at, 0x80);
+    let message = format!(
+        "{}.{}",
+        engine.encode(forged.header.to_string()),
+        engine.encode(&claims)
+    );
+    let signature = jsonwebtoken::crypto::sign(
+        message.as_bytes(),
+        &jsonwebtoken::EncodingKey::from_secret(app.secret.as_bytes()),
+        Algorithm::HS256,
+    )
+    .expect("HMAC signing works");
+    let token = format!("{message}.{signature}");
+    assert_invalid_token("not UTF-8", app.me(&token).await).await;
+}
