@@ -294,7 +294,10 @@ fn client_parse_errors_are_logged_at_debug_not_error() {
         let lines = collected.join().unwrap_or_default();
         // Standard error is a pipe here: no colour codes.
         let coloured: Vec<&String> = lines.iter().filter(|l| l.contains('\u{1b}')).collect();
-        assert!(coloured.is_empty(), "{level}: ANSI codes in a pipe: {coloured:?}");
+        assert!(
+            coloured.is_empty(),
+            "{level}: ANSI codes in a pipe: {coloured:?}"
+        );
         let errors: Vec<&String> = lines.iter().filter(|l| l.contains("ERROR")).collect();
         assert!(errors.is_empty(), "{level}: {errors:?}");
         let debug = lines
