@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test fuzz bench bench-micro check fmt lint deps-check
+.PHONY: run test fuzz fuzz-targets bench bench-micro check fmt lint deps-check
 
 ## Start the service on http://127.0.0.1:8080 in development mode (see README).
 ## STORAGE=memory make run needs no database at all.
@@ -37,6 +37,33 @@ test:
 ## FUZZ_MAX_EXAMPLES bounds the run (default 100 per operation and phase).
 fuzz:
 	scripts/fuzz.sh
+
+# The cargo-fuzz targets; token inputs go just past the verifier's 8 KiB limit, bodies
+# to the 64 KiB body limit.
+FUZZ_SECONDS ?= 30
+FUZZ_CARGO ?= $(CARGO) +nightly
+FUZZ_TOKEN_TARGETS = token_verify token_claims
+FUZZ_BODY_TARGETS = json_strict body_signup body_signin body_signout body_create_task \
+	body_replace_task body_patch_task
+
+## Coverage-guided fuzzing (cargo-fuzz, libFuzzer; needs a nightly toolchain) of token
+## parsing and of each JSON body type: every target in fuzz/fuzz_targets runs for
+## FUZZ_SECONDS (default 30) from fuzz/corpus/<target>, seeded from fuzz/seeds/<target>.
+## Fails if any target finds a crash; the input is kept in fuzz/artifacts/<target>/.
+fuzz-targets:
+	$(FUZZ_CARGO) fuzz build
+	@failed=""; \
+	for target in $(FUZZ_TOKEN_TARGETS) $(FUZZ_BODY_TARGETS); do \
+		case " $(FUZZ_TOKEN_TARGETS) " in *" $$target "*) max_len=9000;; *) max_len=65536;; esac; \
+		mkdir -p fuzz/corpus/$$target; \
+		if [ -d fuzz/seeds/$$target ]; then cp fuzz/seeds/$$target/* fuzz/corpus/$$target/; fi; \
+		echo "fuzz-targets: $$target for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_CARGO) fuzz run $$target fuzz/corpus/$$target -- \
+			-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=$$max_len \
+			-timeout=10 -print_final_stats=1 || failed="$$failed $$target"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz-targets: crash found in:$$failed (see fuzz/artifacts/)"; exit 1; fi; \
+	echo "fuzz-targets: no crash"
 
 ## Load benchmarks on PostgreSQL against pgbench ceilings (wrk over loopback; see
 ## scripts/bench.py). Writes docs/benchmarks.md. BENCH_SMOKE=1 for a few-second check.
