@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test fuzz fuzz-targets bench bench-micro check fmt lint deps-check
+.PHONY: run test fuzz fuzz-targets bench bench-micro check fmt lint deps-check audit
 
 ## Start the service on http://127.0.0.1:8080 in development mode (see README).
 ## STORAGE=memory make run needs no database at all.
@@ -78,13 +78,19 @@ bench-micro:
 	$(CARGO) bench -p tessera-http --bench render
 
 ## Everything CI checks.
-check: fmt lint deps-check test fuzz
+check: fmt lint deps-check audit test fuzz fuzz-targets
 
 fmt:
 	$(CARGO) fmt --all --check
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## The dependency policy of deny.toml (licences, bans, sources) and no unused
+## dependency (cargo-deny and cargo-machete: `cargo install cargo-deny cargo-machete`).
+audit:
+	cargo deny check bans licenses sources
+	cargo machete
 
 ## The domain and application crates must not reach a framework, database or runtime.
 deps-check:
