@@ -11,11 +11,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use tessera_application::ports::{
-    NewTask, RepoError, SessionRepository, TaskRepository, ThrottleStore, UserRepository,
+    EventRepository, NewTask, RepoError, SessionRepository, TaskRepository, ThrottleStore,
+    UserRepository,
 };
 use tessera_domain::{
-    AccountRecord, Admission, EmailAddress, NewUser, PasswordHash, Rate, Session, SessionId,
-    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    AccountRecord, Admission, ClientAddress, ClientInfo, EmailAddress, NewUser, PasswordHash, Rate,
+    Session, SessionId, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User,
+    UserAgent, UserId, UserName,
 };
 
 /// The three repositories of one store, and whatever keeps that store alive.
@@ -24,6 +26,8 @@ pub struct Stores {
     pub users: Arc<dyn UserRepository>,
     /// Sessions.
     pub sessions: Arc<dyn SessionRepository>,
+    /// Security events.
+    pub events: Arc<dyn EventRepository>,
     /// Tasks.
     pub tasks: Arc<dyn TaskRepository>,
     /// Rate-limit and throttle counts.
@@ -74,6 +78,9 @@ macro_rules! conformance_tests {
     };
 }
 
+/// A limit no case reaches (sessions per user, tasks per user).
+const MANY: u32 = 10_000;
+
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
@@ -103,6 +110,10 @@ fn first_session(user_id: UserId) -> Session {
         created_at: at,
         expires_at: at + Duration::days(7),
         ended_at: None,
+        client: ClientInfo {
+            ip: Some(ClientAddress::new(std::net::IpAddr::from([203, 0, 113, 7]))),
+            user_agent: UserAgent::parse("conformance/1.0"),
+        },
     }
 }
 
@@ -308,7 +319,7 @@ pub mod cases {
     pub async fn updates_from_a_clock_behind_still_move_updated_at_forward(stores: Stores) {
         let owner = user(&stores).await;
         let created = ok(
-            stores.tasks.create(owner, task("skew"), now()).await,
+            stores.tasks.create(owner, task("skew"), now(), MANY).await,
             "create",
         );
         let behind = created.created_at - Duration::hours(1);
@@ -342,7 +353,7 @@ pub mod cases {
     pub async fn sessions_are_stored_found_and_ended(stores: Stores) {
         let owner = user(&stores).await;
         let s = first_session(owner);
-        ok(stores.sessions.create(&s).await, "create");
+        ok(stores.sessions.create(&s, MANY).await, "create");
         assert_eq!(
             ok(stores.sessions.find(s.id).await, "find"),
             Some(s.clone())
@@ -373,7 +384,7 @@ pub mod cases {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
         let s = first_session(owner);
-        ok(stores.sessions.create(&s).await, "create");
+        ok(stores.sessions.create(&s, MANY).await, "create");
         ok(stores.sessions.end(intruder, s.id, now()).await, "end");
         let found = ok(stores.sessions.find(s.id).await, "find");
         assert_eq!(found.map(|s| s.is_active()), Some(true));
@@ -386,7 +397,7 @@ pub mod cases {
         let mine: Vec<Session> = (0..3).map(|_| first_session(owner)).collect();
         let theirs = first_session(other);
         for s in mine.iter().chain([&theirs]) {
-            ok(stores.sessions.create(s).await, "create");
+            ok(stores.sessions.create(s, MANY).await, "create");
         }
         let ended = ok(
             stores
@@ -432,12 +443,13 @@ pub mod cases {
                         description: Some(TaskDescription::from_trusted("Details".to_owned())),
                     },
                     at,
+                    MANY,
                 )
                 .await,
             "create",
         );
         let second = ok(
-            stores.tasks.create(owner, task("Second"), at).await,
+            stores.tasks.create(owner, task("Second"), at, MANY).await,
             "create",
         );
         assert!(second.id > first.id);
@@ -453,7 +465,7 @@ pub mod cases {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Mine"), now()).await,
+            stores.tasks.create(owner, task("Mine"), now(), MANY).await,
             "create",
         );
         let changes = TaskChanges {
@@ -500,7 +512,10 @@ pub mod cases {
             // Two tasks share a timestamp: the higher id comes first.
             let at = base + Duration::seconds(n.min(3));
             let t = ok(
-                stores.tasks.create(owner, task(&format!("t{n}")), at).await,
+                stores
+                    .tasks
+                    .create(owner, task(&format!("t{n}")), at, MANY)
+                    .await,
                 "create",
             );
             if n % 2 == 0 {
@@ -564,6 +579,7 @@ pub mod cases {
                         description: Some(TaskDescription::from_trusted("Keep?".to_owned())),
                     },
                     created,
+                    MANY,
                 )
                 .await,
             "create",
@@ -613,7 +629,7 @@ pub mod cases {
     pub async fn an_empty_update_changes_nothing(stores: Stores) {
         let owner = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Still"), now()).await,
+            stores.tasks.create(owner, task("Still"), now(), MANY).await,
             "create",
         );
         let same = ok(
@@ -635,7 +651,7 @@ pub mod cases {
     pub async fn toggling_flips_completion_each_time(stores: Stores) {
         let owner = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Flip"), now()).await,
+            stores.tasks.create(owner, task("Flip"), now(), MANY).await,
             "create",
         );
         let later = t.created_at + Duration::seconds(1);
@@ -650,7 +666,7 @@ pub mod cases {
     pub async fn deleted_tasks_are_gone(stores: Stores) {
         let owner = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Bye"), now()).await,
+            stores.tasks.create(owner, task("Bye"), now(), MANY).await,
             "create",
         );
         ok(stores.tasks.delete(owner, t.id).await, "delete");
@@ -673,7 +689,11 @@ pub mod cases {
         let owner = user(&stores).await;
         let creations = (0..200).map(|n| {
             let tasks = stores.tasks.clone();
-            tokio::spawn(async move { tasks.create(owner, task(&format!("p{n}")), now()).await })
+            tokio::spawn(async move {
+                tasks
+                    .create(owner, task(&format!("p{n}")), now(), MANY)
+                    .await
+            })
         });
         let mut ids = Vec::new();
         for result in join_all(creations).await {
@@ -699,11 +719,11 @@ pub mod cases {
     pub async fn task_ids_are_unique_across_owners_and_never_reused(stores: Stores) {
         let a = user(&stores).await;
         let b = user(&stores).await;
-        let ta = ok(stores.tasks.create(a, task("a"), now()).await, "a");
-        let tb = ok(stores.tasks.create(b, task("b"), now()).await, "b");
+        let ta = ok(stores.tasks.create(a, task("a"), now(), MANY).await, "a");
+        let tb = ok(stores.tasks.create(b, task("b"), now(), MANY).await, "b");
         assert_ne!(ta.id, tb.id);
         ok(stores.tasks.delete(a, ta.id).await, "delete");
-        let tc = ok(stores.tasks.create(a, task("c"), now()).await, "c");
+        let tc = ok(stores.tasks.create(a, task("c"), now(), MANY).await, "c");
         assert!(tc.id > tb.id, "a deleted id must not come back");
     }
 
