@@ -8,9 +8,9 @@ use std::num::NonZeroU32;
 use tessera_application::ports::{Clock, TaskRepository, UserRepository};
 use tessera_application::{
     AccountStores, AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault,
-    ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, SignInCommand, SignInError,
-    SignOutCommand, SignOutError, SignUpCommand, SignUpError, TaskError, TaskService, Throttle,
-    ThrottleSettings,
+    ListTasksQuery, PatchTaskCommand, Pruned, ReplaceTaskCommand, Retention, SignInCommand,
+    SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError, TaskError, TaskService,
+    Throttle, ThrottleSettings,
 };
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 
@@ -621,4 +621,42 @@ async fn an_unreachable_store_is_reported_as_unavailable() {
         .list(UserId::new_random(), ListTasksQuery::default())
         .await;
     assert!(matches!(list, Err(TaskError::Fault(Fault::Unavailable(_)))));
+}
+
+#[tokio::test]
+async fn retention_deletes_sessions_and_events_only_once_past_the_period() -> TestResult {
+    let store = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let as_clock: Arc<dyn Clock> = clock.clone();
+    let auth = auth_at_cost(memory_accounts(&store), as_clock.clone(), 4);
+    let issued = auth
+        .sign_up(signup("Ret", "ret@example.com", "securepassword123"))
+        .await?;
+    let retention = Retention::new(
+        store.sessions.clone(),
+        store.events.clone(),
+        as_clock,
+        AccountLimits::DEFAULT,
+    );
+    // The signup event is kept 30 days; the session, which expires after 7, 30 more.
+    clock.advance(Duration::days(29));
+    assert_eq!(retention.run().await?, Pruned::default());
+    clock.advance(Duration::days(2));
+    let events_only = Pruned {
+        sessions: 0,
+        events: 1,
+    };
+    assert_eq!(retention.run().await?, events_only);
+    clock.advance(Duration::days(7));
+    let sessions_only = Pruned {
+        sessions: 1,
+        events: 0,
+    };
+    assert_eq!(retention.run().await?, sessions_only);
+    assert!(matches!(
+        auth.authenticate(&issued.token).await,
+        Err(AuthenticateError::Expired | AuthenticateError::Revoked)
+    ));
+    assert_eq!(retention.run().await?, Pruned::default());
+    Ok(())
 }

@@ -315,8 +315,9 @@ impl SessionRepository for PgStore {
         let row = SessionRow::from(session);
         let user = session.user_id.as_uuid();
         let at = session.created_at;
-        // The new one counts: keep `cap - 1` of the others.
-        let keep = i64::from(cap.saturating_sub(1));
+        // Run after the insert, the statement sees the new session too: it keeps the
+        // newest `cap`, the new one among them.
+        let keep = i64::from(cap);
         self.on_auth(async |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
                 // One signin of a user at a time past this point, so that two at once
