@@ -452,17 +452,6 @@ impl From<TaskRow> for Task {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = tasks)]
-struct NewTaskRow {
-    user_id: Uuid,
-    title: String,
-    description: Option<String>,
-    completed: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
 /// `None` leaves a column alone; `description: Some(None)` sets it to NULL.
 #[derive(AsChangeset)]
 #[diesel(table_name = tasks)]
