@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_domain::{
-    AttemptOutcome, EmailAddress, NewUser, Password, Principal, Session, SessionId, SignOutScope,
-    User, UserId, UserName,
+    AccountLimits, AttemptOutcome, ClientInfo, EmailAddress, NewUser, Password, PasswordHash,
+    Principal, SecurityEvent, SecurityEventKind, Session, SessionId, SignOutScope, User, UserId,
+    UserName,
 };
 use thiserror::Error;
 
 use crate::error::{Fault, ValidationErrors};
 use crate::ports::{
-    AccessClaims, Clock, PasswordHasher, RepoError, SessionRepository, TokenError, TokenIssuer,
-    TokenVerifier, UserRepository,
+    AccessClaims, Clock, EventRepository, PasswordHasher, RepoError, SessionRepository, TokenError,
+    TokenIssuer, TokenVerifier, UserRepository,
 };
 use crate::throttle::{Refusal, Throttle};
 
@@ -21,6 +22,8 @@ use crate::throttle::{Refusal, Throttle};
 pub struct AuthSettings {
     /// How long an issued token lives.
     pub token_ttl: Duration,
+    /// What one account may hold.
+    pub limits: AccountLimits,
 }
 
 /// What `Debug` shows in place of a password or a token, here and in the adapters.
@@ -35,6 +38,8 @@ pub struct SignUpCommand {
     pub email: Option<String>,
     /// The chosen password.
     pub password: Option<String>,
+    /// Where the request came from.
+    pub client: ClientInfo,
 }
 
 impl std::fmt::Debug for SignUpCommand {
@@ -43,6 +48,7 @@ impl std::fmt::Debug for SignUpCommand {
             .field("name", &self.name)
             .field("email", &self.email)
             .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("client", &self.client)
             .finish()
     }
 }
@@ -54,6 +60,8 @@ pub struct SignInCommand {
     pub email: Option<String>,
     /// The password.
     pub password: Option<String>,
+    /// Where the request came from.
+    pub client: ClientInfo,
 }
 
 impl std::fmt::Debug for SignInCommand {
@@ -61,6 +69,7 @@ impl std::fmt::Debug for SignInCommand {
         f.debug_struct("SignInCommand")
             .field("email", &self.email)
             .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .field("client", &self.client)
             .finish()
     }
 }
@@ -72,6 +81,8 @@ pub struct SignOutCommand {
     pub token: Option<String>,
     /// `local`, `global` or `others`; `None` means `local`.
     pub scope: Option<String>,
+    /// Where the request came from.
+    pub client: ClientInfo,
 }
 
 impl std::fmt::Debug for SignOutCommand {
@@ -79,6 +90,7 @@ impl std::fmt::Debug for SignOutCommand {
         f.debug_struct("SignOutCommand")
             .field("token", &self.token.as_ref().map(|_| REDACTED))
             .field("scope", &self.scope)
+            .field("client", &self.client)
             .finish()
     }
 }
@@ -181,33 +193,45 @@ impl From<TokenError> for AuthenticateError {
     }
 }
 
-/// The authentication use cases.
+/// The stores the authentication use cases keep accounts in.
+#[derive(Clone)]
+pub struct AccountStores {
+    /// Accounts.
+    pub users: Arc<dyn UserRepository>,
+    /// Sessions.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Security events.
+    pub events: Arc<dyn EventRepository>,
+}
+
+/// The authentication and account use cases.
 #[derive(Clone)]
 pub struct AuthService {
-    users: Arc<dyn UserRepository>,
-    sessions: Arc<dyn SessionRepository>,
-    hasher: Arc<dyn PasswordHasher>,
+    pub(crate) users: Arc<dyn UserRepository>,
+    pub(crate) sessions: Arc<dyn SessionRepository>,
+    pub(crate) events: Arc<dyn EventRepository>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
     issuer: Arc<dyn TokenIssuer>,
     verifier: Arc<dyn TokenVerifier>,
-    clock: Arc<dyn Clock>,
-    settings: AuthSettings,
-    throttle: Throttle,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: AuthSettings,
+    pub(crate) throttle: Throttle,
 }
 
 impl AuthService {
     /// Builds the service on its ports.
     #[must_use]
     pub fn new(
-        users: Arc<dyn UserRepository>,
-        sessions: Arc<dyn SessionRepository>,
+        stores: AccountStores,
         hasher: Arc<dyn PasswordHasher>,
         tokens: (Arc<dyn TokenIssuer>, Arc<dyn TokenVerifier>),
         clock: Arc<dyn Clock>,
         settings: AuthSettings,
     ) -> Self {
         Self {
-            users,
-            sessions,
+            users: stores.users,
+            sessions: stores.sessions,
+            events: stores.events,
             hasher,
             issuer: tokens.0,
             verifier: tokens.1,
@@ -261,16 +285,20 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
-        let (session, issued) = self.new_session(user.clone())?;
+        let (session, issued) = self.new_session(user.clone(), &command.client)?;
+        let id = user.id;
         let new_user = NewUser {
             user,
             password_hash,
         };
         match self.users.insert(&new_user, &session).await {
-            Ok(()) => Ok(issued),
-            Err(RepoError::Conflict) => Err(SignUpError::EmailTaken),
-            Err(other) => Err(Fault::from(other).into()),
+            Ok(()) => {}
+            Err(RepoError::Conflict) => return Err(SignUpError::EmailTaken),
+            Err(other) => return Err(Fault::from(other).into()),
         }
+        self.record(id, SecurityEventKind::SignUp, &command.client)
+            .await;
+        Ok(issued)
     }
 
     /// Checks credentials and opens a new session.
@@ -298,34 +326,76 @@ impl AuthService {
         }
 
         let normalised = EmailAddress::normalise(&email);
-        let attempt = self
-            .throttle
-            .begin_account(&normalised)
+        let found = self
+            .users
+            .find_credentials(&normalised)
             .await
-            .map_err(|refusal| match refusal {
-                Refusal::Limited(wait) => SignInError::Throttled(wait),
-                Refusal::Fault(fault) => fault.into(),
-            })?;
-        let checked = self.check_credentials(&normalised, &password).await;
+            .map_err(Fault::from)?;
+        match self
+            .checked_attempt(&normalised, found, &password, &command.client)
+            .await
+        {
+            Ok(Some(user)) => {
+                let issued = self.open_session(user.clone(), &command.client).await?;
+                self.record(user.id, SecurityEventKind::SignIn, &command.client)
+                    .await;
+                Ok(issued)
+            }
+            Ok(None) => Err(SignInError::InvalidCredentials),
+            Err(CheckError::Throttled(wait)) => Err(SignInError::Throttled(wait)),
+            Err(CheckError::Fault(fault)) => Err(fault.into()),
+        }
+    }
+
+    /// One password check of the account `key` (a normalised email), known or not,
+    /// under the per-account throttle: the user when `password` is theirs. A wrong
+    /// password for a known account, and a refusal by the throttle, are recorded as its
+    /// events. Unknown accounts cost the same bcrypt verification as known ones.
+    pub(crate) async fn checked_attempt(
+        &self,
+        key: &str,
+        found: Option<(User, PasswordHash)>,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Option<User>, CheckError> {
+        let known = found.as_ref().map(|(user, _)| user.id);
+        let attempt = match self.throttle.begin_account(key).await {
+            Ok(attempt) => attempt,
+            Err(Refusal::Limited(wait)) => {
+                if let Some(id) = known {
+                    self.record(id, SecurityEventKind::RateLimited, client)
+                        .await;
+                }
+                return Err(CheckError::Throttled(wait));
+            }
+            Err(Refusal::Fault(fault)) => return Err(CheckError::Fault(fault)),
+        };
+        let checked = self.check_password(found, password).await;
         let outcome = match &checked {
             Ok(Some(_)) => AttemptOutcome::Succeeded,
             Ok(None) => AttemptOutcome::Failed,
             Err(_) => AttemptOutcome::NotChecked,
         };
-        self.throttle.finish_account(attempt, outcome).await?;
-        match checked? {
-            Some(user) => Ok(self.open_session(user).await?),
-            None => Err(SignInError::InvalidCredentials),
+        self.throttle
+            .finish_account(attempt, outcome)
+            .await
+            .map_err(CheckError::Fault)?;
+        let checked = checked.map_err(CheckError::Fault)?;
+        if checked.is_none()
+            && let Some(id) = known
+        {
+            self.record(id, SecurityEventKind::SignInFailed, client)
+                .await;
         }
+        Ok(checked)
     }
 
-    /// The account whose password `password` is, if `normalised_email` names one.
-    async fn check_credentials(
+    /// The account `found` holds, if `password` is its password.
+    async fn check_password(
         &self,
-        normalised_email: &str,
+        found: Option<(User, PasswordHash)>,
         password: &str,
     ) -> Result<Option<User>, Fault> {
-        let found = self.users.find_credentials(normalised_email).await?;
         // Never compare a password bcrypt would truncate: it could match on its first
         // 72 bytes alone. Such a password matches no account, yet costs the same time.
         let fits = password.len() <= Password::MAX_BYTES;
@@ -351,6 +421,39 @@ impl AuthService {
         if let Ok(hash) = self.hasher.hash(password).await {
             // Storage failing here changes nothing the caller can see: the old hash stays.
             let _ = self.users.set_password_hash(id, &hash).await;
+        }
+    }
+
+    /// Records a security event of `user`, and logs it as a structured line (target
+    /// `tessera::security`). Best effort: an event that cannot be stored is logged with
+    /// the failure, and the operation it describes stands.
+    pub(crate) async fn record(&self, user: UserId, kind: SecurityEventKind, client: &ClientInfo) {
+        let event = SecurityEvent {
+            user_id: user,
+            kind,
+            at: self.clock.now(),
+            client: client.clone(),
+        };
+        let ip = client.ip.map(|ip| ip.to_string());
+        let user_agent = client.user_agent.as_ref().map(|ua| ua.as_str().to_owned());
+        match self.events.record(&event).await {
+            Ok(()) => tracing::info!(
+                target: "tessera::security",
+                event = kind.as_str(),
+                user_id = %user,
+                ip = ip.as_deref(),
+                user_agent = user_agent.as_deref(),
+                "security event"
+            ),
+            Err(error) => tracing::warn!(
+                target: "tessera::security",
+                event = kind.as_str(),
+                user_id = %user,
+                ip = ip.as_deref(),
+                user_agent = user_agent.as_deref(),
+                error = %error,
+                "security event not stored"
+            ),
         }
     }
 
@@ -380,7 +483,7 @@ impl AuthService {
                 .sessions
                 .end(caller.user_id, caller.session_id, now)
                 .await
-                .map(|()| 1),
+                .map(u64::from),
             SignOutScope::Global => self.sessions.end_all(caller.user_id, None, now).await,
             SignOutScope::Others => {
                 self.sessions
@@ -388,7 +491,10 @@ impl AuthService {
                     .await
             }
         };
-        result.map_err(|e| SignOutError::Fault(e.into()))
+        let ended = result.map_err(|e| SignOutError::Fault(e.into()))?;
+        self.record(caller.user_id, SecurityEventKind::SignOut, &command.client)
+            .await;
+        Ok(ended)
     }
 
     /// The guard: checks a bearer token and that its session is still open.
@@ -429,15 +535,26 @@ impl AuthService {
             .ok_or(AuthenticateError::Revoked)
     }
 
-    /// Stores a new session for `user` and issues its token.
-    async fn open_session(&self, user: User) -> Result<IssuedSession, Fault> {
-        let (session, issued) = self.new_session(user)?;
-        self.sessions.create(&session).await?;
+    /// Stores a new session for `user` (ending the oldest beyond the per-account cap)
+    /// and issues its token.
+    pub(crate) async fn open_session(
+        &self,
+        user: User,
+        client: &ClientInfo,
+    ) -> Result<IssuedSession, Fault> {
+        let (session, issued) = self.new_session(user, client)?;
+        self.sessions
+            .create(&session, self.settings.limits.max_sessions)
+            .await?;
         Ok(issued)
     }
 
-    /// A new session for `user`, not yet stored, and its signed token.
-    fn new_session(&self, user: User) -> Result<(Session, IssuedSession), Fault> {
+    /// A new session for `user`, opened from `client`, not yet stored, and its token.
+    pub(crate) fn new_session(
+        &self,
+        user: User,
+        client: &ClientInfo,
+    ) -> Result<(Session, IssuedSession), Fault> {
         let now = self.clock.now();
         let expires_at = now + self.settings.token_ttl;
         let session = Session {
@@ -446,6 +563,7 @@ impl AuthService {
             created_at: now,
             expires_at,
             ended_at: None,
+            client: client.clone(),
         };
         let claims = AccessClaims {
             user_id: user.id,
@@ -464,6 +582,15 @@ impl AuthService {
         };
         Ok((session, issued))
     }
+}
+
+/// Why a password check did not give an answer.
+#[derive(Debug)]
+pub(crate) enum CheckError {
+    /// The account must wait this long.
+    Throttled(std::time::Duration),
+    /// The server failed.
+    Fault(Fault),
 }
 
 #[cfg(test)]
@@ -490,6 +617,7 @@ mod tests {
                     name: Some("A".to_owned()),
                     email: Some("a@example.com".to_owned()),
                     password: Some(secret.to_owned()),
+                    client: ClientInfo::default(),
                 }
             ),
             format!(
@@ -497,6 +625,7 @@ mod tests {
                 SignInCommand {
                     email: Some("a@example.com".to_owned()),
                     password: Some(secret.to_owned()),
+                    client: ClientInfo::default(),
                 }
             ),
             format!(
@@ -504,6 +633,7 @@ mod tests {
                 SignOutCommand {
                     token: Some(secret.to_owned()),
                     scope: None,
+                    client: ClientInfo::default(),
                 }
             ),
             format!(

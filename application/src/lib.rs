@@ -4,17 +4,21 @@
 //! Adapters implement the traits of [`ports`]; `bin` picks the adapters and hands them
 //! to [`AuthService`] and [`TaskService`]. Nothing here knows about HTTP, SQL or bcrypt.
 
+pub mod account;
 pub mod auth;
 pub mod error;
 pub mod ports;
+pub mod retention;
 pub mod tasks;
 pub mod throttle;
 
+pub use account::{AccountError, ChangePasswordCommand, DeleteAccountCommand, SessionView};
 pub use auth::{
-    AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, REDACTED,
-    SignInCommand, SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError,
+    AccountStores, AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession,
+    REDACTED, SignInCommand, SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError,
 };
 pub use error::{Fault, FieldError, ValidationErrors};
+pub use retention::{Pruned, Retention};
 pub use tasks::{
     CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError, TaskList,
     TaskService,

@@ -6,8 +6,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
-    AccountRecord, Admission, NewUser, Password, PasswordHash, Rate, Session, SessionId, Task,
-    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId,
+    AccountRecord, Admission, NewUser, Password, PasswordHash, Rate, SecurityEvent, Session,
+    SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User,
+    UserId, UserName,
 };
 use thiserror::Error;
 
@@ -22,6 +23,9 @@ pub enum RepoError {
     /// A uniqueness rule refused the write (for users: the email is taken).
     #[error("conflict with an existing row")]
     Conflict,
+    /// The owner already holds as many rows as the limit allows (tasks).
+    #[error("limit reached")]
+    LimitReached,
     /// The store cannot be reached, or no connection was free in time.
     #[error("storage unavailable")]
     Unavailable(#[source] Option<BoxError>),
@@ -49,6 +53,38 @@ pub trait UserRepository: Send + Sync {
     /// Storage failures only.
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError>;
 
+    /// Renames an account as of `at` (its `updated_at`); returns it as stored.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the account does not exist.
+    async fn set_name(
+        &self,
+        id: UserId,
+        name: &UserName,
+        at: DateTime<Utc>,
+    ) -> Result<User, RepoError>;
+
+    /// A password change, in one transaction: the new hash, every active session of the
+    /// account ended at `at`, and `new_session` stored.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the account does not exist (and change
+    /// nothing).
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        new_session: &Session,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
+
+    /// Deletes an account with its tasks, sessions and events, in one transaction. Its
+    /// email is free again at once.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the account does not exist.
+    async fn delete(&self, id: UserId) -> Result<(), RepoError>;
+
     /// The account and its password hash for a normalised email, if there is one.
     ///
     /// # Errors
@@ -68,11 +104,13 @@ pub trait UserRepository: Send + Sync {
 /// Sessions, one per issued token.
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
-    /// Stores a new session.
+    /// Stores a new session and, in the same transaction, ends (as of its `created_at`)
+    /// the user's oldest live sessions so that at most `cap` stay live, the new one
+    /// included (see [`tessera_domain::sessions_beyond_cap`]).
     ///
     /// # Errors
     /// [`RepoError::Conflict`] if the id exists; otherwise storage failures only.
-    async fn create(&self, session: &Session) -> Result<(), RepoError>;
+    async fn create(&self, session: &Session, cap: u32) -> Result<(), RepoError>;
 
     /// The session with this id, ended or not, if there is one.
     ///
@@ -80,12 +118,25 @@ pub trait SessionRepository: Send + Sync {
     /// Storage failures only.
     async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
 
-    /// Ends one of `user`'s sessions at `at`. Ending an ended or unknown session, or
-    /// another user's, changes nothing and is not an error.
+    /// Ends one of `user`'s sessions at `at`; returns whether it ended one. Ending an
+    /// ended or unknown session, or another user's, changes nothing and is not an error.
     ///
     /// # Errors
     /// Storage failures only.
-    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError>;
+    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<bool, RepoError>;
+
+    /// `user`'s live sessions at `now` (not ended, not expired), newest first.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn list_live(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Session>, RepoError>;
+
+    /// Deletes sessions that ended, or expired, before `before`: at most `batch`;
+    /// returns how many. Safe to run from several instances at once.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError>;
 
     /// Ends every active session of `user` but `except`, at `at`; returns how many ended.
     ///
@@ -135,15 +186,17 @@ pub trait TaskRepository: Send + Sync {
     ) -> Result<TaskPage, RepoError>;
 
     /// Stores a new, not completed task for `owner`, created and updated at `now`, with
-    /// a fresh id.
+    /// a fresh id, unless `owner` already holds `max_tasks` tasks. Concurrent creations
+    /// MUST never take an owner past `max_tasks`.
     ///
     /// # Errors
-    /// Storage failures only.
+    /// [`RepoError::LimitReached`] at the limit; otherwise storage failures only.
     async fn create(
         &self,
         owner: UserId,
         task: NewTask,
         now: DateTime<Utc>,
+        max_tasks: u32,
     ) -> Result<Task, RepoError>;
 
     /// One of `owner`'s tasks.
@@ -183,6 +236,29 @@ pub trait TaskRepository: Send + Sync {
     /// # Errors
     /// MUST return [`RepoError::NotFound`] if the task is absent or not `owner`'s.
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError>;
+}
+
+/// The security events of each account.
+#[async_trait]
+pub trait EventRepository: Send + Sync {
+    /// Stores one event. An event of an account that no longer exists is dropped.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn record(&self, event: &SecurityEvent) -> Result<(), RepoError>;
+
+    /// `user`'s events, newest first (then latest recorded first), at most `limit`.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn list(&self, user: UserId, limit: u32) -> Result<Vec<SecurityEvent>, RepoError>;
+
+    /// Deletes events from before `before`: at most `batch`; returns how many. Safe to
+    /// run from several instances at once.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError>;
 }
 
 /// The counts behind the rate limits and throttles. Instances that share a store share

@@ -72,6 +72,9 @@ pub enum TaskError {
     /// No such task for this owner.
     #[error("task not found")]
     NotFound,
+    /// The owner holds as many tasks as `MAX_TASKS_PER_USER` allows.
+    #[error("task quota reached")]
+    QuotaExceeded,
     /// The server failed.
     #[error(transparent)]
     Fault(#[from] Fault),
@@ -81,6 +84,7 @@ impl From<RepoError> for TaskError {
     fn from(error: RepoError) -> Self {
         match error {
             RepoError::NotFound => Self::NotFound,
+            RepoError::LimitReached => Self::QuotaExceeded,
             other => Self::Fault(other.into()),
         }
     }
@@ -96,13 +100,18 @@ pub const MAX_LIMIT: u32 = 500;
 pub struct TaskService {
     tasks: Arc<dyn TaskRepository>,
     clock: Arc<dyn Clock>,
+    max_tasks: u32,
 }
 
 impl TaskService {
-    /// Builds the service on its ports.
+    /// Builds the service on its ports; an owner may hold at most `max_tasks` tasks.
     #[must_use]
-    pub fn new(tasks: Arc<dyn TaskRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { tasks, clock }
+    pub fn new(tasks: Arc<dyn TaskRepository>, clock: Arc<dyn Clock>, max_tasks: u32) -> Self {
+        Self {
+            tasks,
+            clock,
+            max_tasks,
+        }
     }
 
     /// Lists `owner`'s tasks.
@@ -134,8 +143,10 @@ impl TaskService {
                 "offset",
                 raw.parse::<u64>()
                     .ok()
-                    .filter(|n| i64::try_from(*n).is_ok())
-                    .ok_or("Offset must be a whole number of 0 or more"),
+                    .filter(|n| *n <= u64::from(self.max_tasks))
+                    .ok_or_else(|| {
+                        format!("Offset must be a whole number from 0 to {}", self.max_tasks)
+                    }),
             ),
         };
         let (Some(status), Some(limit), Some(offset)) = (status, limit, offset) else {
@@ -160,7 +171,10 @@ impl TaskService {
         let (title, description) =
             parse_title_and_description(command.title.as_deref(), command.description.as_deref())?;
         let task = NewTask { title, description };
-        Ok(self.tasks.create(owner, task, self.clock.now()).await?)
+        Ok(self
+            .tasks
+            .create(owner, task, self.clock.now(), self.max_tasks)
+            .await?)
     }
 
     /// One of `owner`'s tasks.

@@ -5,18 +5,17 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use std::num::NonZeroU32;
-use tessera_application::ports::{Clock, SessionRepository, TaskRepository, UserRepository};
+use tessera_application::ports::{Clock, TaskRepository, UserRepository};
 use tessera_application::{
-    AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault, ListTasksQuery,
-    PatchTaskCommand, ReplaceTaskCommand, SignInCommand, SignInError, SignOutCommand, SignOutError,
-    SignUpCommand, SignUpError, TaskError, TaskService, Throttle, ThrottleSettings,
+    AccountStores, AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault,
+    ListTasksQuery, PatchTaskCommand, Pruned, ReplaceTaskCommand, Retention, SignInCommand,
+    SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError, TaskError, TaskService,
+    Throttle, ThrottleSettings,
 };
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 
-use tessera_domain::{AccountLockPolicy, TaskId, UserId};
-use tessera_memory::{
-    InMemoryTaskRepository, InMemoryThrottleStore, ManualClock, UnavailableStore,
-};
+use tessera_domain::{AccountLimits, AccountLockPolicy, ClientInfo, TaskId, UserId};
+use tessera_memory::{InMemoryThrottleStore, ManualClock, MemoryStore, UnavailableStore};
 
 struct World {
     auth: AuthService,
@@ -24,27 +23,27 @@ struct World {
     clock: Arc<ManualClock>,
 }
 
-fn world_with(
-    users: Arc<dyn UserRepository>,
-    sessions: Arc<dyn SessionRepository>,
-    tasks: Arc<dyn TaskRepository>,
-) -> World {
+fn world_with(stores: AccountStores, tasks: Arc<dyn TaskRepository>) -> World {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let as_clock: Arc<dyn Clock> = clock.clone();
     World {
-        auth: auth_at_cost(users, sessions, as_clock.clone(), 4),
-        tasks: TaskService::new(tasks, as_clock),
+        auth: auth_at_cost(stores, as_clock.clone(), 4),
+        tasks: TaskService::new(tasks, as_clock, 10_000),
         clock,
     }
 }
 
+/// The account stores of a memory store.
+fn memory_accounts(store: &MemoryStore) -> AccountStores {
+    AccountStores {
+        users: store.users.clone(),
+        sessions: store.sessions.clone(),
+        events: store.events.clone(),
+    }
+}
+
 /// The auth use cases with bcrypt at `cost`.
-fn auth_at_cost(
-    users: Arc<dyn UserRepository>,
-    sessions: Arc<dyn SessionRepository>,
-    clock: Arc<dyn Clock>,
-    cost: u32,
-) -> AuthService {
+fn auth_at_cost(stores: AccountStores, clock: Arc<dyn Clock>, cost: u32) -> AuthService {
     let tokens = Arc::new(JwtTokens::new(&JwtConfig {
         secret: "a-test-secret-that-is-32-bytes-long!".to_owned().into(),
         previous: None,
@@ -56,20 +55,20 @@ fn auth_at_cost(
         Err(e) => panic!("hasher: {e}"),
     };
     AuthService::new(
-        users,
-        sessions,
+        stores,
         hasher,
         (tokens.clone(), tokens),
         clock,
         AuthSettings {
             token_ttl: Duration::days(7),
+            limits: AccountLimits::DEFAULT,
         },
     )
 }
 
 fn world() -> World {
-    let (users, sessions) = tessera_memory::accounts();
-    world_with(users, sessions, Arc::new(InMemoryTaskRepository::new()))
+    let store = MemoryStore::new();
+    world_with(memory_accounts(&store), store.tasks)
 }
 
 fn signup(name: &str, email: &str, password: &str) -> SignUpCommand {
@@ -77,6 +76,7 @@ fn signup(name: &str, email: &str, password: &str) -> SignUpCommand {
         name: Some(name.to_owned()),
         email: Some(email.to_owned()),
         password: Some(password.to_owned()),
+        client: ClientInfo::default(),
     }
 }
 
@@ -84,6 +84,7 @@ fn signin(email: &str, password: &str) -> SignInCommand {
     SignInCommand {
         email: Some(email.to_owned()),
         password: Some(password.to_owned()),
+        client: ClientInfo::default(),
     }
 }
 
@@ -179,9 +180,10 @@ async fn signin_never_matches_a_password_longer_than_72_bytes() -> TestResult {
 
 #[tokio::test]
 async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
-    let (users, sessions) = tessera_memory::accounts();
+    let store = MemoryStore::new();
+    let users = store.users.clone();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
-    let at_four = auth_at_cost(users.clone(), sessions.clone(), clock.clone(), 4);
+    let at_four = auth_at_cost(memory_accounts(&store), clock.clone(), 4);
     at_four
         .sign_up(signup("Ann", "ann@example.com", "securepassword123"))
         .await?;
@@ -194,7 +196,7 @@ async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
     };
     assert_eq!(stored_cost().await.as_deref(), Some("$2b$04$"));
 
-    let at_five = auth_at_cost(users.clone(), sessions, clock, 5);
+    let at_five = auth_at_cost(memory_accounts(&store), clock, 5);
     // A wrong password changes nothing.
     let wrong = at_five
         .sign_in(signin("ann@example.com", "not-the-password"))
@@ -247,6 +249,7 @@ async fn signout_scopes_end_the_right_sessions() -> TestResult {
         .sign_out(SignOutCommand {
             token: Some(first.token.clone()),
             scope: None,
+            client: ClientInfo::default(),
         })
         .await?;
     assert!(matches!(
@@ -259,6 +262,7 @@ async fn signout_scopes_end_the_right_sessions() -> TestResult {
         .sign_out(SignOutCommand {
             token: Some(second.token.clone()),
             scope: Some("others".to_owned()),
+            client: ClientInfo::default(),
         })
         .await?;
     assert!(w.auth.authenticate(&second.token).await.is_ok());
@@ -268,6 +272,7 @@ async fn signout_scopes_end_the_right_sessions() -> TestResult {
         .sign_out(SignOutCommand {
             token: Some(second.token.clone()),
             scope: Some("global".to_owned()),
+            client: ClientInfo::default(),
         })
         .await?;
     assert!(w.auth.authenticate(&second.token).await.is_err());
@@ -282,6 +287,7 @@ async fn signout_without_a_live_token_succeeds_and_an_unknown_scope_does_not() -
         .sign_out(SignOutCommand {
             token: Some("garbage".to_owned()),
             scope: Some("global".to_owned()),
+            client: ClientInfo::default(),
         })
         .await?;
     let bad = w
@@ -289,6 +295,7 @@ async fn signout_without_a_live_token_succeeds_and_an_unknown_scope_does_not() -
         .sign_out(SignOutCommand {
             token: None,
             scope: Some("everything".to_owned()),
+            client: ClientInfo::default(),
         })
         .await;
     assert!(matches!(bad, Err(SignOutError::Validation(_))));
@@ -559,7 +566,17 @@ async fn signin_waits_after_repeated_failures_and_a_success_resets_the_count() -
 #[tokio::test]
 async fn a_signin_the_store_could_not_check_does_not_count_against_the_account() -> TestResult {
     let down = Arc::new(UnavailableStore);
-    let (auth, _) = throttled(world_with(down.clone(), down.clone(), down), 1);
+    let (auth, _) = throttled(
+        world_with(
+            AccountStores {
+                users: down.clone(),
+                sessions: down.clone(),
+                events: down.clone(),
+            },
+            down,
+        ),
+        1,
+    );
     for _ in 0..3 {
         let signin = auth
             .sign_in(signin("a@example.com", "whatever-it-is"))
@@ -575,7 +592,14 @@ async fn a_signin_the_store_could_not_check_does_not_count_against_the_account()
 #[tokio::test]
 async fn an_unreachable_store_is_reported_as_unavailable() {
     let down = Arc::new(UnavailableStore);
-    let w = world_with(down.clone(), down.clone(), down);
+    let w = world_with(
+        AccountStores {
+            users: down.clone(),
+            sessions: down.clone(),
+            events: down.clone(),
+        },
+        down,
+    );
     let signup = w
         .auth
         .sign_up(signup("A", "a@example.com", "securepassword123"))
@@ -597,4 +621,42 @@ async fn an_unreachable_store_is_reported_as_unavailable() {
         .list(UserId::new_random(), ListTasksQuery::default())
         .await;
     assert!(matches!(list, Err(TaskError::Fault(Fault::Unavailable(_)))));
+}
+
+#[tokio::test]
+async fn retention_deletes_sessions_and_events_only_once_past_the_period() -> TestResult {
+    let store = MemoryStore::new();
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let as_clock: Arc<dyn Clock> = clock.clone();
+    let auth = auth_at_cost(memory_accounts(&store), as_clock.clone(), 4);
+    let issued = auth
+        .sign_up(signup("Ret", "ret@example.com", "securepassword123"))
+        .await?;
+    let retention = Retention::new(
+        store.sessions.clone(),
+        store.events.clone(),
+        as_clock,
+        AccountLimits::DEFAULT,
+    );
+    // The signup event is kept 30 days; the session, which expires after 7, 30 more.
+    clock.advance(Duration::days(29));
+    assert_eq!(retention.run().await?, Pruned::default());
+    clock.advance(Duration::days(2));
+    let events_only = Pruned {
+        sessions: 0,
+        events: 1,
+    };
+    assert_eq!(retention.run().await?, events_only);
+    clock.advance(Duration::days(7));
+    let sessions_only = Pruned {
+        sessions: 1,
+        events: 0,
+    };
+    assert_eq!(retention.run().await?, sessions_only);
+    assert!(matches!(
+        auth.authenticate(&issued.token).await,
+        Err(AuthenticateError::Expired | AuthenticateError::Revoked)
+    ));
+    assert_eq!(retention.run().await?, Pruned::default());
+    Ok(())
 }

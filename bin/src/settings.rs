@@ -88,6 +88,12 @@ pub struct Settings {
     pub log_json: bool,
     /// `Strict-Transport-Security` max-age, when HSTS is on.
     pub hsts_max_age_seconds: Option<u64>,
+    /// Most live sessions per account; a signin beyond it ends the oldest.
+    pub max_sessions_per_user: u32,
+    /// Most tasks per account.
+    pub max_tasks_per_user: u32,
+    /// Days ended and expired sessions, and events, are kept.
+    pub retention_days: u32,
 }
 
 /// A setting that cannot be used. Its display is the one line the service prints.
@@ -142,6 +148,9 @@ const VARIABLES: &[&str] = &[
     "CORS_ORIGINS",
     "LOG_FORMAT",
     "HSTS_MAX_AGE_SECONDS",
+    "MAX_SESSIONS_PER_USER",
+    "MAX_TASKS_PER_USER",
+    "RETENTION_DAYS",
 ];
 
 /// The database used when `DATABASE_URL` is not set: a local server's `tessera` database.
@@ -185,6 +194,9 @@ struct Raw {
     cors_origins: Option<String>,
     log_format: Option<String>,
     hsts_max_age_seconds: Option<String>,
+    max_sessions_per_user: Option<String>,
+    max_tasks_per_user: Option<String>,
+    retention_days: Option<String>,
 }
 
 impl Settings {
@@ -382,6 +394,19 @@ impl Settings {
                 Some(_) => return Err(SettingsError::new("LOG_FORMAT", "use text or json")),
             },
             hsts_max_age_seconds,
+            max_sessions_per_user: number(
+                "MAX_SESSIONS_PER_USER",
+                raw.max_sessions_per_user,
+                50,
+                1..=100_000,
+            )?,
+            max_tasks_per_user: number(
+                "MAX_TASKS_PER_USER",
+                raw.max_tasks_per_user,
+                10_000,
+                1..=1_000_000,
+            )?,
+            retention_days: number("RETENTION_DAYS", raw.retention_days, 30, 1..=3650)?,
         })
     }
 
@@ -595,6 +620,9 @@ mod tests {
         assert!(s.require_secret().is_err());
         assert!(s.jwt_secret_previous.is_none());
         assert_eq!(s.hsts_max_age_seconds, None);
+        assert_eq!(s.max_sessions_per_user, 50);
+        assert_eq!(s.max_tasks_per_user, 10_000);
+        assert_eq!(s.retention_days, 30);
         Ok(())
     }
 
@@ -694,6 +722,9 @@ mod tests {
                 &[("HSTS_MAX_AGE_SECONDS", "a year")],
                 "HSTS_MAX_AGE_SECONDS",
             ),
+            (&[("MAX_SESSIONS_PER_USER", "0")], "MAX_SESSIONS_PER_USER"),
+            (&[("MAX_TASKS_PER_USER", "0")], "MAX_TASKS_PER_USER"),
+            (&[("RETENTION_DAYS", "0")], "RETENTION_DAYS"),
             (&[("TRUSTED_PROXIES", "10.0.0.0/33")], "TRUSTED_PROXIES"),
             (&[("METRICS_ALLOW", "localhost")], "METRICS_ALLOW"),
             (&[("HASH_CONCURRENCY", "0")], "HASH_CONCURRENCY"),

@@ -10,16 +10,19 @@ use secrecy::ExposeSecret;
 use std::num::NonZeroU32;
 
 use tessera_application::ports::{
-    Clock, Readiness, SessionRepository, SystemClock, TaskRepository, ThrottleStore, UserRepository,
+    Clock, EventRepository, Readiness, SessionRepository, SystemClock, TaskRepository,
+    ThrottleStore, UserRepository,
 };
-use tessera_application::{AuthService, AuthSettings, TaskService, Throttle, ThrottleSettings};
+use tessera_application::{
+    AccountStores, AuthService, AuthSettings, Retention, TaskService, Throttle, ThrottleSettings,
+};
 use tessera_crypto::{BcryptHasher, HashLimits, JwtConfig, JwtTokens};
-use tessera_domain::{AccountLockPolicy, Rate};
+use tessera_domain::{AccountLimits, AccountLockPolicy, Rate};
 use tessera_http::metrics::Sampler;
 use tessera_http::{
     GaugeSources, HashSample, HttpSettings, Metrics, Networks, PoolSample, Services,
 };
-use tessera_memory::{AlwaysReady, InMemoryTaskRepository, InMemoryThrottleStore};
+use tessera_memory::{AlwaysReady, InMemoryThrottleStore, MemoryStore};
 use tessera_postgres::{PgStore, PoolSettings, redact};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -63,6 +66,7 @@ impl ShutdownSignals {
 struct Repositories {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
+    events: Arc<dyn EventRepository>,
     tasks: Arc<dyn TaskRepository>,
     throttle: Arc<dyn ThrottleStore>,
     readiness: Arc<dyn Readiness>,
@@ -72,11 +76,12 @@ struct Repositories {
 async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
     match settings.storage {
         Storage::Memory => {
-            let (users, sessions) = tessera_memory::accounts();
+            let store = MemoryStore::new();
             Ok(Repositories {
-                users,
-                sessions,
-                tasks: Arc::new(InMemoryTaskRepository::new()),
+                users: store.users,
+                sessions: store.sessions,
+                events: store.events,
+                tasks: store.tasks,
                 throttle: Arc::new(InMemoryThrottleStore::new()),
                 readiness: Arc::new(AlwaysReady),
                 pools: None,
@@ -100,6 +105,7 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
             Ok(Repositories {
                 users: store.clone(),
                 sessions: store.clone(),
+                events: store.clone(),
                 tasks: store.clone(),
                 throttle: store.clone(),
                 readiness: store,
@@ -222,18 +228,34 @@ impl Application {
                     .map(|limit| AccountLockPolicy::new(limit, settings.account_lock_max_seconds)),
             },
         );
+        let limits = AccountLimits {
+            max_sessions: settings.max_sessions_per_user,
+            max_tasks: settings.max_tasks_per_user,
+            retention: chrono::Duration::days(i64::from(settings.retention_days)),
+        };
+        let retention = Retention::new(
+            repositories.sessions.clone(),
+            repositories.events.clone(),
+            clock.clone(),
+            limits,
+        );
         let auth = AuthService::new(
-            repositories.users,
-            repositories.sessions,
+            AccountStores {
+                users: repositories.users,
+                sessions: repositories.sessions,
+                events: repositories.events,
+            },
             hasher,
             (tokens.clone(), tokens),
             clock.clone(),
             AuthSettings {
                 token_ttl: chrono::Duration::seconds(i64::from(settings.token_ttl_seconds)),
+                limits,
             },
         )
         .with_throttle(throttle);
-        let tasks = TaskService::new(repositories.tasks, clock.clone());
+        let tasks = TaskService::new(repositories.tasks, clock.clone(), limits.max_tasks);
+        let upkeep_metrics = metrics.clone();
 
         let requested = SocketAddr::new(settings.host, settings.port);
         let listener = TcpListener::bind(requested)
@@ -264,7 +286,12 @@ impl Application {
             address,
             server,
             shutdown,
-            pruning: Box::pin(prune_limits(repositories.throttle, clock)),
+            pruning: Box::pin(upkeep(
+                repositories.throttle,
+                clock,
+                retention,
+                upkeep_metrics,
+            )),
         })
     }
 
@@ -350,11 +377,35 @@ const PRUNE_BATCH: u32 = 1000;
 
 /// Deletes counts that no longer limit anything, in small batches, for as long as the
 /// server runs. Several instances may do it at once: each batch skips rows another holds.
-async fn prune_limits(store: Arc<dyn ThrottleStore>, clock: Arc<dyn Clock>) {
+/// The background work of one instance: every minute, the limit counts that limit
+/// nothing any more are pruned, and retention runs (its runs counted in `/metrics`).
+/// Both start at once, then repeat.
+async fn upkeep(
+    store: Arc<dyn ThrottleStore>,
+    clock: Arc<dyn Clock>,
+    retention: Retention,
+    metrics: Metrics,
+) {
     let mut ticks = tokio::time::interval(PRUNE_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        match retention.run().await {
+            Ok(pruned) => {
+                metrics.observe_retention(Some((pruned.sessions, pruned.events)));
+                if pruned.sessions + pruned.events > 0 {
+                    tracing::info!(
+                        sessions = pruned.sessions,
+                        events = pruned.events,
+                        "retention deleted old sessions and events"
+                    );
+                }
+            }
+            Err(error) => {
+                metrics.observe_retention(None);
+                tracing::warn!(error = %error, "retention run failed");
+            }
+        }
         loop {
             match store.prune(clock.now(), PRUNE_BATCH).await {
                 Ok(pruned) if pruned >= u64::from(PRUNE_BATCH) => {}

@@ -100,6 +100,13 @@ impl SessionId {
     pub const fn as_uuid(&self) -> Uuid {
         self.0
     }
+
+    /// Reads a session id from a path segment; anything that is not a UUID names no
+    /// session.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        Uuid::parse_str(raw).ok().map(Self)
+    }
 }
 
 impl fmt::Display for SessionId {

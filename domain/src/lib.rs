@@ -7,6 +7,7 @@
 
 mod abuse;
 mod access;
+mod account;
 mod ids;
 mod session;
 mod task;
@@ -18,8 +19,11 @@ pub use abuse::{
     Rate,
 };
 pub use access::{AccessDenied, Principal};
+pub use account::{
+    AccountLimits, ClientInfo, SecurityEvent, SecurityEventKind, UnknownEventKind, UserAgent,
+};
 pub use ids::{SessionId, TaskId, UserId};
-pub use session::{Session, SignOutScope, SignOutScopeError};
+pub use session::{Session, SignOutScope, SignOutScopeError, sessions_beyond_cap};
 pub use task::{
     Task, TaskChanges, TaskDescription, TaskDescriptionError, TaskStatusFilter, TaskTitle,
     TaskTitleError,

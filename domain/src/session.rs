@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::{SessionId, UserId};
+use crate::{ClientInfo, SessionId, UserId};
 
 /// A signed-in session. Its id is the `jti` of the token that opened it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct Session {
     pub expires_at: DateTime<Utc>,
     /// When it was ended by a signout, if it was.
     pub ended_at: Option<DateTime<Utc>>,
+    /// Where it was opened from.
+    pub client: ClientInfo,
 }
 
 impl Session {
@@ -26,6 +28,23 @@ impl Session {
     pub fn is_active(&self) -> bool {
         self.ended_at.is_none()
     }
+
+    /// Whether the session is in use at `now`: not ended and not expired. These are the
+    /// sessions a person sees and that count against the per-account cap.
+    #[must_use]
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        self.is_active() && self.expires_at > now
+    }
+}
+
+/// Of a user's live sessions, the ones a new session ends so that at most `cap` stay
+/// live with it: the oldest (by `created_at`, then id), beyond `cap - 1`.
+#[must_use]
+pub fn sessions_beyond_cap(live: &[Session], cap: u32) -> Vec<crate::SessionId> {
+    let keep = usize::try_from(cap.saturating_sub(1)).unwrap_or(usize::MAX);
+    let mut newest_first: Vec<&Session> = live.iter().collect();
+    newest_first.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    newest_first.iter().skip(keep).map(|s| s.id).collect()
 }
 
 /// Which sessions a signout ends.

@@ -53,7 +53,9 @@ pub(crate) fn is_blank(text: &str) -> bool {
         .all(|c| c.is_whitespace() || DEFAULT_IGNORABLE.contains(c))
 }
 
-fn is_forbidden(c: char, line_breaks: LineBreaks) -> bool {
+/// Whether `c` is a control character (less line breaks and tabs where allowed) or a
+/// bidirectional control.
+pub(crate) fn is_forbidden(c: char, line_breaks: LineBreaks) -> bool {
     let allowed_break = line_breaks == LineBreaks::Allowed && matches!(c, '\n' | '\r' | '\t');
     (c.is_control() && !allowed_break) || is_bidi_control(c)
 }

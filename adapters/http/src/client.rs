@@ -10,7 +10,7 @@ use actix_web::http::header::HeaderMap;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, web};
 use ipnet::IpNet;
-use tessera_domain::ClientAddress;
+use tessera_domain::{ClientAddress, ClientInfo, UserAgent};
 
 /// Networks whose members are trusted to tell the client address.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +107,20 @@ pub struct TrustedProxies(pub Networks);
 /// The `METRICS_ALLOW` networks, as app data.
 #[derive(Debug, Clone, Default)]
 pub struct MetricsAllow(pub Networks);
+
+/// Where a request comes from: its client address and its `User-Agent` (as kept with
+/// sessions and events), for the use cases.
+#[must_use]
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    ClientInfo {
+        ip: Some(client_address(req)),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|value| std::str::from_utf8(value.as_bytes()).ok())
+            .and_then(UserAgent::parse),
+    }
+}
 
 /// The client address of a request, as [`resolve_client`] found it (the peer, when the
 /// middleware did not run).

@@ -3,10 +3,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tessera_application::{
-    CreateTaskCommand, IssuedSession, PatchTaskCommand, REDACTED, ReplaceTaskCommand,
-    SignInCommand, SignUpCommand,
+    ChangePasswordCommand, CreateTaskCommand, DeleteAccountCommand, IssuedSession,
+    PatchTaskCommand, REDACTED, ReplaceTaskCommand, SessionView, SignInCommand, SignUpCommand,
 };
-use tessera_domain::{Task, User};
+use tessera_domain::{ClientInfo, SecurityEvent, Task, User};
 use utoipa::{IntoParams, ToSchema};
 
 /// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are some.
@@ -73,6 +73,7 @@ impl From<SignUpBody> for SignUpCommand {
             name: body.name,
             email: body.email,
             password: body.password,
+            client: ClientInfo::default(),
         }
     }
 }
@@ -103,8 +104,90 @@ impl From<SignInBody> for SignInCommand {
         Self {
             email: body.email,
             password: body.password,
+            client: ClientInfo::default(),
         }
     }
+}
+
+/// `PATCH /api/auth/me`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Alice Smith"}))]
+pub struct UpdateMeBody {
+    /// Trimmed; 1 to 100 characters.
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+}
+
+/// `POST /api/auth/password`.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"current_password": "securepassword123", "new_password": "another-long-secret-42"}))]
+pub struct ChangePasswordBody {
+    /// The password in use.
+    #[schema(value_type = String, min_length = 1)]
+    current_password: Option<String>,
+    /// 8 characters to 72 bytes; not a common password.
+    #[schema(value_type = String, min_length = 8, max_length = 72)]
+    new_password: Option<String>,
+}
+
+impl std::fmt::Debug for ChangePasswordBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangePasswordBody")
+            .field(
+                "current_password",
+                &self.current_password.as_ref().map(|_| REDACTED),
+            )
+            .field(
+                "new_password",
+                &self.new_password.as_ref().map(|_| REDACTED),
+            )
+            .finish()
+    }
+}
+
+impl From<ChangePasswordBody> for ChangePasswordCommand {
+    fn from(body: ChangePasswordBody) -> Self {
+        Self {
+            current_password: body.current_password,
+            new_password: body.new_password,
+            client: ClientInfo::default(),
+        }
+    }
+}
+
+/// `DELETE /api/auth/me`.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"password": "securepassword123"}))]
+pub struct DeleteAccountBody {
+    /// The account's password.
+    #[schema(value_type = String, min_length = 1)]
+    password: Option<String>,
+}
+
+impl std::fmt::Debug for DeleteAccountBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteAccountBody")
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+impl From<DeleteAccountBody> for DeleteAccountCommand {
+    fn from(body: DeleteAccountBody) -> Self {
+        Self {
+            password: body.password,
+            client: ClientInfo::default(),
+        }
+    }
+}
+
+/// `GET /api/auth/events` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListEventsParams {
+    /// Most events, 1 to 100 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
 }
 
 /// `POST /api/auth/signout`.
@@ -277,6 +360,94 @@ pub struct MeResponse {
     /// When the token expires.
     #[serde(serialize_with = "rfc3339")]
     pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to `PATCH /api/auth/me`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserEnvelope {
+    /// The user.
+    pub user: UserResponse,
+}
+
+/// One live session, as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    #[schema(format = "uuid")]
+    id: String,
+    #[serde(serialize_with = "rfc3339")]
+    created_at: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
+    expires_at: DateTime<Utc>,
+    /// Whether it is the caller's.
+    current: bool,
+    /// The client address at signin.
+    #[schema(example = "203.0.113.7")]
+    ip: Option<String>,
+    /// The `User-Agent` at signin, at most 256 characters.
+    user_agent: Option<String>,
+}
+
+impl From<&SessionView> for SessionResponse {
+    fn from(view: &SessionView) -> Self {
+        let session = &view.session;
+        Self {
+            id: session.id.to_string(),
+            created_at: session.created_at,
+            expires_at: session.expires_at,
+            current: view.current,
+            ip: session.client.ip.map(|ip| ip.to_string()),
+            user_agent: session
+                .client
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.as_str().to_owned()),
+        }
+    }
+}
+
+/// The answer to `GET /api/auth/sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsResponse {
+    /// The live sessions, newest first.
+    pub sessions: Vec<SessionResponse>,
+}
+
+/// One security event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    /// `signup`, `signin`, `signin_failed`, `signout`, `session_ended`,
+    /// `password_changed`, `name_changed` or `rate_limited`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "signin")]
+    kind: &'static str,
+    #[serde(serialize_with = "rfc3339")]
+    at: DateTime<Utc>,
+    /// The client address.
+    ip: Option<String>,
+    /// The `User-Agent`.
+    user_agent: Option<String>,
+}
+
+impl From<&SecurityEvent> for EventResponse {
+    fn from(event: &SecurityEvent) -> Self {
+        Self {
+            kind: event.kind.as_str(),
+            at: event.at,
+            ip: event.client.ip.map(|ip| ip.to_string()),
+            user_agent: event
+                .client
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.as_str().to_owned()),
+        }
+    }
+}
+
+/// The answer to `GET /api/auth/events`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsResponse {
+    /// The events, newest first.
+    pub events: Vec<EventResponse>,
 }
 
 /// A task.

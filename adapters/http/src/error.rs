@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use tessera_application::error::BoxError;
 use tessera_application::{
-    AuthenticateError, Fault, SignInError, SignOutError, SignUpError, TaskError, ValidationErrors,
+    AccountError, AuthenticateError, Fault, SignInError, SignOutError, SignUpError, TaskError,
+    ValidationErrors,
 };
 use tessera_domain::AccessDenied;
 
@@ -57,6 +58,14 @@ pub enum ErrorKind {
     Forbidden,
     /// No such task for this user.
     TaskNotFound,
+    /// A password change whose current password is wrong.
+    CurrentPasswordIncorrect,
+    /// An account deletion whose password is wrong.
+    PasswordIncorrect,
+    /// No such live session of this user.
+    SessionNotFound,
+    /// The account holds `MAX_TASKS_PER_USER` tasks.
+    QuotaExceeded,
 }
 
 impl ErrorKind {
@@ -154,6 +163,22 @@ impl ErrorKind {
                 "Access denied to this resource",
             ),
             K::TaskNotFound => (StatusCode::NOT_FOUND, "not_found", "Task not found"),
+            K::CurrentPasswordIncorrect => (
+                StatusCode::BAD_REQUEST,
+                "invalid_credentials",
+                "Current password is incorrect",
+            ),
+            K::PasswordIncorrect => (
+                StatusCode::BAD_REQUEST,
+                "invalid_credentials",
+                "Password is incorrect",
+            ),
+            K::SessionNotFound => (StatusCode::NOT_FOUND, "not_found", "Session not found"),
+            K::QuotaExceeded => (
+                StatusCode::CONFLICT,
+                "quota_exceeded",
+                "You have reached the maximum number of tasks",
+            ),
         }
     }
 
@@ -407,7 +432,25 @@ impl From<TaskError> for ApiError {
         match error {
             TaskError::Validation(fields) => Self::validation(fields),
             TaskError::NotFound => ErrorKind::TaskNotFound.into(),
+            TaskError::QuotaExceeded => ErrorKind::QuotaExceeded.into(),
             TaskError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+impl ApiError {
+    /// An account operation's failure; `wrong_password` is the row of a password that
+    /// is not the account's (it differs between the password change and the deletion).
+    #[must_use]
+    pub fn from_account(error: AccountError, wrong_password: ErrorKind) -> Self {
+        match error {
+            AccountError::Validation(fields) => Self::validation(fields),
+            AccountError::WrongPassword => wrong_password.into(),
+            AccountError::Throttled(wait) => Self::rate_limited(wait),
+            AccountError::SessionNotFound => ErrorKind::SessionNotFound.into(),
+            // Deleted since the token was issued: its sessions went with it.
+            AccountError::Gone => ErrorKind::TokenRevoked.into(),
+            AccountError::Fault(fault) => fault.into(),
         }
     }
 }

@@ -93,7 +93,15 @@ route_table! {
     "/api/auth/signup" (ratelimit::rate_limited) => { post => routes::auth::sign_up },
     "/api/auth/signin" (ratelimit::rate_limited) => { post => routes::auth::sign_in },
     "/api/auth/signout" => { post => routes::auth::sign_out },
-    "/api/auth/me" => { get => routes::auth::me },
+    "/api/auth/me" (ratelimit::rate_limited) => {
+        get => routes::auth::me,
+        patch => routes::account::update_me,
+        delete => routes::account::delete_me,
+    },
+    "/api/auth/password" (ratelimit::rate_limited) => { post => routes::account::change_password },
+    "/api/auth/sessions" => { get => routes::account::sessions },
+    "/api/auth/sessions/{session_id}" => { delete => routes::account::end_session },
+    "/api/auth/events" => { get => routes::account::events },
     "/api/{user_id}/tasks" => { get => routes::tasks::list, post => routes::tasks::create },
     "/api/{user_id}/tasks/{task_id}" => {
         get => routes::tasks::get,

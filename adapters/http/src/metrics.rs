@@ -75,6 +75,8 @@ pub struct Metrics {
     latency: HistogramVec,
     signins: IntCounterVec,
     sessions_ended: IntCounter,
+    retention_runs: IntCounterVec,
+    retention_deleted: IntCounterVec,
     pool: IntGaugeVec,
     pool_waiting: IntGaugeVec,
     hashes_in_flight: IntGauge,
@@ -109,6 +111,20 @@ impl Metrics {
         )?;
         let sessions_ended =
             IntCounter::new("tessera_sessions_ended_total", "Sessions ended by signout")?;
+        let retention_runs = IntCounterVec::new(
+            Opts::new(
+                "tessera_retention_runs_total",
+                "Retention runs by outcome (ok, failed)",
+            ),
+            &["outcome"],
+        )?;
+        let retention_deleted = IntCounterVec::new(
+            Opts::new(
+                "tessera_retention_deleted_total",
+                "Rows deleted by retention, by kind (sessions, events)",
+            ),
+            &["kind"],
+        )?;
         let pool = IntGaugeVec::new(
             Opts::new(
                 "tessera_db_pool_connections",
@@ -138,6 +154,14 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(signins.clone()))?;
         registry.register(Box::new(sessions_ended.clone()))?;
+        registry.register(Box::new(retention_runs.clone()))?;
+        registry.register(Box::new(retention_deleted.clone()))?;
+        for outcome in ["ok", "failed"] {
+            retention_runs.with_label_values(&[outcome]);
+        }
+        for kind in ["sessions", "events"] {
+            retention_deleted.with_label_values(&[kind]);
+        }
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(pool_waiting.clone()))?;
         registry.register(Box::new(hashes_in_flight.clone()))?;
@@ -151,6 +175,8 @@ impl Metrics {
             latency,
             signins,
             sessions_ended,
+            retention_runs,
+            retention_deleted,
             pool,
             pool_waiting,
             hashes_in_flight,
@@ -175,6 +201,22 @@ impl Metrics {
     /// Counts sessions ended by a signout.
     pub fn observe_sessions_ended(&self, count: u64) {
         self.sessions_ended.inc_by(count);
+    }
+
+    /// Counts one retention run: what it deleted, or that it failed.
+    pub fn observe_retention(&self, deleted: Option<(u64, u64)>) {
+        match deleted {
+            Some((sessions, events)) => {
+                self.retention_runs.with_label_values(&["ok"]).inc();
+                self.retention_deleted
+                    .with_label_values(&["sessions"])
+                    .inc_by(sessions);
+                self.retention_deleted
+                    .with_label_values(&["events"])
+                    .inc_by(events);
+            }
+            None => self.retention_runs.with_label_values(&["failed"]).inc(),
+        }
     }
 
     fn sample(&self) {

@@ -4,9 +4,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    AuthResponse, CreateTaskBody, ErrorResponse, MeResponse, MessageResponse, PatchTaskBody,
-    ReplaceTaskBody, SignInBody, SignOutBody, SignUpBody, StatusResponse, TaskResponse,
-    UserResponse,
+    AuthResponse, ChangePasswordBody, CreateTaskBody, DeleteAccountBody, ErrorResponse,
+    EventResponse, EventsResponse, MeResponse, MessageResponse, PatchTaskBody, ReplaceTaskBody,
+    SessionResponse, SessionsResponse, SignInBody, SignOutBody, SignUpBody, StatusResponse,
+    TaskResponse, UpdateMeBody, UserEnvelope, UserResponse,
 };
 use crate::{metrics, routes};
 
@@ -22,6 +23,12 @@ use crate::{metrics, routes};
         routes::auth::sign_in,
         routes::auth::sign_out,
         routes::auth::me,
+        routes::account::update_me,
+        routes::account::change_password,
+        routes::account::sessions,
+        routes::account::end_session,
+        routes::account::events,
+        routes::account::delete_me,
         routes::tasks::list,
         routes::tasks::create,
         routes::tasks::get,
@@ -37,11 +44,13 @@ use crate::{metrics, routes};
     components(schemas(
         SignUpBody, SignInBody, SignOutBody, CreateTaskBody, ReplaceTaskBody, PatchTaskBody,
         AuthResponse, MeResponse, UserResponse, TaskResponse, MessageResponse, StatusResponse,
-        ErrorResponse,
+        ErrorResponse, UpdateMeBody, ChangePasswordBody, DeleteAccountBody, UserEnvelope,
+        SessionResponse, SessionsResponse, EventResponse, EventsResponse,
     )),
     modifiers(&BearerSecurity),
     tags(
-        (name = "auth", description = "Accounts, sessions and tokens"),
+        (name = "auth", description = "Signup, signin, signout and the signed-in user"),
+        (name = "account", description = "The caller's name, password, sessions, security events and account"),
         (name = "tasks", description = "The caller's own tasks"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

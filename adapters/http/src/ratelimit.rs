@@ -21,11 +21,16 @@ pub fn retry_after_seconds(wait: Duration) -> u64 {
 
 /// Routes that check a password: at most `AUTH_RATE_LIMIT_PER_MINUTE` attempts per
 /// client address per minute, counted in the shared store before the body is read;
-/// over it, 429 with `Retry-After`.
+/// over it, 429 with `Retry-After`. Only `POST` and `DELETE` check a password on the
+/// routes this guards (`GET`/`PATCH /api/auth/me` do not, and are not counted).
 pub async fn rate_limited(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    use actix_web::http::Method;
+    if !matches!(*req.method(), Method::POST | Method::DELETE) {
+        return next.call(req).await;
+    }
     let Some(auth) = req.app_data::<web::Data<AuthService>>().cloned() else {
         return next.call(req).await;
     };

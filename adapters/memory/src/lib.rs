@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 #[cfg(feature = "test-support")]
 use tessera_application::ports::Clock;
 use tessera_application::ports::{
-    NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
+    EventRepository, NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository,
+    UserRepository,
 };
 use tessera_domain::{
-    NewUser, PasswordHash, Session, SessionId, Task, TaskChanges, TaskId, TaskStatusFilter, User,
-    UserId,
+    NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task, TaskChanges, TaskId,
+    TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
 };
 
 mod throttle;
@@ -28,34 +29,57 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// An empty account store and the session store its signups write to.
-#[must_use]
-pub fn accounts() -> (Arc<InMemoryUserRepository>, Arc<InMemorySessionRepository>) {
-    let sessions = Arc::new(InMemorySessionRepository::new());
-    (
-        Arc::new(InMemoryUserRepository::new(sessions.clone())),
-        sessions,
-    )
+/// One in-memory store: its repositories, which see each other's rows where the ports
+/// ask for one transaction across them (signup, password change, account deletion).
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    /// Accounts.
+    pub users: Arc<InMemoryUserRepository>,
+    /// Sessions.
+    pub sessions: Arc<InMemorySessionRepository>,
+    /// Tasks.
+    pub tasks: Arc<InMemoryTaskRepository>,
+    /// Security events.
+    pub events: Arc<InMemoryEventRepository>,
 }
 
-/// Accounts in memory, unique by normalised email. It writes an account's first session
-/// into the session store it was built with, under both locks, so that signup stores
-/// both or neither.
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        let sessions = Arc::new(InMemorySessionRepository::new());
+        let tasks = Arc::new(InMemoryTaskRepository::new());
+        let events = Arc::new(InMemoryEventRepository::new());
+        let users = Arc::new(InMemoryUserRepository {
+            users: Mutex::default(),
+            sessions: sessions.clone(),
+            tasks: tasks.clone(),
+            events: events.clone(),
+        });
+        Self {
+            users,
+            sessions,
+            tasks,
+            events,
+        }
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Accounts in memory, unique by normalised email. Writes that span an account's
+/// sessions, tasks and events take the account lock first, then the others', so each
+/// happens whole or not at all.
 #[derive(Debug)]
 pub struct InMemoryUserRepository {
     users: Mutex<HashMap<UserId, (User, PasswordHash)>>,
     sessions: Arc<InMemorySessionRepository>,
-}
-
-impl InMemoryUserRepository {
-    /// An empty store whose first sessions go to `sessions`.
-    #[must_use]
-    pub fn new(sessions: Arc<InMemorySessionRepository>) -> Self {
-        Self {
-            users: Mutex::default(),
-            sessions,
-        }
-    }
+    tasks: Arc<InMemoryTaskRepository>,
+    events: Arc<InMemoryEventRepository>,
 }
 
 #[async_trait]
@@ -85,6 +109,56 @@ impl UserRepository for InMemoryUserRepository {
         if let Some((_, stored)) = lock(&self.users).get_mut(&id) {
             *stored = hash.clone();
         }
+        Ok(())
+    }
+
+    async fn set_name(
+        &self,
+        id: UserId,
+        name: &UserName,
+        at: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let mut users = lock(&self.users);
+        let (user, _) = users.get_mut(&id).ok_or(RepoError::NotFound)?;
+        user.name = name.clone();
+        user.updated_at = Task::next_updated_at(user.updated_at, at);
+        Ok(user.clone())
+    }
+
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        new_session: &Session,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let mut users = lock(&self.users);
+        let (user, stored) = users.get_mut(&id).ok_or(RepoError::NotFound)?;
+        let mut sessions = lock(&self.sessions.sessions);
+        if sessions.contains_key(&new_session.id) {
+            return Err(RepoError::Other("the session id is taken".into()));
+        }
+        for session in sessions.values_mut() {
+            if session.user_id == id && session.ended_at.is_none() {
+                session.ended_at = Some(at);
+            }
+        }
+        sessions.insert(new_session.id, new_session.clone());
+        *stored = hash.clone();
+        user.updated_at = Task::next_updated_at(user.updated_at, at);
+        Ok(())
+    }
+
+    async fn delete(&self, id: UserId) -> Result<(), RepoError> {
+        let mut users = lock(&self.users);
+        if users.remove(&id).is_none() {
+            return Err(RepoError::NotFound);
+        }
+        lock(&self.sessions.sessions).retain(|_, session| session.user_id != id);
+        lock(&self.tasks.store)
+            .tasks
+            .retain(|_, task| !task.is_owned_by(id));
+        lock(&self.events.events).retain(|(_, event)| event.user_id != id);
         Ok(())
     }
 
@@ -121,10 +195,20 @@ impl InMemorySessionRepository {
 
 #[async_trait]
 impl SessionRepository for InMemorySessionRepository {
-    async fn create(&self, session: &Session) -> Result<(), RepoError> {
+    async fn create(&self, session: &Session, cap: u32) -> Result<(), RepoError> {
         let mut sessions = lock(&self.sessions);
         if sessions.contains_key(&session.id) {
             return Err(RepoError::Conflict);
+        }
+        let live: Vec<Session> = sessions
+            .values()
+            .filter(|s| s.user_id == session.user_id && s.is_live_at(session.created_at))
+            .cloned()
+            .collect();
+        for id in sessions_beyond_cap(&live, cap) {
+            if let Some(oldest) = sessions.get_mut(&id) {
+                oldest.ended_at = Some(session.created_at);
+            }
         }
         sessions.insert(session.id, session.clone());
         Ok(())
@@ -134,14 +218,39 @@ impl SessionRepository for InMemorySessionRepository {
         Ok(lock(&self.sessions).get(&id).cloned())
     }
 
-    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError> {
+    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<bool, RepoError> {
         if let Some(session) = lock(&self.sessions).get_mut(&id)
             && session.user_id == user
             && session.ended_at.is_none()
         {
             session.ended_at = Some(at);
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
+    }
+
+    async fn list_live(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Session>, RepoError> {
+        let mut live: Vec<Session> = lock(&self.sessions)
+            .values()
+            .filter(|s| s.user_id == user && s.is_live_at(now))
+            .cloned()
+            .collect();
+        live.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        Ok(live)
+    }
+
+    async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let mut sessions = lock(&self.sessions);
+        let old: Vec<SessionId> = sessions
+            .values()
+            .filter(|s| s.ended_at.is_some_and(|at| at < before) || s.expires_at < before)
+            .map(|s| s.id)
+            .take(batch as usize)
+            .collect();
+        for id in &old {
+            sessions.remove(id);
+        }
+        Ok(old.len() as u64)
     }
 
     async fn end_all(
@@ -158,6 +267,53 @@ impl SessionRepository for InMemorySessionRepository {
             }
         }
         Ok(ended)
+    }
+}
+
+/// Security events in memory, in the order recorded.
+#[derive(Debug, Default)]
+pub struct InMemoryEventRepository {
+    events: Mutex<Vec<(u64, SecurityEvent)>>,
+}
+
+impl InMemoryEventRepository {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl EventRepository for InMemoryEventRepository {
+    async fn record(&self, event: &SecurityEvent) -> Result<(), RepoError> {
+        let mut events = lock(&self.events);
+        let next = events.last().map_or(1, |(seq, _)| seq + 1);
+        events.push((next, event.clone()));
+        Ok(())
+    }
+
+    async fn list(&self, user: UserId, limit: u32) -> Result<Vec<SecurityEvent>, RepoError> {
+        let events = lock(&self.events);
+        let mut mine: Vec<&(u64, SecurityEvent)> =
+            events.iter().filter(|(_, e)| e.user_id == user).collect();
+        mine.sort_by(|a, b| b.1.at.cmp(&a.1.at).then(b.0.cmp(&a.0)));
+        Ok(mine
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+
+    async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let mut events = lock(&self.events);
+        let mut removed = 0_u64;
+        events.retain(|(_, event)| {
+            let old = event.at < before && removed < u64::from(batch);
+            removed += u64::from(old);
+            !old
+        });
+        Ok(removed)
     }
 }
 
@@ -232,8 +388,17 @@ impl TaskRepository for InMemoryTaskRepository {
         owner: UserId,
         task: NewTask,
         now: DateTime<Utc>,
+        max_tasks: u32,
     ) -> Result<Task, RepoError> {
         let mut store = lock(&self.store);
+        let held = store
+            .tasks
+            .values()
+            .filter(|t| t.is_owned_by(owner))
+            .count();
+        if held >= max_tasks as usize {
+            return Err(RepoError::LimitReached);
+        }
         store.last_id += 1;
         let task = Task {
             id: TaskId::new(store.last_id),
@@ -342,18 +507,53 @@ impl UserRepository for UnavailableStore {
     async fn find_by_id(&self, _: UserId) -> Result<Option<User>, RepoError> {
         Err(RepoError::Unavailable(None))
     }
+    async fn set_name(&self, _: UserId, _: &UserName, _: DateTime<Utc>) -> Result<User, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn change_password(
+        &self,
+        _: UserId,
+        _: &PasswordHash,
+        _: &Session,
+        _: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn delete(&self, _: UserId) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+}
+
+#[cfg(feature = "test-support")]
+#[async_trait]
+impl EventRepository for UnavailableStore {
+    async fn record(&self, _: &SecurityEvent) -> Result<(), RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn list(&self, _: UserId, _: u32) -> Result<Vec<SecurityEvent>, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn prune(&self, _: DateTime<Utc>, _: u32) -> Result<u64, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
 }
 
 #[cfg(feature = "test-support")]
 #[async_trait]
 impl SessionRepository for UnavailableStore {
-    async fn create(&self, _: &Session) -> Result<(), RepoError> {
+    async fn create(&self, _: &Session, _: u32) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }
     async fn find(&self, _: SessionId) -> Result<Option<Session>, RepoError> {
         Err(RepoError::Unavailable(None))
     }
-    async fn end(&self, _: UserId, _: SessionId, _: DateTime<Utc>) -> Result<(), RepoError> {
+    async fn end(&self, _: UserId, _: SessionId, _: DateTime<Utc>) -> Result<bool, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn list_live(&self, _: UserId, _: DateTime<Utc>) -> Result<Vec<Session>, RepoError> {
+        Err(RepoError::Unavailable(None))
+    }
+    async fn prune(&self, _: DateTime<Utc>, _: u32) -> Result<u64, RepoError> {
         Err(RepoError::Unavailable(None))
     }
     async fn end_all(
@@ -378,7 +578,13 @@ impl TaskRepository for UnavailableStore {
     ) -> Result<TaskPage, RepoError> {
         Err(RepoError::Unavailable(None))
     }
-    async fn create(&self, _: UserId, _: NewTask, _: DateTime<Utc>) -> Result<Task, RepoError> {
+    async fn create(
+        &self,
+        _: UserId,
+        _: NewTask,
+        _: DateTime<Utc>,
+        _: u32,
+    ) -> Result<Task, RepoError> {
         Err(RepoError::Unavailable(None))
     }
     async fn get(&self, _: UserId, _: TaskId) -> Result<Task, RepoError> {

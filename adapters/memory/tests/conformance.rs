@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use tessera_conformance::{Stores, conformance_tests};
-use tessera_memory::{InMemoryTaskRepository, InMemoryThrottleStore};
+use tessera_memory::InMemoryThrottleStore;
 
 async fn stores() -> Option<Stores> {
-    let (users, sessions) = tessera_memory::accounts();
+    let store = tessera_memory::MemoryStore::new();
     Some(Stores {
-        users,
-        sessions,
-        tasks: Arc::new(InMemoryTaskRepository::new()),
+        users: store.users,
+        sessions: store.sessions,
+        events: store.events,
+        tasks: store.tasks,
         throttle: Arc::new(InMemoryThrottleStore::new()),
         guard: Box::new(()),
     })

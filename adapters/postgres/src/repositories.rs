@@ -7,17 +7,19 @@ use diesel::pg::data_types::PgInterval;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tessera_application::ports::{
-    NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository, UserRepository,
+    EventRepository, NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository,
+    UserRepository,
 };
 use tessera_domain::{
-    EmailAddress, NewUser, PasswordHash, Session, SessionId, Task, TaskChanges, TaskDescription,
-    TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    ClientAddress, ClientInfo, EmailAddress, NewUser, PasswordHash, SecurityEvent, Session,
+    SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User,
+    UserAgent, UserId, UserName,
 };
 use uuid::Uuid;
 
 use crate::error::query_error;
 use crate::pool::PgStore;
-use crate::schema::{sessions, tasks, users};
+use crate::schema::{security_events, sessions, tasks, users};
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`, to match the unique index on `lower(email)`.
@@ -32,6 +34,16 @@ diesel::define_sql_function! {
 /// [`Task::next_updated_at`] in SQL, against the row as it is stored when the update
 /// runs: `now`, or one microsecond after the stored `updated_at` when this instance's
 /// clock is behind the one that wrote it.
+/// [`next_updated_at`] for accounts.
+#[diesel::dsl::auto_type]
+fn next_user_updated_at(now: DateTime<Utc>) -> _ {
+    let now: diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz> =
+        now.into_sql::<diesel::sql_types::Timestamptz>();
+    let step: diesel::dsl::AsExprOf<PgInterval, diesel::sql_types::Interval> =
+        PgInterval::from_microseconds(1).into_sql::<diesel::sql_types::Interval>();
+    greatest(now, users::updated_at + step)
+}
+
 #[diesel::dsl::auto_type]
 fn next_updated_at(now: DateTime<Utc>) -> _ {
     let now: diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz> =
@@ -105,6 +117,80 @@ impl UserRepository for PgStore {
         .await
     }
 
+    async fn set_name(
+        &self,
+        id: UserId,
+        name: &UserName,
+        at: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let mut conn = self.auth_conn().await?;
+        diesel::update(users::table.find(id.as_uuid()))
+            .set((
+                users::name.eq(name.as_str()),
+                users::updated_at.eq(next_user_updated_at(at)),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map(|row| row.into_domain().0)
+            .map_err(query_error)
+    }
+
+    async fn change_password(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        new_session: &Session,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let session = SessionRow::from(new_session);
+        let user = id.as_uuid();
+        self.on_auth(async |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let changed = diesel::update(users::table.find(user))
+                    .set((
+                        users::password_hash.eq(hash.as_str()),
+                        users::updated_at.eq(next_user_updated_at(at)),
+                    ))
+                    .execute(conn)
+                    .await?;
+                if changed == 0 {
+                    return Err(diesel::result::Error::NotFound);
+                }
+                diesel::update(
+                    sessions::table
+                        .filter(sessions::user_id.eq(user))
+                        .filter(sessions::ended_at.is_null()),
+                )
+                .set(sessions::ended_at.eq(at))
+                .execute(conn)
+                .await?;
+                diesel::insert_into(sessions::table)
+                    .values(&session)
+                    .execute(conn)
+                    .await
+                    .map(drop)
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn delete(&self, id: UserId) -> Result<(), RepoError> {
+        // Tasks, sessions and events go with the account (ON DELETE CASCADE): one
+        // statement, so all or nothing.
+        let mut conn = self.auth_conn().await?;
+        let deleted = diesel::delete(users::table.find(id.as_uuid()))
+            .execute(&mut conn)
+            .await
+            .map_err(query_error)?;
+        if deleted == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError> {
         let mut conn = self.auth_conn().await?;
         diesel::update(users::table.find(id.as_uuid()))
@@ -155,16 +241,21 @@ struct SessionRow {
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     ended_at: Option<DateTime<Utc>>,
+    ip: Option<String>,
+    user_agent: Option<String>,
 }
 
 impl From<&Session> for SessionRow {
     fn from(session: &Session) -> Self {
+        let (ip, user_agent) = client_columns(&session.client);
         Self {
             id: session.id.as_uuid(),
             user_id: session.user_id.as_uuid(),
             created_at: session.created_at,
             expires_at: session.expires_at,
             ended_at: session.ended_at,
+            ip,
+            user_agent,
         }
     }
 }
@@ -177,21 +268,83 @@ impl From<SessionRow> for Session {
             created_at: row.created_at,
             expires_at: row.expires_at,
             ended_at: row.ended_at,
+            client: client_info(row.ip, row.user_agent),
         }
     }
 }
 
+/// A client as two nullable columns.
+fn client_columns(client: &ClientInfo) -> (Option<String>, Option<String>) {
+    (
+        client.ip.map(|ip| ip.to_string()),
+        client.user_agent.as_ref().map(|ua| ua.as_str().to_owned()),
+    )
+}
+
+/// The client of two nullable columns; an address that does not parse is unknown.
+fn client_info(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
+    ClientInfo {
+        ip: ip
+            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+            .map(ClientAddress::new),
+        user_agent: user_agent.map(UserAgent::from_trusted),
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = security_events, check_for_backend(diesel::pg::Pg))]
+struct EventRow {
+    user_id: Uuid,
+    kind: String,
+    at: DateTime<Utc>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+/// The ids of the oldest live sessions of a user beyond a cap, as of an instant; `$1`
+/// the user, `$2` the instant, `$3` how many newest to keep.
+const SESSIONS_BEYOND_CAP: &str = "UPDATE sessions SET ended_at = $2 WHERE id IN (
+    SELECT id FROM sessions
+    WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2
+    ORDER BY created_at DESC, id DESC
+    OFFSET $3)";
+
 #[async_trait]
 impl SessionRepository for PgStore {
-    async fn create(&self, session: &Session) -> Result<(), RepoError> {
+    async fn create(&self, session: &Session, cap: u32) -> Result<(), RepoError> {
         let row = SessionRow::from(session);
-        let mut conn = self.auth_conn().await?;
-        diesel::insert_into(sessions::table)
-            .values(&row)
-            .execute(&mut conn)
+        let user = session.user_id.as_uuid();
+        let at = session.created_at;
+        // Run after the insert, the statement sees the new session too: it keeps the
+        // newest `cap`, the new one among them.
+        let keep = i64::from(cap);
+        self.on_auth(async |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                // One signin of a user at a time past this point, so that two at once
+                // cannot both keep the cap's last place. NO KEY UPDATE: inserts that only
+                // reference the user (tasks, events) are not held up.
+                users::table
+                    .find(user)
+                    .select(users::id)
+                    .for_no_key_update()
+                    .first::<Uuid>(conn)
+                    .await
+                    .optional()?;
+                diesel::insert_into(sessions::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                diesel::sql_query(SESSIONS_BEYOND_CAP)
+                    .bind::<diesel::sql_types::Uuid, _>(user)
+                    .bind::<diesel::sql_types::Timestamptz, _>(at)
+                    .bind::<diesel::sql_types::BigInt, _>(keep)
+                    .execute(conn)
+                    .await
+                    .map(drop)
+            })
             .await
-            .map(drop)
-            .map_err(query_error)
+        })
+        .await
     }
 
     async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
@@ -206,7 +359,7 @@ impl SessionRepository for PgStore {
             .map_err(query_error)
     }
 
-    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError> {
+    async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<bool, RepoError> {
         let mut conn = self.auth_conn().await?;
         diesel::update(
             sessions::table
@@ -217,7 +370,36 @@ impl SessionRepository for PgStore {
         .set(sessions::ended_at.eq(at))
         .execute(&mut conn)
         .await
-        .map(drop)
+        .map(|ended| ended > 0)
+        .map_err(query_error)
+    }
+
+    async fn list_live(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Session>, RepoError> {
+        let mut conn = self.auth_conn().await?;
+        sessions::table
+            .filter(sessions::user_id.eq(user.as_uuid()))
+            .filter(sessions::ended_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+            .select(SessionRow::as_select())
+            .load(&mut conn)
+            .await
+            .map(|rows| rows.into_iter().map(Session::from).collect())
+            .map_err(query_error)
+    }
+
+    async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let mut conn = self.auth_conn().await?;
+        diesel::sql_query(
+            "DELETE FROM sessions WHERE id IN (
+                SELECT id FROM sessions WHERE ended_at < $1 OR expires_at < $1
+                LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .bind::<diesel::sql_types::BigInt, _>(i64::from(batch))
+        .execute(&mut conn)
+        .await
+        .map(|deleted| deleted as u64)
         .map_err(query_error)
     }
 
@@ -244,7 +426,7 @@ impl SessionRepository for PgStore {
     }
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
 struct TaskRow {
     id: i64,
@@ -268,17 +450,6 @@ impl From<TaskRow> for Task {
             updated_at: row.updated_at,
         }
     }
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = tasks)]
-struct NewTaskRow {
-    user_id: Uuid,
-    title: String,
-    description: Option<String>,
-    completed: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
 }
 
 /// `None` leaves a column alone; `description: Some(None)` sets it to NULL.
@@ -372,24 +543,35 @@ impl TaskRepository for PgStore {
         owner: UserId,
         task: NewTask,
         now: DateTime<Utc>,
+        max_tasks: u32,
     ) -> Result<Task, RepoError> {
-        let row = NewTaskRow {
-            user_id: owner.as_uuid(),
-            title: task.title.as_str().to_owned(),
-            description: task.description.map(|d| d.as_str().to_owned()),
-            completed: false,
-            created_at: now,
-            updated_at: now,
-        };
-        self.on_tasks(async |conn| {
-            diesel::insert_into(tasks::table)
-                .values(&row)
-                .returning(TaskRow::as_returning())
+        let title = task.title.as_str().to_owned();
+        let description = task.description.map(|d| d.as_str().to_owned());
+        // One statement: the owner's count rises only while under the limit (a second
+        // creation at the limit waits for the first's row lock, then sees its count), and
+        // the task is inserted only if it rose.
+        let created: Option<TaskRow> = self
+            .on_tasks(async |conn| {
+                diesel::sql_query(
+                    "WITH owner AS (
+                        UPDATE users SET task_count = task_count + 1
+                        WHERE id = $1 AND task_count < $2
+                        RETURNING id)
+                    INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at)
+                    SELECT id, $3, $4, false, $5, $5 FROM owner
+                    RETURNING id, user_id, title, description, completed, created_at, updated_at",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(owner.as_uuid())
+                .bind::<diesel::sql_types::Integer, _>(i32::try_from(max_tasks).unwrap_or(i32::MAX))
+                .bind::<diesel::sql_types::Text, _>(&title)
+                .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&description)
+                .bind::<diesel::sql_types::Timestamptz, _>(now)
                 .get_result(conn)
                 .await
-        })
-        .await
-        .map(Task::from)
+                .optional()
+            })
+            .await?;
+        created.map(Task::from).ok_or(RepoError::LimitReached)
     }
 
     async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
@@ -453,14 +635,90 @@ impl TaskRepository for PgStore {
     }
 
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError> {
+        // The task and the owner's count, in one statement.
         let deleted = self
-            .on_tasks(async |conn| diesel::delete(owned_task(owner, id)).execute(conn).await)
+            .on_tasks(async |conn| {
+                diesel::sql_query(
+                    "WITH gone AS (DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING user_id)
+                    UPDATE users SET task_count = task_count - 1 WHERE id IN (SELECT user_id FROM gone)",
+                )
+                .bind::<diesel::sql_types::BigInt, _>(id.get())
+                .bind::<diesel::sql_types::Uuid, _>(owner.as_uuid())
+                .execute(conn)
+                .await
+            })
             .await?;
         if deleted == 0 {
             Err(RepoError::NotFound)
         } else {
             Ok(())
         }
+    }
+}
+
+#[async_trait]
+impl EventRepository for PgStore {
+    async fn record(&self, event: &SecurityEvent) -> Result<(), RepoError> {
+        let (ip, user_agent) = client_columns(&event.client);
+        let row = EventRow {
+            user_id: event.user_id.as_uuid(),
+            kind: event.kind.as_str().to_owned(),
+            at: event.at,
+            ip,
+            user_agent,
+        };
+        let mut conn = self.auth_conn().await?;
+        match diesel::insert_into(security_events::table)
+            .values(&row)
+            .execute(&mut conn)
+            .await
+        {
+            Ok(_) => Ok(()),
+            // The account was deleted meanwhile: its events went with it.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+                _,
+            )) => Ok(()),
+            Err(other) => Err(query_error(other)),
+        }
+    }
+
+    async fn list(&self, user: UserId, limit: u32) -> Result<Vec<SecurityEvent>, RepoError> {
+        let mut conn = self.auth_conn().await?;
+        let rows: Vec<EventRow> = security_events::table
+            .filter(security_events::user_id.eq(user.as_uuid()))
+            .order((security_events::at.desc(), security_events::id.desc()))
+            .limit(i64::from(limit))
+            .select(EventRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(query_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                Some(SecurityEvent {
+                    user_id: UserId::from_uuid(row.user_id),
+                    kind: row.kind.parse().ok()?,
+                    at: row.at,
+                    client: client_info(row.ip, row.user_agent),
+                })
+            })
+            .collect())
+    }
+
+    async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let mut conn = self.auth_conn().await?;
+        diesel::sql_query(
+            "DELETE FROM security_events WHERE id IN (
+                SELECT id FROM security_events WHERE at < $1
+                LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .bind::<diesel::sql_types::BigInt, _>(i64::from(batch))
+        .execute(&mut conn)
+        .await
+        .map(|deleted| deleted as u64)
+        .map_err(query_error)
     }
 }
 

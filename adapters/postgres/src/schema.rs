@@ -8,6 +8,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        task_count -> Int4,
     }
 }
 
@@ -30,12 +31,26 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         ended_at -> Nullable<Timestamptz>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    security_events (id) {
+        id -> Int8,
+        user_id -> Uuid,
+        kind -> Text,
+        at -> Timestamptz,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(tasks -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, tasks, sessions);
+diesel::joinable!(security_events -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, tasks, sessions, security_events);
 
 diesel::table! {
     account_throttle (key) {

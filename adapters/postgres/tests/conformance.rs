@@ -12,6 +12,7 @@ async fn stores() -> Option<Stores> {
     Some(Stores {
         users: store.clone(),
         sessions: store.clone(),
+        events: store.clone(),
         tasks: store.clone(),
         throttle: store,
         guard: Box::new(db),

@@ -8,6 +8,7 @@
 )]
 
 mod abuse;
+mod account;
 mod auth;
 mod conventions;
 mod hardening;

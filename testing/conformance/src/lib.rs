@@ -11,11 +11,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
 use tessera_application::ports::{
-    NewTask, RepoError, SessionRepository, TaskRepository, ThrottleStore, UserRepository,
+    EventRepository, NewTask, RepoError, SessionRepository, TaskRepository, ThrottleStore,
+    UserRepository,
 };
 use tessera_domain::{
-    AccountRecord, Admission, EmailAddress, NewUser, PasswordHash, Rate, Session, SessionId,
-    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    AccountRecord, Admission, ClientAddress, ClientInfo, EmailAddress, NewUser, PasswordHash, Rate,
+    SecurityEvent, SecurityEventKind, Session, SessionId, TaskChanges, TaskDescription, TaskId,
+    TaskStatusFilter, TaskTitle, User, UserAgent, UserId, UserName,
 };
 
 /// The three repositories of one store, and whatever keeps that store alive.
@@ -24,6 +26,8 @@ pub struct Stores {
     pub users: Arc<dyn UserRepository>,
     /// Sessions.
     pub sessions: Arc<dyn SessionRepository>,
+    /// Security events.
+    pub events: Arc<dyn EventRepository>,
     /// Tasks.
     pub tasks: Arc<dyn TaskRepository>,
     /// Rate-limit and throttle counts.
@@ -59,7 +63,16 @@ macro_rules! conformance_tests {
             the_rate_limit_admits_a_burst_then_refuses_with_the_wait,
             concurrent_attempts_on_one_address_never_pass_the_burst,
             account_records_are_updated_one_at_a_time_and_deleted,
-            pruning_deletes_only_what_no_longer_limits
+            pruning_deletes_only_what_no_longer_limits,
+            a_session_beyond_the_cap_ends_the_oldest_live_ones,
+            live_sessions_are_listed_newest_first_with_their_client,
+            ending_a_session_says_whether_it_ended_one,
+            a_rename_changes_the_name_and_moves_updated_at,
+            a_password_change_ends_every_session_and_stores_the_new_one,
+            deleting_an_account_removes_everything_it_held_and_frees_the_email,
+            concurrent_creations_never_pass_the_task_quota,
+            events_are_listed_newest_first_and_bounded,
+            pruning_deletes_only_sessions_and_events_past_retention
         );
     };
     (@cases $stores:expr; $($case:ident),* $(,)?) => {
@@ -73,6 +86,9 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+/// A limit no case reaches (sessions per user, tasks per user).
+const MANY: u32 = 10_000;
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
@@ -103,6 +119,10 @@ fn first_session(user_id: UserId) -> Session {
         created_at: at,
         expires_at: at + Duration::days(7),
         ended_at: None,
+        client: ClientInfo {
+            ip: Some(ClientAddress::new(std::net::IpAddr::from([203, 0, 113, 7]))),
+            user_agent: UserAgent::parse("conformance/1.0"),
+        },
     }
 }
 
@@ -308,7 +328,7 @@ pub mod cases {
     pub async fn updates_from_a_clock_behind_still_move_updated_at_forward(stores: Stores) {
         let owner = user(&stores).await;
         let created = ok(
-            stores.tasks.create(owner, task("skew"), now()).await,
+            stores.tasks.create(owner, task("skew"), now(), MANY).await,
             "create",
         );
         let behind = created.created_at - Duration::hours(1);
@@ -342,7 +362,7 @@ pub mod cases {
     pub async fn sessions_are_stored_found_and_ended(stores: Stores) {
         let owner = user(&stores).await;
         let s = first_session(owner);
-        ok(stores.sessions.create(&s).await, "create");
+        ok(stores.sessions.create(&s, MANY).await, "create");
         assert_eq!(
             ok(stores.sessions.find(s.id).await, "find"),
             Some(s.clone())
@@ -373,7 +393,7 @@ pub mod cases {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
         let s = first_session(owner);
-        ok(stores.sessions.create(&s).await, "create");
+        ok(stores.sessions.create(&s, MANY).await, "create");
         ok(stores.sessions.end(intruder, s.id, now()).await, "end");
         let found = ok(stores.sessions.find(s.id).await, "find");
         assert_eq!(found.map(|s| s.is_active()), Some(true));
@@ -386,7 +406,7 @@ pub mod cases {
         let mine: Vec<Session> = (0..3).map(|_| first_session(owner)).collect();
         let theirs = first_session(other);
         for s in mine.iter().chain([&theirs]) {
-            ok(stores.sessions.create(s).await, "create");
+            ok(stores.sessions.create(s, MANY).await, "create");
         }
         let ended = ok(
             stores
@@ -432,12 +452,13 @@ pub mod cases {
                         description: Some(TaskDescription::from_trusted("Details".to_owned())),
                     },
                     at,
+                    MANY,
                 )
                 .await,
             "create",
         );
         let second = ok(
-            stores.tasks.create(owner, task("Second"), at).await,
+            stores.tasks.create(owner, task("Second"), at, MANY).await,
             "create",
         );
         assert!(second.id > first.id);
@@ -453,7 +474,7 @@ pub mod cases {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Mine"), now()).await,
+            stores.tasks.create(owner, task("Mine"), now(), MANY).await,
             "create",
         );
         let changes = TaskChanges {
@@ -500,7 +521,10 @@ pub mod cases {
             // Two tasks share a timestamp: the higher id comes first.
             let at = base + Duration::seconds(n.min(3));
             let t = ok(
-                stores.tasks.create(owner, task(&format!("t{n}")), at).await,
+                stores
+                    .tasks
+                    .create(owner, task(&format!("t{n}")), at, MANY)
+                    .await,
                 "create",
             );
             if n % 2 == 0 {
@@ -564,6 +588,7 @@ pub mod cases {
                         description: Some(TaskDescription::from_trusted("Keep?".to_owned())),
                     },
                     created,
+                    MANY,
                 )
                 .await,
             "create",
@@ -613,7 +638,7 @@ pub mod cases {
     pub async fn an_empty_update_changes_nothing(stores: Stores) {
         let owner = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Still"), now()).await,
+            stores.tasks.create(owner, task("Still"), now(), MANY).await,
             "create",
         );
         let same = ok(
@@ -635,7 +660,7 @@ pub mod cases {
     pub async fn toggling_flips_completion_each_time(stores: Stores) {
         let owner = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Flip"), now()).await,
+            stores.tasks.create(owner, task("Flip"), now(), MANY).await,
             "create",
         );
         let later = t.created_at + Duration::seconds(1);
@@ -650,7 +675,7 @@ pub mod cases {
     pub async fn deleted_tasks_are_gone(stores: Stores) {
         let owner = user(&stores).await;
         let t = ok(
-            stores.tasks.create(owner, task("Bye"), now()).await,
+            stores.tasks.create(owner, task("Bye"), now(), MANY).await,
             "create",
         );
         ok(stores.tasks.delete(owner, t.id).await, "delete");
@@ -673,7 +698,11 @@ pub mod cases {
         let owner = user(&stores).await;
         let creations = (0..200).map(|n| {
             let tasks = stores.tasks.clone();
-            tokio::spawn(async move { tasks.create(owner, task(&format!("p{n}")), now()).await })
+            tokio::spawn(async move {
+                tasks
+                    .create(owner, task(&format!("p{n}")), now(), MANY)
+                    .await
+            })
         });
         let mut ids = Vec::new();
         for result in join_all(creations).await {
@@ -699,11 +728,11 @@ pub mod cases {
     pub async fn task_ids_are_unique_across_owners_and_never_reused(stores: Stores) {
         let a = user(&stores).await;
         let b = user(&stores).await;
-        let ta = ok(stores.tasks.create(a, task("a"), now()).await, "a");
-        let tb = ok(stores.tasks.create(b, task("b"), now()).await, "b");
+        let ta = ok(stores.tasks.create(a, task("a"), now(), MANY).await, "a");
+        let tb = ok(stores.tasks.create(b, task("b"), now(), MANY).await, "b");
         assert_ne!(ta.id, tb.id);
         ok(stores.tasks.delete(a, ta.id).await, "delete");
-        let tc = ok(stores.tasks.create(a, task("c"), now()).await, "c");
+        let tc = ok(stores.tasks.create(a, task("c"), now(), MANY).await, "c");
         assert!(tc.id > tb.id, "a deleted id must not come back");
     }
 
@@ -878,5 +907,327 @@ pub mod cases {
         // The spent one starts a new budget.
         let again = ok(stores.throttle.admit(&spent, rate(1), later).await, "admit");
         assert_eq!(again, Admission::Admitted);
+    }
+
+    fn session_at(user_id: UserId, created_at: DateTime<Utc>) -> Session {
+        Session {
+            created_at,
+            expires_at: created_at + Duration::days(7),
+            ..first_session(user_id)
+        }
+    }
+
+    async fn live_ids(stores: &Stores, user: UserId) -> Vec<SessionId> {
+        ok(stores.sessions.list_live(user, now()).await, "list")
+            .iter()
+            .map(|s| s.id)
+            .collect()
+    }
+
+    /// A new session beyond the cap ends the oldest live ones (the signup's included),
+    /// never another user's, never an expired or ended one counted as live.
+    pub async fn a_session_beyond_the_cap_ends_the_oldest_live_ones(stores: Stores) {
+        let owner = user(&stores).await;
+        let other = user(&stores).await;
+        let start = now() + Duration::seconds(1);
+        let made: Vec<Session> = (0..4)
+            .map(|n| session_at(owner, start + Duration::seconds(n)))
+            .collect();
+        for session in &made {
+            ok(stores.sessions.create(session, 3).await, "create");
+        }
+        let mut expected: Vec<SessionId> = made.iter().rev().take(3).map(|s| s.id).collect();
+        assert_eq!(live_ids(&stores, owner).await, expected);
+        assert_eq!(
+            live_ids(&stores, other).await.len(),
+            1,
+            "another user's session stays"
+        );
+        // One more: the oldest of the three ends.
+        let newest = session_at(owner, start + Duration::seconds(10));
+        ok(stores.sessions.create(&newest, 3).await, "create");
+        expected.pop();
+        expected.insert(0, newest.id);
+        assert_eq!(live_ids(&stores, owner).await, expected);
+        let ended = ok(stores.sessions.find(made[1].id).await, "find");
+        assert_eq!(ended.and_then(|s| s.ended_at), Some(newest.created_at));
+    }
+
+    /// `list_live` leaves out ended and expired sessions and keeps the client.
+    pub async fn live_sessions_are_listed_newest_first_with_their_client(stores: Stores) {
+        let owner = user(&stores).await;
+        let mut expired = session_at(owner, now() - Duration::days(8));
+        expired.expires_at = now() - Duration::days(1);
+        let ended = session_at(owner, now());
+        let later = session_at(owner, now() + Duration::seconds(5));
+        for session in [&expired, &ended, &later] {
+            ok(stores.sessions.create(session, MANY).await, "create");
+        }
+        ok(stores.sessions.end(owner, ended.id, now()).await, "end");
+        let live = ok(stores.sessions.list_live(owner, now()).await, "list");
+        assert_eq!(live.first(), Some(&later));
+        assert!(live.iter().all(|s| s.id != expired.id && s.id != ended.id));
+        assert_eq!(live.len(), 2, "the later one and the account's first");
+        assert_eq!(
+            live.first().map(|s| s.client.clone()),
+            Some(first_session(owner).client)
+        );
+    }
+
+    /// `end` answers whether it ended a live session of that user.
+    pub async fn ending_a_session_says_whether_it_ended_one(stores: Stores) {
+        let owner = user(&stores).await;
+        let intruder = user(&stores).await;
+        let s = first_session(owner);
+        ok(stores.sessions.create(&s, MANY).await, "create");
+        assert!(!ok(
+            stores.sessions.end(intruder, s.id, now()).await,
+            "intruder"
+        ));
+        assert!(ok(stores.sessions.end(owner, s.id, now()).await, "owner"));
+        assert!(!ok(stores.sessions.end(owner, s.id, now()).await, "again"));
+        assert!(!ok(
+            stores
+                .sessions
+                .end(owner, SessionId::new_random(), now())
+                .await,
+            "unknown"
+        ));
+    }
+
+    /// A rename is stored, and `updated_at` moves forward even from a clock behind.
+    pub async fn a_rename_changes_the_name_and_moves_updated_at(stores: Stores) {
+        let new = new_user(&unique_email("rename"));
+        ok(
+            stores.users.insert(&new, &first_session(new.user.id)).await,
+            "insert",
+        );
+        let name = UserName::from_trusted("Renamed".to_owned());
+        let behind = new.user.created_at - Duration::hours(1);
+        let renamed = ok(
+            stores.users.set_name(new.user.id, &name, behind).await,
+            "rename",
+        );
+        assert_eq!(renamed.name, name);
+        assert!(renamed.updated_at > new.user.updated_at);
+        let found = ok(stores.users.find_by_id(new.user.id).await, "find");
+        assert_eq!(found.map(|u| u.name), Some(name.clone()));
+        let gone = stores
+            .users
+            .set_name(UserId::new_random(), &name, now())
+            .await;
+        assert!(matches!(gone, Err(RepoError::NotFound)), "{gone:?}");
+    }
+
+    /// The password change: new hash, every session ended, the new one live.
+    pub async fn a_password_change_ends_every_session_and_stores_the_new_one(stores: Stores) {
+        let new = new_user(&unique_email("password"));
+        let first = first_session(new.user.id);
+        ok(stores.users.insert(&new, &first).await, "insert");
+        let second = first_session(new.user.id);
+        ok(stores.sessions.create(&second, MANY).await, "second");
+        let hash = PasswordHash::new(
+            "$2b$05$abcdefghijklmnopqrstuuWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW".to_owned(),
+        );
+        let replacement = first_session(new.user.id);
+        let at = now();
+        ok(
+            stores
+                .users
+                .change_password(new.user.id, &hash, &replacement, at)
+                .await,
+            "change",
+        );
+        assert_eq!(live_ids(&stores, new.user.id).await, [replacement.id]);
+        for old in [first.id, second.id] {
+            let ended = ok(stores.sessions.find(old).await, "find");
+            assert_eq!(ended.and_then(|s| s.ended_at), Some(at));
+        }
+        let found = ok(
+            stores.users.find_credentials(new.user.email.as_str()).await,
+            "find",
+        );
+        assert_eq!(found.map(|(_, h)| h), Some(hash.clone()));
+        // An unknown account changes nothing, not even the session table.
+        let orphan = first_session(UserId::new_random());
+        let gone = stores
+            .users
+            .change_password(orphan.user_id, &hash, &orphan, now())
+            .await;
+        assert!(matches!(gone, Err(RepoError::NotFound)), "{gone:?}");
+        assert_eq!(ok(stores.sessions.find(orphan.id).await, "orphan"), None);
+    }
+
+    /// Deleting an account removes its sessions, tasks and events; the email is free.
+    pub async fn deleting_an_account_removes_everything_it_held_and_frees_the_email(
+        stores: Stores,
+    ) {
+        let new = new_user(&unique_email("delete"));
+        let id = new.user.id;
+        let first = first_session(id);
+        ok(stores.users.insert(&new, &first).await, "insert");
+        let doomed = ok(
+            stores.tasks.create(id, task("doomed"), now(), MANY).await,
+            "task",
+        );
+        ok(
+            stores
+                .events
+                .record(&event(id, SecurityEventKind::SignUp, now()))
+                .await,
+            "event",
+        );
+        let keeper = user(&stores).await;
+        let kept = ok(
+            stores.tasks.create(keeper, task("kept"), now(), MANY).await,
+            "kept",
+        );
+
+        ok(stores.users.delete(id).await, "delete");
+        assert_eq!(ok(stores.users.find_by_id(id).await, "find"), None);
+        assert_eq!(ok(stores.sessions.find(first.id).await, "session"), None);
+        assert!(matches!(
+            stores.tasks.get(id, doomed.id).await,
+            Err(RepoError::NotFound)
+        ));
+        assert!(ok(stores.events.list(id, 10).await, "events").is_empty());
+        assert!(matches!(
+            stores.users.delete(id).await,
+            Err(RepoError::NotFound)
+        ));
+        assert_eq!(
+            ok(stores.tasks.get(keeper, kept.id).await, "kept").id,
+            kept.id
+        );
+        let again = new_user(new.user.email.as_str());
+        ok(
+            stores
+                .users
+                .insert(&again, &first_session(again.user.id))
+                .await,
+            "again",
+        );
+    }
+
+    /// Twenty creations at once with room for five: exactly five tasks; a deletion
+    /// makes room for one more.
+    pub async fn concurrent_creations_never_pass_the_task_quota(stores: Stores) {
+        let owner = user(&stores).await;
+        let attempts = (0..20).map(|n| {
+            let tasks = stores.tasks.clone();
+            tokio::spawn(async move { tasks.create(owner, task(&format!("q{n}")), now(), 5).await })
+        });
+        let mut created = Vec::new();
+        for result in join_all(attempts).await {
+            match result {
+                Ok(Ok(task)) => created.push(task),
+                Ok(Err(RepoError::LimitReached)) => {}
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        assert_eq!(created.len(), 5);
+        let page = ok(
+            stores
+                .tasks
+                .list(owner, TaskStatusFilter::All, 100, 0)
+                .await,
+            "list",
+        );
+        assert_eq!(page.total, 5);
+        let full = stores.tasks.create(owner, task("over"), now(), 5).await;
+        assert!(matches!(full, Err(RepoError::LimitReached)), "{full:?}");
+        if let Some(first) = created.first() {
+            ok(stores.tasks.delete(owner, first.id).await, "delete");
+        }
+        ok(
+            stores.tasks.create(owner, task("room"), now(), 5).await,
+            "room",
+        );
+    }
+
+    fn event(user_id: UserId, kind: SecurityEventKind, at: DateTime<Utc>) -> SecurityEvent {
+        SecurityEvent {
+            user_id,
+            kind,
+            at,
+            client: first_session(user_id).client,
+        }
+    }
+
+    /// Events come back newest first, then latest recorded first, at most `limit`, and
+    /// only the user's.
+    pub async fn events_are_listed_newest_first_and_bounded(stores: Stores) {
+        let owner = user(&stores).await;
+        let other = user(&stores).await;
+        let at = now();
+        let recorded = [
+            event(owner, SecurityEventKind::SignUp, at),
+            event(owner, SecurityEventKind::SignIn, at + Duration::seconds(1)),
+            event(
+                owner,
+                SecurityEventKind::SignInFailed,
+                at + Duration::seconds(1),
+            ),
+            event(other, SecurityEventKind::SignIn, at + Duration::seconds(2)),
+            event(
+                owner,
+                SecurityEventKind::NameChanged,
+                at + Duration::seconds(3),
+            ),
+        ];
+        for e in &recorded {
+            ok(stores.events.record(e).await, "record");
+        }
+        let listed = ok(stores.events.list(owner, 10).await, "list");
+        let kinds: Vec<SecurityEventKind> = listed.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SecurityEventKind::NameChanged,
+                SecurityEventKind::SignInFailed,
+                SecurityEventKind::SignIn,
+                SecurityEventKind::SignUp,
+            ]
+        );
+        assert_eq!(listed.first(), Some(&recorded[4]));
+        assert_eq!(ok(stores.events.list(owner, 2).await, "bounded").len(), 2);
+    }
+
+    /// Retention deletes sessions ended or expired before the cut-off and events from
+    /// before it, in batches, and nothing else.
+    pub async fn pruning_deletes_only_sessions_and_events_past_retention(stores: Stores) {
+        let owner = user(&stores).await;
+        let cut = now() - Duration::days(30);
+        let mut old_ended = session_at(owner, cut - Duration::days(10));
+        old_ended.ended_at = Some(cut - Duration::days(5));
+        let mut old_expired = session_at(owner, cut - Duration::days(10));
+        old_expired.expires_at = cut - Duration::days(3);
+        let mut recently_ended = session_at(owner, cut - Duration::days(10));
+        recently_ended.ended_at = Some(cut + Duration::days(1));
+        recently_ended.expires_at = cut + Duration::days(5);
+        let live = session_at(owner, cut - Duration::days(1));
+        for session in [&old_ended, &old_expired, &recently_ended, &live] {
+            ok(stores.sessions.create(session, MANY).await, "create");
+        }
+        let old_event = event(owner, SecurityEventKind::SignIn, cut - Duration::seconds(1));
+        let new_event = event(
+            owner,
+            SecurityEventKind::SignOut,
+            cut + Duration::seconds(1),
+        );
+        ok(stores.events.record(&old_event).await, "old event");
+        ok(stores.events.record(&new_event).await, "new event");
+
+        assert_eq!(ok(stores.sessions.prune(cut, 1).await, "first batch"), 1);
+        assert_eq!(ok(stores.sessions.prune(cut, 100).await, "rest"), 1);
+        assert_eq!(ok(stores.sessions.prune(cut, 100).await, "nothing left"), 0);
+        for gone in [old_ended.id, old_expired.id] {
+            assert_eq!(ok(stores.sessions.find(gone).await, "gone"), None);
+        }
+        for kept in [recently_ended.id, live.id] {
+            assert!(ok(stores.sessions.find(kept).await, "kept").is_some());
+        }
+        assert_eq!(ok(stores.events.prune(cut, 100).await, "events"), 1);
+        assert_eq!(ok(stores.events.list(owner, 10).await, "left"), [new_event]);
     }
 }

@@ -2,8 +2,9 @@
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use tessera_application::{AuthService, SignInError, SignOutCommand};
+use tessera_application::{AuthService, SignInCommand, SignInError, SignOutCommand, SignUpCommand};
 
+use crate::client::client_info;
 use crate::dto::{
     AuthResponse, ErrorResponse, MeResponse, MessageResponse, Object, SignInBody, SignOutBody,
     SignUpBody,
@@ -14,7 +15,7 @@ use crate::metrics::{Metrics, SigninOutcome};
 use crate::openapi_responses::{BodyTooLargeOrNotJson, RateLimited, ServerErrors, Unauthenticated};
 
 /// Successful auth answers hold tokens or identities: no cache may keep them.
-fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+pub(crate) fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
     builder
 }
@@ -32,10 +33,13 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
 /// # Errors
 /// The contract's signup errors.
 pub async fn sign_up(
+    req: HttpRequest,
     auth: web::Data<AuthService>,
     body: JsonBody<SignUpBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = auth.sign_up(body.0.into()).await?;
+    let mut command: SignUpCommand = body.0.into();
+    command.client = client_info(&req);
+    let session = auth.sign_up(command).await?;
     Ok(no_store(HttpResponse::Created()).json(AuthResponse::from(&session)))
 }
 
@@ -52,11 +56,14 @@ pub async fn sign_up(
 /// # Errors
 /// The contract's signin errors.
 pub async fn sign_in(
+    req: HttpRequest,
     auth: web::Data<AuthService>,
     metrics: web::Data<Metrics>,
     body: JsonBody<SignInBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let result = auth.sign_in(body.0.into()).await;
+    let mut command: SignInCommand = body.0.into();
+    command.client = client_info(&req);
+    let result = auth.sign_in(command).await;
     metrics.observe_signin(match &result {
         Ok(_) => SigninOutcome::Success,
         Err(SignInError::InvalidCredentials) => SigninOutcome::InvalidCredentials,
@@ -102,7 +109,13 @@ pub async fn sign_out(
         Bearer::Token(token) => Some(token.to_owned()),
         Bearer::Missing => None,
     };
-    let ended = auth.sign_out(SignOutCommand { token, scope }).await?;
+    let ended = auth
+        .sign_out(SignOutCommand {
+            token,
+            scope,
+            client: client_info(&req),
+        })
+        .await?;
     metrics.observe_sessions_ended(ended);
     Ok(no_store(HttpResponse::Ok()).json(MessageResponse {
         message: "Signed out successfully",

@@ -1,5 +1,6 @@
 //! Handlers: parse, call one use case, map the result.
 
+pub mod account;
 pub mod auth;
 pub mod ops;
 pub mod tasks;

@@ -1,0 +1,238 @@
+//! What a person manages about their account once signed in: where each session was
+//! opened from, the security events of the account, and the limits on what one account
+//! holds.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::text::{LineBreaks, is_forbidden};
+use crate::{ClientAddress, UserId};
+
+/// A `User-Agent` as kept with a session or an event: without control or bidirectional
+/// characters (they are dropped), trimmed, cut to [`UserAgent::MAX_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAgent(String);
+
+impl UserAgent {
+    /// Most characters kept.
+    pub const MAX_CHARS: usize = 256;
+
+    /// The header's text as kept, or `None` when nothing visible is left.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        let kept: String = raw
+            .chars()
+            .filter(|c| !is_forbidden(*c, LineBreaks::Refused))
+            .collect();
+        let cut: String = kept.trim().chars().take(Self::MAX_CHARS).collect();
+        let cut = cut.trim_end();
+        (!cut.is_empty()).then(|| Self(cut.to_owned()))
+    }
+
+    /// Rebuilds a value that was parsed before it was stored.
+    #[must_use]
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a request came from: the client address (after the trusted-proxy rule) and
+/// its `User-Agent`, either unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The client address.
+    pub ip: Option<ClientAddress>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<UserAgent>,
+}
+
+/// What happened to an account, as shown to its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecurityEventKind {
+    /// The account was created.
+    SignUp,
+    /// A signin succeeded.
+    SignIn,
+    /// A signin gave a wrong password for this account.
+    SignInFailed,
+    /// A signout ended sessions.
+    SignOut,
+    /// A session was ended by its id.
+    SessionEnded,
+    /// The password was changed.
+    PasswordChanged,
+    /// The display name was changed.
+    NameChanged,
+    /// An attempt on this account was refused by a limit.
+    RateLimited,
+}
+
+impl SecurityEventKind {
+    /// Every kind.
+    pub const ALL: [Self; 8] = [
+        Self::SignUp,
+        Self::SignIn,
+        Self::SignInFailed,
+        Self::SignOut,
+        Self::SessionEnded,
+        Self::PasswordChanged,
+        Self::NameChanged,
+        Self::RateLimited,
+    ];
+
+    /// The name on the wire and in storage.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignUp => "signup",
+            Self::SignIn => "signin",
+            Self::SignInFailed => "signin_failed",
+            Self::SignOut => "signout",
+            Self::SessionEnded => "session_ended",
+            Self::PasswordChanged => "password_changed",
+            Self::NameChanged => "name_changed",
+            Self::RateLimited => "rate_limited",
+        }
+    }
+}
+
+impl fmt::Display for SecurityEventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is no [`SecurityEventKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownEventKind;
+
+impl FromStr for SecurityEventKind {
+    type Err = UnknownEventKind;
+
+    fn from_str(s: &str) -> Result<Self, UnknownEventKind> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or(UnknownEventKind)
+    }
+}
+
+/// One security event of one account. Never holds a password, token or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityEvent {
+    /// The account.
+    pub user_id: UserId,
+    /// What happened.
+    pub kind: SecurityEventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// From where.
+    pub client: ClientInfo,
+}
+
+/// The limits on what one account holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountLimits {
+    /// Most active sessions; a signin beyond it ends the oldest.
+    pub max_sessions: u32,
+    /// Most tasks; one more is refused.
+    pub max_tasks: u32,
+    /// How long ended and expired sessions, and events, are kept.
+    pub retention: Duration,
+}
+
+impl AccountLimits {
+    /// The contract's defaults: 50 sessions, 10,000 tasks, 30 days.
+    pub const DEFAULT: Self = Self {
+        max_sessions: 50,
+        max_tasks: 10_000,
+        retention: Duration::days(30),
+    };
+
+    /// Ended and expired sessions, and events, from before this instant may be deleted.
+    #[must_use]
+    pub fn retained_since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.retention
+    }
+
+    /// Whether an account holding `held` tasks may create one more.
+    #[must_use]
+    pub fn may_add_task(&self, held: u64) -> bool {
+        held < u64::from(self.max_tasks)
+    }
+}
+
+impl Default for AccountLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents_are_cleaned_and_cut() {
+        assert_eq!(UserAgent::parse(""), None);
+        assert_eq!(UserAgent::parse(" \t "), None);
+        assert_eq!(
+            UserAgent::parse("curl/8.5\r\nX-Evil: 1").map(|ua| ua.as_str().to_owned()),
+            Some("curl/8.5X-Evil: 1".to_owned())
+        );
+        assert_eq!(
+            UserAgent::parse("a\u{202e}b").map(|ua| ua.as_str().to_owned()),
+            Some("ab".to_owned())
+        );
+        let long = "é".repeat(300);
+        let cut = UserAgent::parse(&long).map(|ua| ua.as_str().chars().count());
+        assert_eq!(cut, Some(UserAgent::MAX_CHARS));
+    }
+
+    #[test]
+    fn event_kinds_round_trip_through_their_names() {
+        for kind in SecurityEventKind::ALL {
+            assert_eq!(kind.as_str().parse(), Ok(kind));
+        }
+        assert_eq!("login".parse::<SecurityEventKind>(), Err(UnknownEventKind));
+    }
+
+    #[test]
+    fn the_task_quota_admits_up_to_its_limit() {
+        let limits = AccountLimits {
+            max_tasks: 3,
+            ..AccountLimits::DEFAULT
+        };
+        assert!(limits.may_add_task(2));
+        assert!(!limits.may_add_task(3));
+        assert!(!limits.may_add_task(4));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn kept_user_agents_are_short_and_clean(raw in "\\PC{0,300}[\\x00-\\x1f\\u{202e}]?\\PC{0,20}") {
+            if let Some(agent) = UserAgent::parse(&raw) {
+                prop_assert!(agent.as_str().chars().count() <= UserAgent::MAX_CHARS);
+                let forbidden = agent.as_str().chars().any(|c| is_forbidden(c, LineBreaks::Refused));
+                prop_assert!(!forbidden);
+                prop_assert_eq!(agent.as_str(), agent.as_str().trim());
+                prop_assert_eq!(UserAgent::parse(agent.as_str()), Some(agent.clone()));
+            }
+        }
+    }
+}
