@@ -44,7 +44,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_CARGO ?= $(CARGO) +nightly
 FUZZ_TOKEN_TARGETS = token_verify token_claims
 FUZZ_BODY_TARGETS = json_strict body_signup body_signin body_signout body_create_task \
-	body_replace_task body_patch_task
+	body_replace_task body_patch_task body_update_me body_change_password body_delete_account
 
 ## Coverage-guided fuzzing (cargo-fuzz, libFuzzer; needs a nightly toolchain) of token
 ## parsing and of each JSON body type: every target in fuzz/fuzz_targets runs for

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let command = SignOutCommand {
         token: None,
         scope: body.strict.scope,
+        client: Default::default(),
     };
     assert_eq!(
         command.scope,
