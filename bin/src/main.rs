@@ -104,7 +104,9 @@ async fn migrate(settings: Settings) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let result = async {
-        startup::connect(&settings).await?;
+        if settings.storage == Storage::Postgres {
+            startup::connect(&settings).await?;
+        }
         startup::apply_migrations(&settings).await
     }
     .await;

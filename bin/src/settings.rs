@@ -19,6 +19,8 @@ use thiserror::Error;
 pub enum Storage {
     /// PostgreSQL at `DATABASE_URL`.
     Postgres,
+    /// SQLite, in the file of `DATABASE_URL` (`sqlite://path/tessera.db`).
+    Sqlite,
     /// In this process, lost on exit.
     Memory,
 }
@@ -156,6 +158,9 @@ const VARIABLES: &[&str] = &[
 /// The database used when `DATABASE_URL` is not set: a local server's `tessera` database.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/tessera";
 
+/// The file used with `STORAGE=sqlite` when `DATABASE_URL` is not set.
+pub const DEFAULT_SQLITE_URL: &str = "sqlite://.tessera/tessera.db";
+
 /// Shortest secret accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -258,16 +263,31 @@ impl Settings {
         let storage = match non_empty(raw.storage).as_deref() {
             None | Some("postgres") => Storage::Postgres,
             Some("memory") => Storage::Memory,
+            Some("sqlite") => Storage::Sqlite,
             Some(other) => {
                 return Err(SettingsError::new(
                     "STORAGE",
-                    format!("{other:?} is not a storage; use postgres or memory"),
+                    format!("{other:?} is not a storage; use postgres, sqlite or memory"),
                 ));
             }
         };
-        let database_url =
-            non_empty(raw.database_url).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        let database_url = non_empty(raw.database_url).unwrap_or_else(|| {
+            if storage == Storage::Sqlite {
+                DEFAULT_SQLITE_URL.to_owned()
+            } else {
+                DEFAULT_DATABASE_URL.to_owned()
+            }
+        });
+        let postgres_url =
+            database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
+        if storage == Storage::Sqlite {
+            if !database_url.starts_with("sqlite://") || database_url.len() <= "sqlite://".len() {
+                return Err(SettingsError::new(
+                    "DATABASE_URL",
+                    "with STORAGE=sqlite, must be a sqlite://path/file.db URL",
+                ));
+            }
+        } else if !postgres_url {
             return Err(SettingsError::new(
                 "DATABASE_URL",
                 "must be a postgres:// or postgresql:// URL",
@@ -698,7 +718,11 @@ mod tests {
                 ],
                 "JWT_SECRET",
             ),
-            (&[("STORAGE", "sqlite")], "STORAGE"),
+            (&[("STORAGE", "mysql")], "STORAGE"),
+            (
+                &[("STORAGE", "sqlite"), ("DATABASE_URL", "postgres://x")],
+                "DATABASE_URL",
+            ),
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (&[("PORT", "80000")], "PORT"),
             (&[("PORT", "eighty")], "PORT"),

@@ -24,6 +24,7 @@ use tessera_http::{
 };
 use tessera_memory::{AlwaysReady, InMemoryThrottleStore, MemoryStore};
 use tessera_postgres::{PgStore, PoolSettings, redact};
+use tessera_sqlite::{SqliteSettings, SqliteStore};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::settings::{Settings, Storage};
@@ -87,6 +88,26 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
                 pools: None,
             })
         }
+        Storage::Sqlite => {
+            let url = settings.database_url.expose_secret();
+            create_parent_directory(url)?;
+            if settings.migrate_on_start {
+                apply_migrations(settings).await?;
+            }
+            let store = Arc::new(
+                SqliteStore::open(url, &sqlite_settings(settings))
+                    .with_context(|| format!("opening the SQLite database at {url}"))?,
+            );
+            Ok(Repositories {
+                users: store.clone(),
+                sessions: store.clone(),
+                events: store.clone(),
+                tasks: store.clone(),
+                throttle: store.clone(),
+                readiness: store,
+                pools: None,
+            })
+        }
         Storage::Postgres => {
             let store = Arc::new(connect(settings).await?);
             if settings.migrate_on_start {
@@ -113,6 +134,24 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
             })
         }
     }
+}
+
+/// How the SQLite store opens its file: it waits for another process's lock at most
+/// `DB_LOCK_TIMEOUT_MS`.
+fn sqlite_settings(settings: &Settings) -> SqliteSettings {
+    SqliteSettings {
+        busy_timeout: settings.db_lock_timeout,
+    }
+}
+
+/// Creates the directory of a `sqlite://dir/file.db` URL, so that a first start works.
+fn create_parent_directory(url: &str) -> anyhow::Result<()> {
+    let path = std::path::Path::new(tessera_sqlite::path_of(url));
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the directory {}", parent.display()))?;
+    }
+    Ok(())
 }
 
 /// Opens the pool and waits, within `DATABASE_STARTUP_TIMEOUT_SECONDS`, for the database
@@ -164,9 +203,17 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
 /// When a migration fails or the database cannot be reached.
 pub async fn apply_migrations(settings: &Settings) -> anyhow::Result<Vec<String>> {
     let url = settings.database_url.expose_secret();
-    let applied = tessera_postgres::migrate(url, settings.database_connect_timeout)
-        .await
-        .with_context(|| format!("migrating the database at {}", redact(url)))?;
+    let applied = if settings.storage == Storage::Sqlite {
+        let (owned, sqlite) = (url.to_owned(), sqlite_settings(settings));
+        create_parent_directory(url)?;
+        tokio::task::spawn_blocking(move || tessera_sqlite::migrate(&owned, &sqlite))
+            .await?
+            .with_context(|| format!("migrating the SQLite database at {url}"))?
+    } else {
+        tessera_postgres::migrate(url, settings.database_connect_timeout)
+            .await
+            .with_context(|| format!("migrating the database at {}", redact(url)))?
+    };
     if applied.is_empty() {
         tracing::info!("database schema is up to date");
     } else {

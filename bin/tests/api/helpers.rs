@@ -30,6 +30,21 @@ pub struct TestApp {
     pub secret: String,
     /// The test database, dropped with the app (Postgres runs only).
     _database: Option<TestDatabase>,
+    /// The SQLite file, removed with the app (SQLite runs only).
+    _sqlite: Option<SqliteFile>,
+}
+
+/// A SQLite database file of one test, removed (with its WAL files) when it ends.
+pub struct SqliteFile(std::path::PathBuf);
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// A user signed up through the API, with the token the signup returned.
@@ -85,6 +100,14 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     } else {
         None
     };
+    let sqlite = (storage == "sqlite").then(|| {
+        let path = std::env::temp_dir().join(format!("tessera-test-{}.db", Uuid::new_v4()));
+        pairs.push((
+            "DATABASE_URL".to_owned(),
+            format!("sqlite://{}", path.display()),
+        ));
+        SqliteFile(path)
+    });
     pairs.retain(|(name, _)| !extra.iter().any(|(other, _)| *other == name.as_str()));
     pairs.extend(
         extra
@@ -113,6 +136,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         client,
         secret,
         _database: database,
+        _sqlite: sqlite,
     }
 }
 

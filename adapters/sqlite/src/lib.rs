@@ -1,0 +1,131 @@
+//! SQLite storage for Tessera: every port on one file, with diesel's SQLite backend (the
+//! bundled library: no system package needed) and embedded migrations.
+//!
+//! One connection per process, in WAL mode, used by one blocking thread at a time: every
+//! operation runs whole on tokio's blocking pool (so a request that goes away cannot
+//! leave a transaction half done), and every write transaction starts with
+//! `BEGIN IMMEDIATE` (so it takes the file's write lock before reading, and waits for
+//! another process's writer up to the busy timeout instead of failing halfway). A write
+//! that still finds the file locked after the timeout is `Unavailable` (a 503), never a
+//! 500. See ADR 0009.
+
+mod convert;
+mod migrate;
+mod repositories;
+mod throttle;
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use tessera_application::ports::RepoError;
+
+pub use migrate::migrate;
+
+/// How the store opens its file.
+#[derive(Debug, Clone)]
+pub struct SqliteSettings {
+    /// How long a statement waits for another process's lock before giving up (SQLite's
+    /// `busy_timeout`): `DB_LOCK_TIMEOUT_MS`.
+    pub busy_timeout: Duration,
+}
+
+/// The store: one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<SqliteConnection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+/// The file path of a `sqlite://path` URL (also accepted: `sqlite:path` and a bare path).
+#[must_use]
+pub fn path_of(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Opens a connection with the settings every Tessera connection has.
+pub(crate) fn open(path: &str, settings: &SqliteSettings) -> Result<SqliteConnection, RepoError> {
+    let mut conn =
+        SqliteConnection::establish(path).map_err(|e| RepoError::Unavailable(Some(Box::new(e))))?;
+    let busy = settings.busy_timeout.as_millis().min(u128::from(u32::MAX));
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {busy};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;"
+    ))
+    .map_err(query_error)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the file at `url` (`sqlite://path/tessera.db`).
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] if the file cannot be opened or configured.
+    pub fn open(url: &str, settings: &SqliteSettings) -> Result<Self, RepoError> {
+        let conn = open(path_of(url), settings)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `work` on the connection, on the blocking pool, to its end.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, RepoError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| RepoError::Other(Box::new(e)))?
+        .map_err(query_error)
+    }
+
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE`): all or nothing.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, RepoError> {
+        self.run(move |conn| conn.immediate_transaction(work)).await
+    }
+
+    /// Whether the file answers a trivial query.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] when it does not.
+    pub async fn ping(&self) -> Result<(), RepoError> {
+        self.run(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop))
+            .await
+    }
+}
+
+/// A query's failure as the ports see it.
+pub(crate) fn query_error(error: DieselError) -> RepoError {
+    match error {
+        DieselError::NotFound => RepoError::NotFound,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => RepoError::Conflict,
+        // Another process held the file's lock for the whole busy timeout: busy, not
+        // broken.
+        DieselError::DatabaseError(_, ref info)
+            if info.message().contains("database is locked")
+                || info.message().contains("database is busy") =>
+        {
+            RepoError::Unavailable(Some(Box::new(error)))
+        }
+        other => RepoError::Other(Box::new(other)),
+    }
+}

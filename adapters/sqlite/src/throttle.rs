@@ -1,0 +1,141 @@
+//! The limit counts in SQLite, shared by the processes that open the file: each step reads
+//! and rewrites its row inside one write transaction (`BEGIN IMMEDIATE`), so concurrent
+//! steps on one key, from any process, each see the previous one's result.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::{OptionalExtension, QueryableByName, RunQueryDsl, sql_query};
+use tessera_application::ports::{RepoError, ThrottleStore};
+use tessera_domain::{AccountRecord, Admission, Rate};
+
+use crate::SqliteStore;
+use crate::convert::{instant, micros};
+
+#[derive(QueryableByName)]
+struct TatRow {
+    #[diesel(sql_type = BigInt)]
+    tat: i64,
+}
+
+#[derive(QueryableByName)]
+struct AccountRow {
+    #[diesel(sql_type = Integer)]
+    failures: i32,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    locked_until: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    expires_at: i64,
+}
+
+#[async_trait]
+impl ThrottleStore for SqliteStore {
+    async fn admit(
+        &self,
+        key: &str,
+        rate: Rate,
+        now: DateTime<Utc>,
+    ) -> Result<Admission, RepoError> {
+        let key = key.to_owned();
+        self.write(move |conn| {
+            let stored = sql_query("SELECT tat FROM rate_limits WHERE key = ?")
+                .bind::<Text, _>(&key)
+                .get_result::<TatRow>(conn)
+                .optional()?;
+            let (admission, tat) = rate.step(stored.map(|row| instant(row.tat)), now);
+            if admission == Admission::Admitted {
+                sql_query(
+                    "INSERT INTO rate_limits (key, tat) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET tat = ?2",
+                )
+                .bind::<Text, _>(&key)
+                .bind::<BigInt, _>(micros(tat))
+                .execute(conn)?;
+            }
+            Ok(admission)
+        })
+        .await
+    }
+
+    async fn update_account(
+        &self,
+        key: &str,
+        step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
+    ) -> Result<(), RepoError> {
+        // The step runs here, on the caller's task, while the blocking thread holds the
+        // write transaction: it sends the stored record over, and waits for the new one.
+        // If this side goes away, the thread rolls back.
+        let key = key.to_owned();
+        let (current_tx, current_rx) = tokio::sync::oneshot::channel();
+        let (next_tx, next_rx) = std::sync::mpsc::channel::<Option<AccountRecord>>();
+        let transaction = self.run(move |conn| {
+            conn.immediate_transaction(|conn| {
+                let row = sql_query(
+                    "SELECT failures, locked_until, expires_at FROM account_throttle WHERE key = ?",
+                )
+                .bind::<Text, _>(&key)
+                .get_result::<AccountRow>(conn)
+                .optional()?;
+                let current = row.filter(|row| row.failures > 0).map(|row| AccountRecord {
+                    failures: u32::try_from(row.failures).unwrap_or_default(),
+                    locked_until: row.locked_until.map(instant),
+                    expires_at: instant(row.expires_at),
+                });
+                if current_tx.send(current).is_err() {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                }
+                let Ok(next) = next_rx.recv() else {
+                    return Err(diesel::result::Error::RollbackTransaction);
+                };
+                match next {
+                    Some(next) => sql_query(
+                        "INSERT INTO account_throttle (key, failures, locked_until, expires_at)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (key) DO UPDATE
+                         SET failures = ?2, locked_until = ?3, expires_at = ?4",
+                    )
+                    .bind::<Text, _>(&key)
+                    .bind::<Integer, _>(i32::try_from(next.failures).unwrap_or(i32::MAX))
+                    .bind::<Nullable<BigInt>, _>(next.locked_until.map(micros))
+                    .bind::<BigInt, _>(micros(next.expires_at))
+                    .execute(conn),
+                    None => sql_query("DELETE FROM account_throttle WHERE key = ?")
+                        .bind::<Text, _>(&key)
+                        .execute(conn),
+                }
+                .map(drop)
+            })
+        });
+        let stepping = async {
+            let Ok(current) = current_rx.await else {
+                // The transaction failed before reading; its error is the answer.
+                return;
+            };
+            let _ = next_tx.send(step(current));
+        };
+        let (result, ()) = tokio::join!(transaction, stepping);
+        result
+    }
+
+    async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        self.write(move |conn| {
+            let rates = sql_query(
+                "DELETE FROM rate_limits WHERE key IN (
+                    SELECT key FROM rate_limits WHERE tat <= ?1 LIMIT ?2)",
+            )
+            .bind::<BigInt, _>(micros(now))
+            .bind::<BigInt, _>(i64::from(batch))
+            .execute(conn)?;
+            let left = i64::from(batch) - i64::try_from(rates).unwrap_or(i64::MAX);
+            let accounts = sql_query(
+                "DELETE FROM account_throttle WHERE key IN (
+                    SELECT key FROM account_throttle WHERE expires_at <= ?1 LIMIT ?2)",
+            )
+            .bind::<BigInt, _>(micros(now))
+            .bind::<BigInt, _>(left.max(0))
+            .execute(conn)?;
+            Ok((rates + accounts) as u64)
+        })
+        .await
+    }
+}
