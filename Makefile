@@ -14,8 +14,8 @@ run:
 		DATABASE_URL="$$url" $(CARGO) run --release -p tessera -- serve --dev; \
 	fi
 
-## Every test suite: everything on in-memory storage (the Postgres adapter's own tests
-## included), then the HTTP suite again on PostgreSQL. The server comes from
+## Every test suite: everything on in-memory storage (the Postgres and SQLite adapters'
+## own tests included), then the HTTP suite again on PostgreSQL and on SQLite. The server comes from
 ## TEST_DATABASE_URL, or is found or started by scripts/dev-postgres.sh. Without one the
 ## PostgreSQL tests are skipped, unless CI is set, where a missing database fails.
 NEXTEST = $(if $(shell command -v cargo-nextest 2>/dev/null),$(CARGO) nextest run --no-fail-fast,$(CARGO) test --no-fail-fast)
@@ -25,13 +25,15 @@ test:
 	if [ -z "$$server" ]; then \
 		if [ -n "$$CI" ]; then echo "CI: PostgreSQL is required for the tests"; exit 1; fi; \
 		echo "no PostgreSQL server: its tests will be skipped (see scripts/dev-postgres.sh)"; \
-		$(NEXTEST) --workspace; exit $$?; \
+		$(NEXTEST) --workspace && TEST_STORAGE=sqlite $(NEXTEST) -p tessera --test api; exit $$?; \
 	fi; \
 	echo "PostgreSQL tests against $$server"; \
 	export TEST_DATABASE_URL="$$server"; \
 	$(NEXTEST) --workspace && \
 	echo "HTTP suite on PostgreSQL" && \
-	TEST_STORAGE=postgres $(NEXTEST) -p tessera --test api
+	TEST_STORAGE=postgres $(NEXTEST) -p tessera --test api && \
+	echo "HTTP suite on SQLite" && \
+	TEST_STORAGE=sqlite $(NEXTEST) -p tessera --test api
 
 ## Schema-driven fuzzing against /openapi.json (schemathesis, pinned in fuzz/).
 ## FUZZ_MAX_EXAMPLES bounds the run (default 100 per operation and phase).
