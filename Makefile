@@ -4,15 +4,23 @@ CARGO ?= cargo
 
 .PHONY: run test fuzz fuzz-targets bench bench-micro check fmt lint deps-check audit
 
-## Start the service on http://127.0.0.1:8080 in development mode (see README).
-## STORAGE=memory make run needs no database at all.
+## Start the service on http://127.0.0.1:8080 in development mode (see README): on
+## PostgreSQL when one is found or can be started, else on SQLite in .tessera/tessera.db.
+## STORAGE=sqlite picks SQLite directly; STORAGE=memory needs no database at all.
 run:
-	@if [ "$${STORAGE:-postgres}" = "memory" ]; then \
-		$(CARGO) run --release -p tessera -- serve --dev; \
-	else \
-		url=$$(scripts/dev-postgres.sh) || exit 1; \
-		DATABASE_URL="$$url" $(CARGO) run --release -p tessera -- serve --dev; \
-	fi
+	@case "$${STORAGE:-postgres}" in \
+	memory) \
+		$(CARGO) run --release -p tessera -- serve --dev ;; \
+	sqlite) \
+		STORAGE=sqlite $(CARGO) run --release -p tessera -- serve --dev ;; \
+	*) \
+		if url=$$(scripts/dev-postgres.sh); then \
+			DATABASE_URL="$$url" $(CARGO) run --release -p tessera -- serve --dev; \
+		else \
+			echo "tessera dev: no PostgreSQL found or startable; serving on SQLite in .tessera/tessera.db"; \
+			STORAGE=sqlite $(CARGO) run --release -p tessera -- serve --dev; \
+		fi ;; \
+	esac
 
 ## Every test suite: everything on in-memory storage (the Postgres and SQLite adapters'
 ## own tests included), then the HTTP suite again on PostgreSQL and on SQLite. The server comes from

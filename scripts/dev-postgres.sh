@@ -43,9 +43,7 @@ emit() { # host_port user
 }
 
 if ! command -v psql >/dev/null 2>&1; then
-    say "psql (the PostgreSQL client) is not installed."
-    say "Install PostgreSQL (Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql),"
-    say "or run without a database: STORAGE=memory make run"
+    say "psql (the PostgreSQL client) is not installed (Debian/Ubuntu: sudo apt-get install postgresql)."
     exit 1
 fi
 
@@ -67,8 +65,6 @@ else
 fi
 if [ -z "$bindir" ] || [ ! -x "$bindir/pg_ctl" ]; then
     say "no PostgreSQL server answers on 127.0.0.1:5432 and no server binaries are installed."
-    say "Install PostgreSQL (Debian/Ubuntu: sudo apt-get install postgresql; macOS: brew install postgresql),"
-    say "or run without a database: STORAGE=memory make run"
     exit 1
 fi
 
