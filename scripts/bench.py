@@ -19,6 +19,9 @@ The table is printed and written to docs/benchmarks.md (or BENCH_OUTPUT).
     BENCH_PAIRS     service/ceiling pairs per route (default 2; the median ratio counts)
     BENCH_SMOKE=1   one-second runs, one pair, output to a temporary file: proves it works
     BENCH_SERVER_ENV  extra server settings, `NAME=value,NAME=value` (to compare settings)
+    BENCH_STORAGE=sqlite  the same routes on SQLite (a file in a temporary directory),
+                    beside the same server on memory storage in the same run (the cost of
+                    the storage); written between the `bench-sqlite` markers
 
 Only 127.0.0.1 is ever contacted; every load run is bounded in time.
 """
@@ -100,12 +103,12 @@ def psql(url: str, sql: str) -> str:
 class Server:
     """The release binary, serving on a free loopback port."""
 
-    def __init__(self, binary: Path, database_url: str, log: Path):
+    def __init__(self, binary: Path, database_url: str, log: Path, storage: str = "postgres"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
             "PATH": os.environ.get("PATH", ""),
-            "STORAGE": "postgres",
+            "STORAGE": storage,
             "DATABASE_URL": database_url,
             "JWT_SECRET": SECRET,
             "PORT": str(self.port),
@@ -238,7 +241,100 @@ def median_ratio(pairs: list[tuple[dict, dict]]) -> float:
     return statistics.median(service["rps"] / ceiling["rps"] for service, ceiling in pairs)
 
 
+def seed(server: Server, work: Path) -> tuple[dict, str, str]:
+    """A user with 20 tasks and a second one for creates; their wrk scripts."""
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    signed_up = server.call("POST", "/api/auth/signup", {"name": "Bench", "email": email, "password": PASSWORD})
+    token, user_id = signed_up["token"], signed_up["user"]["id"]
+    tasks = [server.call("POST", f"/api/{user_id}/tasks",
+                         {"title": f"Task {n}", "description": "Seeded for the benchmark"}, token)
+             for n in range(20)]
+    writer = server.call("POST", "/api/auth/signup", {"name": "Writer", "email": f"w-{email}", "password": PASSWORD})
+    tag = f"{server.port}"
+    scripts = {
+        "list": wrk_script(work, f"list-{tag}", "GET", f"/api/{user_id}/tasks", None, token),
+        "get": wrk_script(work, f"get-{tag}", "GET", f"/api/{user_id}/tasks/{tasks[0]['id']}", None, token),
+        "create": wrk_script(work, f"create-{tag}", "POST", f"/api/{writer['user']['id']}/tasks",
+                             {"title": "Benchmark task"}, writer["token"]),
+        "me": wrk_script(work, f"me-{tag}", "GET", "/api/auth/me", None, token),
+    }
+    return scripts, email, user_id
+
+
+def main_sqlite() -> None:
+    """The routes on SQLite beside the same server on memory storage, in one run."""
+    need("wrk", "wrk")
+    say("building the release binary")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "tessera"], check=True, cwd=ROOT)
+    binary = ROOT / "target/release/tessera"
+    work = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
+    servers = []
+    try:
+        sqlite = Server(binary, f"sqlite://{work}/bench.db", work / "sqlite.log", storage="sqlite")
+        servers.append(sqlite)
+        memory = Server(binary, "postgres://unused", work / "memory.log", storage="memory")
+        servers.append(memory)
+        sqlite_scripts, _, _ = seed(sqlite, work)
+        memory_scripts, _, _ = seed(memory, work)
+        time.sleep(1)
+        rss_idle = sqlite.status("VmRSS")
+        connections = {"list": 64, "get": 64, "create": 32, "me": 64}
+        results: dict[str, list] = {route: [] for route in connections}
+        for pair in range(PAIRS):
+            for route, clients in connections.items():
+                say(f"pair {pair + 1}/{PAIRS}: {route} at {clients} connections, SQLite then memory")
+                on_sqlite = load(sqlite, sqlite_scripts[route], clients)
+                on_memory = load(memory, memory_scripts[route], clients)
+                results[route].append((on_sqlite, on_memory))
+        rss_peak = sqlite.status("VmHWM")
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    labels = {
+        "list": "`GET /api/{user_id}/tasks` (20 tasks), 64 conn.",
+        "get": "`GET /api/{user_id}/tasks/{id}`, 64 conn.",
+        "create": "`POST /api/{user_id}/tasks`, 32 conn.",
+        "me": "`GET /api/auth/me`, 64 conn.",
+    }
+    lines = [
+        "| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for route, pairs in results.items():
+        for n, (on_sqlite, on_memory) in enumerate(pairs, 1):
+            for storage, r in (("SQLite", on_sqlite), ("memory", on_memory)):
+                lines.append(f"| {labels[route]} on {storage} (pair {n}) | {r['rps']:,.0f} | {r['p50']:.1f} "
+                             f"| {r['p99']:.1f} | {r['p999']:.1f} | {r['errors']} | {r.get('cpu', 0) * 100:.0f}% |")
+    checks = []
+    for route in ("list", "get", "me", "create"):
+        ratio = median_ratio(results[route])
+        checks.append(f"| {route} on SQLite / on memory (median of {len(results[route])}) | {ratio:.0%} | "
+                      f"(no goal: the cost of the storage) | |")
+    errors = sum(r["errors"] for pairs in results.values() for pair in pairs for r in pair)
+    checks.append(f"| errors (non-2xx, timeouts) | {errors} | 0 | {'met' if errors == 0 else '**missed**'} |")
+    checks.append(f"| RSS idle on SQLite | {rss_idle / 1024:.1f} MiB | ≤ 16 MiB | "
+                  f"{'met' if rss_idle <= 16 * 1024 else '**missed**'} |")
+    checks.append(f"| RSS peak on SQLite | {rss_peak / 1024:.1f} MiB | ≤ 32 MiB | "
+                  f"{'met' if rss_peak <= 32 * 1024 else '**missed**'} |")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"SQLite run {now}{' (smoke run: 1 s per load, not a measurement)' if SMOKE else ''}: {CORES} cores, "
+        f"{platform.machine()}, {version(['rustc', '--version'])}, {version(['wrk', '-v']).split(' [')[0]}. "
+        f"{SECONDS} s per load run, {PAIRS} pair(s) of SQLite and memory runs, interleaved. "
+        f"Latencies in milliseconds.",
+        "",
+    ]
+    table = "\n".join(header + lines + ["", "| measure | value | goal | |", "|---|---:|---|---|"] + checks)
+    print(table)
+    write_document(table, "bench-sqlite")
+
+
 def main() -> None:
+    if os.environ.get("BENCH_STORAGE", "postgres") == "sqlite":
+        main_sqlite()
+        return
     need("wrk", "wrk")
     need("pgbench", "postgresql")
     need("psql", "postgresql-client")
@@ -381,9 +477,9 @@ def write_report(results, signin, bound, seconds_per_hash, during, idle_list, rs
     write_document(table)
 
 
-def write_document(table: str) -> None:
+def write_document(table: str, marker: str = "bench") -> None:
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    marker_start, marker_end = "<!-- bench:start -->", "<!-- bench:end -->"
+    marker_start, marker_end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     text = OUTPUT.read_text() if OUTPUT.exists() else f"# Benchmarks\n\n{marker_start}\n{marker_end}\n"
     if marker_start not in text:
         text += f"\n{marker_start}\n{marker_end}\n"
