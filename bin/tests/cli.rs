@@ -452,3 +452,77 @@ fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_t
     let logs = collected.join().unwrap_or_default().join("\n");
     assert!(!logs.contains("Too many open files"), "{logs}");
 }
+
+/// One HTTP/1.1 request with a JSON body (or none) and a token (or none), on a new
+/// connection that the server closes after the answer; returns the status and the body.
+fn http(port: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = raw_exchange(port, request.as_bytes());
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+/// Two `tessera` processes on one SQLite file: both migrate it at once, and a signout on
+/// one is refused at once by the other.
+#[test]
+fn two_processes_on_one_sqlite_file_see_each_others_signouts() {
+    let path = std::env::temp_dir().join(format!("tessera-cli-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", path.display());
+    let start = |port: String| {
+        let mut command = tessera();
+        command.args(["serve"]).envs([
+            ("STORAGE", "sqlite"),
+            ("DATABASE_URL", url.as_str()),
+            ("JWT_SECRET", SECRET),
+            ("BCRYPT_COST", "4"),
+            ("PORT", port.as_str()),
+            ("RUST_LOG", "info"),
+        ]);
+        let (running, _, rest) = spawn_listening(command, port);
+        std::thread::spawn(move || rest.for_each(drop));
+        running
+    };
+    let (port_a, port_b) = (free_port(), free_port());
+    let (mut a, mut b) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| start(port_a.clone()));
+        let b = scope.spawn(|| start(port_b.clone()));
+        match (a.join(), b.join()) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => panic!("both processes must start"),
+        }
+    });
+    let (status, body) = http(
+        &port_a,
+        "POST",
+        "/api/auth/signup",
+        None,
+        r#"{"name":"Two","email":"two@example.com","password":"securepassword123"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let token = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["token"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert_eq!(http(&port_b, "GET", "/api/auth/me", Some(&token), "").0, 200);
+    assert_eq!(http(&port_b, "POST", "/api/auth/signout", Some(&token), "").0, 200);
+    let (status, body) = http(&port_a, "GET", "/api/auth/me", Some(&token), "");
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("token_revoked"), "{body}");
+    assert!(terminate(&mut a).success());
+    assert!(terminate(&mut b).success());
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+}
