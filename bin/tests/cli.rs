@@ -468,7 +468,11 @@ fn http(port: &str, method: &str, path: &str, token: Option<&str>, body: &str) -
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_default();
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
     (status, body)
 }
 
@@ -476,8 +480,8 @@ fn http(port: &str, method: &str, path: &str, token: Option<&str>, body: &str) -
 /// one is refused at once by the other.
 #[test]
 fn two_processes_on_one_sqlite_file_see_each_others_signouts() {
-    let path = std::env::temp_dir().join(format!("tessera-cli-{}.db", std::process::id()));
-    let url = format!("sqlite://{}", path.display());
+    let db = tessera_sqlite::testing::TempDatabase::new();
+    let url = db.url();
     let start = |port: String| {
         let mut command = tessera();
         command.args(["serve"]).envs([
@@ -513,16 +517,17 @@ fn two_processes_on_one_sqlite_file_see_each_others_signouts() {
         .ok()
         .and_then(|v| v["token"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    assert_eq!(http(&port_b, "GET", "/api/auth/me", Some(&token), "").0, 200);
-    assert_eq!(http(&port_b, "POST", "/api/auth/signout", Some(&token), "").0, 200);
+    assert_eq!(
+        http(&port_b, "GET", "/api/auth/me", Some(&token), "").0,
+        200
+    );
+    assert_eq!(
+        http(&port_b, "POST", "/api/auth/signout", Some(&token), "").0,
+        200
+    );
     let (status, body) = http(&port_a, "GET", "/api/auth/me", Some(&token), "");
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("token_revoked"), "{body}");
     assert!(terminate(&mut a).success());
     assert!(terminate(&mut b).success());
-    for suffix in ["", "-wal", "-shm"] {
-        let mut file = path.clone().into_os_string();
-        file.push(suffix);
-        let _ = std::fs::remove_file(file);
-    }
 }

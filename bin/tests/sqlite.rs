@@ -2,7 +2,6 @@
 //! connection, as separate processes have) on one file, and a file locked by another
 //! writer.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -10,31 +9,9 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tessera::settings::Settings;
 use tessera::startup::Application;
+use tessera_sqlite::testing::TempDatabase;
 
 const SECRET: &str = "sqlite-suite-secret-0123456789abcdef-0123";
-
-/// A database file removed, with its WAL files, when the test ends.
-struct TempDatabase(PathBuf);
-
-impl TempDatabase {
-    fn new() -> Self {
-        Self(std::env::temp_dir().join(format!("tessera-sqlite-{}.db", uuid::Uuid::new_v4())))
-    }
-
-    fn url(&self) -> String {
-        format!("sqlite://{}", self.0.display())
-    }
-}
-
-impl Drop for TempDatabase {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.0.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
 
 async fn start(url: &str, extra: &[(&str, &str)]) -> String {
     let mut pairs = vec![
@@ -218,7 +195,7 @@ async fn a_file_locked_by_another_writer_gives_503_after_the_busy_timeout_then_r
     let id = body["user"]["id"].as_str().unwrap_or_default().to_owned();
 
     // Another process takes the write lock and keeps it.
-    let path = db.0.display().to_string();
+    let path = db.path().display().to_string();
     let mut other = match SqliteConnection::establish(&path) {
         Ok(conn) => conn,
         Err(e) => panic!("second connection: {e}"),

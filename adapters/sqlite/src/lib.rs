@@ -12,6 +12,8 @@
 mod convert;
 mod migrate;
 mod repositories;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod throttle;
 
 use std::sync::{Arc, Mutex, PoisonError};

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tessera::settings::Settings;
 use tessera::startup::Application;
 use tessera_postgres::testing::TestDatabase;
+use tessera_sqlite::testing::TempDatabase;
 use uuid::Uuid;
 
 /// The HS256 secret test servers sign with unless a test overrides `JWT_SECRET`.
@@ -31,20 +32,7 @@ pub struct TestApp {
     /// The test database, dropped with the app (Postgres runs only).
     _database: Option<TestDatabase>,
     /// The SQLite file, removed with the app (SQLite runs only).
-    _sqlite: Option<SqliteFile>,
-}
-
-/// A SQLite database file of one test, removed (with its WAL files) when it ends.
-pub struct SqliteFile(std::path::PathBuf);
-
-impl Drop for SqliteFile {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.0.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
-        }
-    }
+    _sqlite: Option<TempDatabase>,
 }
 
 /// A user signed up through the API, with the token the signup returned.
@@ -101,12 +89,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         None
     };
     let sqlite = (storage == "sqlite").then(|| {
-        let path = std::env::temp_dir().join(format!("tessera-test-{}.db", Uuid::new_v4()));
-        pairs.push((
-            "DATABASE_URL".to_owned(),
-            format!("sqlite://{}", path.display()),
-        ));
-        SqliteFile(path)
+        let file = TempDatabase::new();
+        pairs.push(("DATABASE_URL".to_owned(), file.url()));
+        file
     });
     pairs.retain(|(name, _)| !extra.iter().any(|(other, _)| *other == name.as_str()));
     pairs.extend(
