@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test fuzz fuzz-targets bench bench-micro check fmt lint deps-check audit
+.PHONY: run test test-web fuzz fuzz-targets bench bench-micro check fmt lint deps-check audit
 
 ## Start the service on http://127.0.0.1:8080 in development mode (see README): on
 ## PostgreSQL when one is found or can be started, else on SQLite in .tessera/tessera.db.
@@ -33,7 +33,8 @@ test:
 	if [ -z "$$server" ]; then \
 		if [ -n "$$CI" ]; then echo "CI: PostgreSQL is required for the tests"; exit 1; fi; \
 		echo "no PostgreSQL server: its tests will be skipped (see scripts/dev-postgres.sh)"; \
-		$(NEXTEST) --workspace && TEST_STORAGE=sqlite $(NEXTEST) -p tessera --test api; exit $$?; \
+		$(NEXTEST) --workspace && TEST_STORAGE=sqlite $(NEXTEST) -p tessera --test api && \
+			$(MAKE) --no-print-directory test-web; exit $$?; \
 	fi; \
 	echo "PostgreSQL tests against $$server"; \
 	export TEST_DATABASE_URL="$$server"; \
@@ -41,7 +42,24 @@ test:
 	echo "HTTP suite on PostgreSQL" && \
 	TEST_STORAGE=postgres $(NEXTEST) -p tessera --test api && \
 	echo "HTTP suite on SQLite" && \
-	TEST_STORAGE=sqlite $(NEXTEST) -p tessera --test api
+	TEST_STORAGE=sqlite $(NEXTEST) -p tessera --test api && \
+	$(MAKE) --no-print-directory test-web
+
+## The web app in a real browser: Debian's Chromium (CHROMIUM, default /usr/bin/chromium)
+## driven by Playwright for Python (installed into .tessera/web-venv on first use, from
+## tests/web/requirements.txt), against the debug binary; other origins are blocked.
+## Screenshots are written to docs/screenshots/.
+test-web:
+	@if [ ! -x .tessera/web-venv/bin/pytest ]; then \
+		echo "test-web: installing Playwright for Python into .tessera/web-venv"; \
+		python3 -m venv .tessera/web-venv && \
+		.tessera/web-venv/bin/pip install -q -r tests/web/requirements.txt || exit 1; \
+	fi
+	@if [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
+		echo "test-web: no Chromium at $${CHROMIUM:-/usr/bin/chromium} (Debian: apt-get install chromium)"; exit 1; \
+	fi
+	$(CARGO) build -q -p tessera
+	.tessera/web-venv/bin/pytest -q tests/web
 
 ## Schema-driven fuzzing against /openapi.json (schemathesis, pinned in fuzz/).
 ## FUZZ_MAX_EXAMPLES bounds the run (default 100 per operation and phase).

@@ -11,6 +11,7 @@ pub mod openapi;
 mod openapi_responses;
 pub mod ratelimit;
 pub mod routes;
+pub mod webapp;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -147,6 +148,22 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
             // The viewer above answers GET only; any other method on its paths is a 405.
             .service(
                 web::resource(["/openapi.json", "/docs/{_:.*}"])
+                    .default_service(web::to(ops::only_get)),
+            )
+            // The web app, from the binary.
+            .service(
+                web::resource("/")
+                    .route(web::get().to(webapp::page))
+                    .default_service(web::to(ops::only_get)),
+            )
+            .service(
+                web::resource("/app.js")
+                    .route(web::get().to(webapp::script))
+                    .default_service(web::to(ops::only_get)),
+            )
+            .service(
+                web::resource("/app.css")
+                    .route(web::get().to(webapp::style))
                     .default_service(web::to(ops::only_get)),
             )
             .default_service(web::to(ops::not_found));

@@ -1,0 +1,329 @@
+"""The Tessera web app in a real browser: Debian's Chromium driven by Playwright for
+Python, against the debug binary on memory storage, with every request to another origin
+blocked (the app must work offline).
+
+Run by `make test-web` (part of `make test`). TESSERA_BINARY names the binary;
+CHROMIUM the browser (default /usr/bin/chromium). Screenshots go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("TESSERA_BINARY", ROOT / "target/debug/tessera"))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "docs/screenshots"
+AXE = (Path(__file__).parent / "vendor/axe.min.js").read_text()
+PASSWORD = "a-long-web-password-42"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def base() -> str:
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "STORAGE": "memory",
+        "JWT_SECRET": "web-test-secret-" + uuid.uuid4().hex,
+        "BCRYPT_COST": "4",
+        "PORT": str(port),
+        "AUTH_RATE_LIMIT_PER_MINUTE": "0",
+        "RUST_LOG": "warn",
+    }
+    server = subprocess.Popen([str(BINARY), "serve"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=40)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+class Offline:
+    """A browser context in which only the app's own origin answers."""
+
+    def __init__(self, browser: Browser, base: str, **options):
+        self.context: BrowserContext = browser.new_context(**options)
+        self.blocked: list[str] = []
+
+        def only_own_origin(route):
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                self.blocked.append(route.request.url)
+                route.abort()
+
+        self.context.route("**/*", only_own_origin)
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" and "401" not in m.text
+                     and "400" not in m.text and "404" not in m.text else None)
+
+
+@pytest.fixture
+def tab(browser: Browser, base: str):
+    offline = Offline(browser, base)
+    yield offline
+    assert offline.blocked == [], f"requests to other origins: {offline.blocked}"
+    assert not [e for e in offline.errors if "Content Security Policy" in e], offline.errors
+    offline.context.close()
+
+
+def email() -> str:
+    return f"web-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def sign_up(page: Page, base: str, name: str, address: str, keep: bool = False) -> None:
+    page.goto(base + "/#/signup")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Email", exact=True).fill(address)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    if keep:
+        page.get_by_label("Keep me signed in", exact=True).check()
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+
+
+def sign_in(page: Page, base: str, address: str, password: str = PASSWORD, keep: bool = False) -> None:
+    page.goto(base + "/#/signin")
+    page.get_by_label("Email", exact=True).fill(address)
+    page.get_by_label("Password", exact=True).fill(password)
+    if keep:
+        page.get_by_label("Keep me signed in", exact=True).check()
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+
+
+def accessible(page: Page, name: str) -> None:
+    # Evaluated through the DevTools protocol, which the page's CSP does not govern.
+    page.evaluate(AXE)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {bad}"
+
+
+def no_horizontal_scroll(page: Page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    viewport = page.evaluate("() => window.innerWidth")
+    assert width <= viewport, f"scrollWidth {width} > {viewport}"
+
+
+def test_signup_shows_the_api_field_message_beside_the_field(tab: Offline, base: str):
+    page = tab.page
+    page.goto(base + "/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    accessible(page, "sign in")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Name", exact=True).fill("Web User")
+    page.get_by_label("Email", exact=True).fill("not-an-email")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_role("button", name="Create account").click()
+    email_error = page.locator('[data-error-for="email"]')
+    expect(email_error).to_have_text("Please enter a valid email")
+    expect(page.locator('[data-error-for="password"]')).to_have_text("Password must be at least 8 characters")
+    expect(page.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
+    accessible(page, "sign up with errors")
+
+
+def test_tasks_create_edit_complete_filter_page_and_delete(tab: Offline, base: str):
+    page = tab.page
+    sign_up(page, base, "Task Person", email())
+    expect(page.get_by_text("No tasks yet. Add one above.")).to_be_visible()
+    for n in range(12):
+        page.get_by_label("New task", exact=True).fill(f"Task {n:02d}")
+        page.get_by_role("button", name="Add task").click()
+        expect(page.locator(".item .title").first).to_have_text(f"Task {n:02d}")
+    expect(page.get_by_role("status").filter(has_text="of 12")).to_have_text("1–10 of 12")
+    page.get_by_role("button", name="Next page").click()
+    expect(page.get_by_text("11–12 of 12")).to_be_visible()
+    page.get_by_role("button", name="Previous page").click()
+    expect(page.get_by_text("1–10 of 12")).to_be_visible()
+
+    page.get_by_role("button", name="Edit “Task 11”").click()
+    page.get_by_label("Title", exact=True).fill("Buy groceries")
+    page.get_by_label("Description", exact=True).fill("Milk, eggs, bread")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".item .title").first).to_have_text("Buy groceries")
+    expect(page.get_by_text("Milk, eggs, bread")).to_be_visible()
+
+    page.get_by_role("button", name="Complete “Buy groceries”").click()
+    expect(page.get_by_role("button", name="Reopen “Buy groceries”")).to_be_visible()
+    page.get_by_label("Show", exact=True).select_option("completed")
+    expect(page.get_by_text("1–1 of 1")).to_be_visible()
+    page.get_by_label("Show", exact=True).select_option("pending")
+    expect(page.get_by_text("1–10 of 11")).to_be_visible()
+    page.get_by_label("Show", exact=True).select_option("all")
+
+    page.get_by_role("button", name="Delete “Task 10”").click()
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("1–10 of 12")).to_be_visible()
+    page.get_by_role("button", name="Delete “Task 10”").click()
+    page.get_by_role("button", name="Yes, delete").click()
+    expect(page.get_by_text("1–10 of 11")).to_be_visible()
+    expect(page.get_by_text("Task 10", exact=True)).to_have_count(0)
+    accessible(page, "tasks")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(SHOTS / "tasks-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(SHOTS / "tasks-phone.png"), full_page=True)
+
+
+def test_keep_me_signed_in_survives_a_new_context_and_its_absence_does_not(browser: Browser, base: str):
+    kept, gone = email(), email()
+    first = Offline(browser, base)
+    sign_up(first.page, base, "Keeper", kept, keep=True)
+    first.page.reload()
+    expect(first.page.get_by_role("heading", name="Tasks")).to_be_visible()
+    state = first.context.storage_state()
+    first.context.close()
+    # localStorage carries over to a new context with the same storage.
+    again = Offline(browser, base, storage_state=state)
+    again.page.goto(base + "/")
+    expect(again.page.get_by_role("heading", name="Tasks")).to_be_visible()
+    again.context.close()
+
+    second = Offline(browser, base)
+    sign_up(second.page, base, "Forgetter", gone, keep=False)
+    second.page.reload()
+    expect(second.page.get_by_role("heading", name="Tasks")).to_be_visible()
+    state = second.context.storage_state()
+    second.context.close()
+    fresh = Offline(browser, base, storage_state=state)
+    fresh.page.goto(base + "/")
+    expect(fresh.page.get_by_role("heading", name="Sign in")).to_be_visible()
+    fresh.context.close()
+
+
+def test_account_name_password_sessions_and_deletion(browser: Browser, base: str):
+    address = email()
+    one = Offline(browser, base)
+    page = one.page
+    sign_up(page, base, "Account Person", address)
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
+    page.get_by_label("Name", exact=True).fill("Renamed Person")
+    page.get_by_role("button", name="Save name").click()
+    expect(page.get_by_text("Name saved.")).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Renamed Person")
+
+    # A second device.
+    two = Offline(browser, base)
+    sign_in(two.page, base, address)
+    page.reload()
+    sessions = page.locator("[data-session-id]")
+    expect(sessions).to_have_count(2)
+    expect(page.locator(".badge", has_text="This device")).to_have_count(1)
+    accessible(page, "account")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(SHOTS / "account-desktop.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=str(SHOTS / "account-phone.png"), full_page=True)
+    page.get_by_role("button", name="End the session from 127.0.0.1").click()
+    expect(sessions).to_have_count(1)
+    # The other device's next action returns it to sign-in.
+    two.page.get_by_label("New task", exact=True).fill("From the ended device")
+    two.page.get_by_role("button", name="Add task").click()
+    expect(two.page.get_by_role("heading", name="Sign in")).to_be_visible()
+    two.context.close()
+
+    # Password: a wrong current one shows the API's message; the right one works.
+    page.get_by_label("Current password", exact=True).fill("not-the-password")
+    page.get_by_label("New password", exact=True).fill("another-long-secret-43")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Current password is incorrect")).to_be_visible()
+    page.get_by_label("Current password", exact=True).fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("another-long-secret-43")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Password changed.")).to_be_visible()
+    expect(page.get_by_text("password changed", exact=True).first).to_be_visible()
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(page, base, address, "another-long-secret-43")
+
+    # Delete the account: the password is asked for.
+    page.get_by_role("link", name="Account").click()
+    page.get_by_label("Password", exact=True).fill("another-long-secret-43")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_text("Your account has been deleted.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+    page.goto(base + "/#/signin")
+    page.get_by_label("Email", exact=True).fill(address)
+    page.get_by_label("Password", exact=True).fill("another-long-secret-43")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Invalid email or password")).to_be_visible()
+    one.context.close()
+
+
+def test_every_page_fits_a_320_px_screen_without_horizontal_scroll(browser: Browser, base: str):
+    narrow = Offline(browser, base, viewport={"width": 320, "height": 640})
+    page = narrow.page
+    page.goto(base + "/")
+    no_horizontal_scroll(page)
+    page.goto(base + "/#/signup")
+    no_horizontal_scroll(page)
+    sign_up(page, base, "Narrow Person With A Rather Long Name", email())
+    page.get_by_label("New task", exact=True).fill("A task title that is long enough to wrap on a narrow phone screen")
+    page.get_by_role("button", name="Add task").click()
+    expect(page.locator(".item")).to_have_count(1)
+    no_horizontal_scroll(page)
+    page.get_by_role("link", name="Account").click()
+    expect(page.locator("[data-session-id]")).to_have_count(1)
+    no_horizontal_scroll(page)
+    narrow.context.close()
+
+
+def test_the_keyboard_alone_signs_in_and_adds_a_task(browser: Browser, base: str):
+    address = email()
+    setup = Offline(browser, base)
+    sign_up(setup.page, base, "Keys", address)
+    setup.context.close()
+    keys = Offline(browser, base)
+    page = keys.page
+    page.goto(base + "/#/signin")
+    page.get_by_label("Email", exact=True).focus()
+    page.keyboard.type(address)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    page.get_by_label("New task", exact=True).focus()
+    page.keyboard.type("Typed without a mouse")
+    page.keyboard.press("Enter")
+    expect(page.locator(".item .title").first).to_have_text("Typed without a mouse")
+    keys.context.close()
