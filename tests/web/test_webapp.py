@@ -33,8 +33,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def base() -> str:
+def start_server(extra: dict[str, str] | None = None) -> tuple[str, subprocess.Popen]:
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -44,6 +43,7 @@ def base() -> str:
         "PORT": str(port),
         "AUTH_RATE_LIMIT_PER_MINUTE": "0",
         "RUST_LOG": "warn",
+        **(extra or {}),
     }
     server = subprocess.Popen([str(BINARY), "serve"], env=env)
     url = f"http://127.0.0.1:{port}"
@@ -54,9 +54,19 @@ def base() -> str:
                 break
         except OSError:
             time.sleep(0.1)
-    yield url
+    return url, server
+
+
+def stop(server: subprocess.Popen) -> None:
     server.terminate()
     server.wait(timeout=40)
+
+
+@pytest.fixture(scope="session")
+def base() -> str:
+    url, server = start_server()
+    yield url
+    stop(server)
 
 
 @pytest.fixture(scope="session")
@@ -327,3 +337,20 @@ def test_the_keyboard_alone_signs_in_and_adds_a_task(browser: Browser, base: str
     page.keyboard.press("Enter")
     expect(page.locator(".item .title").first).to_have_text("Typed without a mouse")
     keys.context.close()
+
+
+def test_a_refusal_shows_its_message_and_the_wait(browser: Browser):
+    url, server = start_server({"AUTH_RATE_LIMIT_PER_MINUTE": "1"})
+    try:
+        tab = Offline(browser, url)
+        page = tab.page
+        page.goto(url + "/#/signin")
+        page.get_by_label("Email", exact=True).fill("nobody@example.com")
+        page.get_by_label("Password", exact=True).fill("wrong-password-1")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("Invalid email or password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("Too many attempts, please try again later (wait ")
+        tab.context.close()
+    finally:
+        stop(server)
