@@ -55,8 +55,33 @@ pub fn path_of(url: &str) -> &str {
         .unwrap_or(url)
 }
 
+/// Runs `attempt` until it succeeds or fails otherwise than "database is locked", for at
+/// most the busy timeout (and at least a few tries). Switching a new file to WAL and the
+/// migrations' first lock can find another process's lock at once, without SQLite's busy
+/// handler waiting: two processes starting together on one file then both get through.
+pub(crate) fn retrying_while_locked<T>(
+    settings: &SqliteSettings,
+    mut attempt: impl FnMut() -> Result<T, RepoError>,
+) -> Result<T, RepoError> {
+    let deadline = std::time::Instant::now() + settings.busy_timeout.max(Duration::from_secs(1));
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match attempt() {
+            Err(RepoError::Unavailable(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Opens a connection with the settings every Tessera connection has.
 pub(crate) fn open(path: &str, settings: &SqliteSettings) -> Result<SqliteConnection, RepoError> {
+    retrying_while_locked(settings, || open_once(path, settings))
+}
+
+fn open_once(path: &str, settings: &SqliteSettings) -> Result<SqliteConnection, RepoError> {
     let mut conn =
         SqliteConnection::establish(path).map_err(|e| RepoError::Unavailable(Some(Box::new(e))))?;
     let busy = settings.busy_timeout.as_millis().min(u128::from(u32::MAX));

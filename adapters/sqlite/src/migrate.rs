@@ -5,7 +5,7 @@
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use tessera_application::ports::RepoError;
 
-use crate::{SqliteSettings, open, path_of};
+use crate::{SqliteSettings, open, path_of, retrying_while_locked};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
@@ -15,12 +15,14 @@ const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// [`RepoError`] when the file cannot be opened or a migration fails.
 pub fn migrate(url: &str, settings: &SqliteSettings) -> Result<Vec<String>, RepoError> {
     let mut conn = open(path_of(url), settings)?;
-    // BEGIN EXCLUSIVE: a second process waits (busy timeout) until the first is done,
-    // then finds nothing pending. The harness's own transactions nest as savepoints.
-    conn.exclusive_transaction(|conn| {
-        conn.run_pending_migrations(MIGRATIONS)
-            .map(|applied| applied.iter().map(ToString::to_string).collect())
-            .map_err(diesel::result::Error::QueryBuilderError)
+    // BEGIN EXCLUSIVE: a second process waits until the first is done, then finds
+    // nothing pending. The harness's own transactions nest as savepoints.
+    retrying_while_locked(settings, || {
+        conn.exclusive_transaction(|conn| {
+            conn.run_pending_migrations(MIGRATIONS)
+                .map(|applied| applied.iter().map(ToString::to_string).collect())
+                .map_err(diesel::result::Error::QueryBuilderError)
+        })
+        .map_err(crate::query_error)
     })
-    .map_err(crate::query_error)
 }
