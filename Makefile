@@ -2,7 +2,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test test-web fuzz fuzz-targets bench bench-micro check fmt lint deps-check audit
+.PHONY: run test test-web screenshots fuzz fuzz-targets bench bench-micro check fmt lint deps-check audit
 
 ## Start the service on http://127.0.0.1:8080 in development mode (see README): on
 ## PostgreSQL when one is found or can be started, else on SQLite in .tessera/tessera.db.
@@ -48,7 +48,7 @@ test:
 ## The web app in a real browser: Debian's Chromium (CHROMIUM, default /usr/bin/chromium)
 ## driven by Playwright for Python (installed into .tessera/web-venv on first use, from
 ## tests/web/requirements.txt), against the debug binary; other origins are blocked.
-## Screenshots are written to docs/screenshots/.
+## Screenshots go to .tessera/screenshots (`make screenshots`: docs/screenshots/).
 test-web:
 	@if [ ! -x .tessera/web-venv/bin/pytest ]; then \
 		echo "test-web: installing Playwright for Python into .tessera/web-venv"; \
@@ -60,6 +60,10 @@ test-web:
 	fi
 	$(CARGO) build -q -p tessera
 	.tessera/web-venv/bin/pytest -q tests/web
+
+## The screenshots of the README (docs/screenshots/), taken by the browser tests.
+screenshots:
+	WEB_SCREENSHOTS=docs/screenshots $(MAKE) --no-print-directory test-web
 
 ## Schema-driven fuzzing against /openapi.json (schemathesis, pinned in fuzz/).
 ## FUZZ_MAX_EXAMPLES bounds the run (default 100 per operation and phase).

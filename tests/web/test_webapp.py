@@ -3,7 +3,9 @@ Python, against the debug binary on memory storage, with every request to anothe
 blocked (the app must work offline).
 
 Run by `make test-web` (part of `make test`). TESSERA_BINARY names the binary;
-CHROMIUM the browser (default /usr/bin/chromium). Screenshots go to docs/screenshots/.
+CHROMIUM the browser (default /usr/bin/chromium); WEB_SCREENSHOTS where the phone and
+desktop screenshots go (default .tessera/screenshots; `make screenshots` writes
+docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("TESSERA_BINARY", ROOT / "target/debug/tessera"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SHOTS = ROOT / "docs/screenshots"
+# Screenshots go to .tessera/screenshots (git-ignored) unless WEB_SCREENSHOTS names
+# another folder: `make screenshots` writes those of docs/screenshots.
+SHOTS = Path(os.environ.get("WEB_SCREENSHOTS", ROOT / ".tessera/screenshots"))
 AXE = (Path(__file__).parent / "vendor/axe.min.js").read_text()
 PASSWORD = "a-long-web-password-42"
 
