@@ -232,9 +232,13 @@ CEILINGS = {
     + "SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks "
     "WHERE user_id = :uid ORDER BY created_at DESC, id DESC LIMIT 100 OFFSET 0;\n",
     "me": SESSION + "SELECT id, email, name, created_at, updated_at FROM users WHERE id = :uid;\n",
+    # The create's one statement: the owner's task count rises while under the quota
+    # (MAX_TASKS_PER_USER), and the task is inserted only then.
     "create": SESSION
-    + "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at) "
-    "VALUES (:uid, 'Benchmark task', NULL, false, now(), now()) "
+    + "WITH owner AS (UPDATE users SET task_count = task_count + 1 "
+    "WHERE id = :uid AND task_count < 1000000 RETURNING id) "
+    "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at) "
+    "SELECT id, 'Benchmark task', NULL, false, now(), now() FROM owner "
     "RETURNING id, user_id, title, description, completed, created_at, updated_at;\n",
 }
 
