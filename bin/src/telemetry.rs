@@ -56,7 +56,7 @@ pub fn init(json: bool) -> WorkerGuard {
 /// large`), a connection it dropped or broke. A client decides how many of those there
 /// are, so they must not decide how many ERROR lines there are.
 fn is_client_error(meta: &Metadata<'_>) -> bool {
-    *meta.level() == Level::ERROR && meta.target().starts_with("actix_http::h1")
+    *meta.level() == Level::ERROR && meta.target() == "actix_http::h1::dispatcher"
 }
 
 /// Writes each client error as a DEBUG line of `tessera::client` when the filter lets

@@ -438,14 +438,13 @@ impl From<TaskError> for ApiError {
     }
 }
 
-impl ApiError {
-    /// An account operation's failure; `wrong_password` is the row of a password that
-    /// is not the account's (it differs between the password change and the deletion).
-    #[must_use]
-    pub fn from_account(error: AccountError, wrong_password: ErrorKind) -> Self {
+/// An account operation's failure. A wrong password is the deletion's row; the password
+/// change answers its own (`CurrentPasswordIncorrect`) before converting.
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
         match error {
             AccountError::Validation(fields) => Self::validation(fields),
-            AccountError::WrongPassword => wrong_password.into(),
+            AccountError::WrongPassword => ErrorKind::PasswordIncorrect.into(),
             AccountError::Throttled(wait) => Self::rate_limited(wait),
             AccountError::SessionNotFound => ErrorKind::SessionNotFound.into(),
             // Deleted since the token was issued: its sessions went with it.

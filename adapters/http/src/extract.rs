@@ -150,7 +150,6 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(MAX_BODY_BYTES)
-        .content_type(|mime| is_json_mime(&mime))
         .error_handler(|error, _| {
             let kind = match &error {
                 JsonPayloadError::OverflowKnownLength { .. }

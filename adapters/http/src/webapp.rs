@@ -62,15 +62,16 @@ fn serve(req: &HttpRequest, asset: &Asset) -> HttpResponse {
     } else {
         HttpResponse::Ok()
     };
+    // The 304 carries the Content-Type too: the security headers (the page's CSP among
+    // them) are chosen by it, and a browser takes a 304's policy for its cached copy.
     response
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-        .insert_header((header::ETAG, asset.etag.as_str()));
+        .insert_header((header::ETAG, asset.etag.as_str()))
+        .insert_header((header::CONTENT_TYPE, asset.content_type));
     if fresh {
         response.finish()
     } else {
-        response
-            .insert_header((header::CONTENT_TYPE, asset.content_type))
-            .body(asset.body)
+        response.body(asset.body)
     }
 }
 

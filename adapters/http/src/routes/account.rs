@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_application::{
-    AuthService, ChangePasswordCommand, DeleteAccountCommand, ValidationErrors,
+    AccountError, AuthService, ChangePasswordCommand, DeleteAccountCommand, ValidationErrors,
 };
 
 use crate::client::client_info;
@@ -17,7 +17,6 @@ use crate::extract::{AuthUser, JsonBody};
 use crate::openapi_responses::{
     BodyTooLargeOrNotJson, QueryError, RateLimited, ServerErrors, Unauthenticated,
 };
-use crate::routes::auth::no_store;
 
 /// Default number of events listed.
 pub const DEFAULT_EVENTS: u32 = 50;
@@ -45,9 +44,8 @@ pub async fn update_me(
     let name = body?.0.name;
     let account = auth
         .update_name(user.principal(), name, &client_info(&req))
-        .await
-        .map_err(|e| ApiError::from_account(e, ErrorKind::InvalidCredentials))?;
-    Ok(no_store(HttpResponse::Ok()).json(UserEnvelope {
+        .await?;
+    Ok(HttpResponse::Ok().json(UserEnvelope {
         user: (&account).into(),
     }))
 }
@@ -75,8 +73,11 @@ pub async fn change_password(
     let session = auth
         .change_password(user.principal(), command)
         .await
-        .map_err(|e| ApiError::from_account(e, ErrorKind::CurrentPasswordIncorrect))?;
-    Ok(no_store(HttpResponse::Ok()).json(AuthResponse::from(&session)))
+        .map_err(|e| match e {
+            AccountError::WrongPassword => ErrorKind::CurrentPasswordIncorrect.into(),
+            other => ApiError::from(other),
+        })?;
+    Ok(HttpResponse::Ok().json(AuthResponse::from(&session)))
 }
 
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "account", security(("bearer" = [])),
@@ -94,7 +95,7 @@ pub async fn sessions(
     auth: web::Data<AuthService>,
 ) -> Result<HttpResponse, ApiError> {
     let sessions = auth.list_sessions(user.principal()).await?;
-    Ok(no_store(HttpResponse::Ok()).json(SessionsResponse {
+    Ok(HttpResponse::Ok().json(SessionsResponse {
         sessions: sessions.iter().map(SessionResponse::from).collect(),
     }))
 }
@@ -118,9 +119,8 @@ pub async fn end_session(
 ) -> Result<HttpResponse, ApiError> {
     let id = req.match_info().get("session_id").unwrap_or_default();
     auth.end_session(user.principal(), id, &client_info(&req))
-        .await
-        .map_err(|e| ApiError::from_account(e, ErrorKind::InvalidCredentials))?;
-    Ok(no_store(HttpResponse::Ok()).json(MessageResponse {
+        .await?;
+    Ok(HttpResponse::Ok().json(MessageResponse {
         message: "Session ended",
     }))
 }
@@ -155,7 +155,7 @@ pub async fn events(
             })?,
     };
     let events = auth.list_events(user.principal(), limit).await?;
-    Ok(no_store(HttpResponse::Ok()).json(EventsResponse {
+    Ok(HttpResponse::Ok().json(EventsResponse {
         events: events.iter().map(EventResponse::from).collect(),
     }))
 }
@@ -180,10 +180,8 @@ pub async fn delete_me(
 ) -> Result<HttpResponse, ApiError> {
     let mut command: DeleteAccountCommand = body?.0.into();
     command.client = client_info(&req);
-    auth.delete_account(user.principal(), command)
-        .await
-        .map_err(|e| ApiError::from_account(e, ErrorKind::PasswordIncorrect))?;
-    Ok(no_store(HttpResponse::Ok()).json(MessageResponse {
+    auth.delete_account(user.principal(), command).await?;
+    Ok(HttpResponse::Ok().json(MessageResponse {
         message: "Account deleted",
     }))
 }

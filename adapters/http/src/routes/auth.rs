@@ -1,7 +1,6 @@
 //! `/api/auth/*`.
 
-use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_application::{AuthService, SignInCommand, SignInError, SignOutCommand, SignUpCommand};
 
 use crate::client::client_info;
@@ -13,12 +12,6 @@ use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, JsonBody, bearer, is_json};
 use crate::metrics::{Metrics, SigninOutcome};
 use crate::openapi_responses::{BodyTooLargeOrNotJson, RateLimited, ServerErrors, Unauthenticated};
-
-/// Successful auth answers hold tokens or identities: no cache may keep them.
-pub(crate) fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
-    builder.insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")));
-    builder
-}
 
 #[utoipa::path(post, path = "/api/auth/signup", tag = "auth",
     request_body = SignUpBody,
@@ -40,7 +33,7 @@ pub async fn sign_up(
     let mut command: SignUpCommand = body.0.into();
     command.client = client_info(&req);
     let session = auth.sign_up(command).await?;
-    Ok(no_store(HttpResponse::Created()).json(AuthResponse::from(&session)))
+    Ok(HttpResponse::Created().json(AuthResponse::from(&session)))
 }
 
 #[utoipa::path(post, path = "/api/auth/signin", tag = "auth",
@@ -71,7 +64,7 @@ pub async fn sign_in(
         Err(_) => SigninOutcome::Error,
     });
     let session = result?;
-    Ok(no_store(HttpResponse::Ok()).json(AuthResponse::from(&session)))
+    Ok(HttpResponse::Ok().json(AuthResponse::from(&session)))
 }
 
 #[utoipa::path(post, path = "/api/auth/signout", tag = "auth",
@@ -100,7 +93,7 @@ pub async fn sign_out(
     } else if !is_json(&req) {
         return Err(ErrorKind::UnsupportedMediaType.into());
     } else {
-        tessera_json::from_slice::<Object<SignOutBody>>(&body)
+        serde_json::from_slice::<Object<SignOutBody>>(&body)
             .map_err(|_| ErrorKind::InvalidJson)?
             .0
             .scope
@@ -117,7 +110,7 @@ pub async fn sign_out(
         })
         .await?;
     metrics.observe_sessions_ended(ended);
-    Ok(no_store(HttpResponse::Ok()).json(MessageResponse {
+    Ok(HttpResponse::Ok().json(MessageResponse {
         message: "Signed out successfully",
     }))
 }
@@ -134,7 +127,7 @@ pub async fn sign_out(
 /// The guard's 401s.
 pub async fn me(user: AuthUser, auth: web::Data<AuthService>) -> Result<HttpResponse, ApiError> {
     let account = auth.me(user.principal()).await?;
-    Ok(no_store(HttpResponse::Ok()).json(MeResponse {
+    Ok(HttpResponse::Ok().json(MeResponse {
         user: (&account).into(),
         expires_at: user.0.expires_at,
     }))
