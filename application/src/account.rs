@@ -2,8 +2,8 @@
 //! security events, and the account itself.
 
 use tessera_domain::{
-    ClientInfo, EmailAddress, Password, Principal, SecurityEvent, SecurityEventKind, Session,
-    SessionId, User, UserName,
+    ClientInfo, Password, Principal, SecurityEvent, SecurityEventKind, Session, SessionId, User,
+    UserName,
 };
 use thiserror::Error;
 
@@ -263,14 +263,15 @@ impl AuthService {
             .await
             .map_err(Fault::from)?
             .ok_or(AccountError::Gone)?;
-        let key = EmailAddress::normalise(user.email.as_str());
+        // The stored address is already in its normal form.
+        let key = user.email.as_str();
         let found = self
             .users
-            .find_credentials(&key)
+            .find_credentials(key)
             .await
             .map_err(Fault::from)?
             .filter(|(found, _)| found.id == user.id);
-        self.checked_attempt(&key, found, password, client)
+        self.checked_attempt(key, found, password, client)
             .await?
             .ok_or(AccountError::WrongPassword)
     }

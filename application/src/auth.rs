@@ -312,7 +312,7 @@ impl AuthService {
         let email = command.email.unwrap_or_default();
         let password = command.password.unwrap_or_default();
         let mut errors = ValidationErrors::default();
-        if EmailAddress::parse(&email) == Err(tessera_domain::EmailError::Required) {
+        if EmailAddress::is_blank(&email) {
             errors.add("email", tessera_domain::EmailError::Required);
         } else if email.contains('\0') {
             // No stored address holds a NUL, and storage may refuse to even compare one.
@@ -331,11 +331,19 @@ impl AuthService {
             .find_credentials(&normalised)
             .await
             .map_err(Fault::from)?;
+        // Only a signin re-hashes: the password change and the deletion replace or drop
+        // the hash anyway.
+        let stale = found
+            .as_ref()
+            .is_some_and(|(_, hash)| self.hasher.needs_rehash(hash));
         match self
             .checked_attempt(&normalised, found, &password, &command.client)
             .await
         {
             Ok(Some(user)) => {
+                if stale && let Ok(valid) = Password::parse(&password) {
+                    self.rehash(user.id, &valid).await;
+                }
                 let issued = self.open_session(user.clone(), &command.client).await?;
                 self.record(user.id, SecurityEventKind::SignIn, &command.client)
                     .await;
@@ -404,15 +412,7 @@ impl AuthService {
             _ => (None, self.hasher.dummy_hash().clone()),
         };
         let matches = self.hasher.verify(password, &hash).await?;
-        let Some(user) = user.filter(|_| matches) else {
-            return Ok(None);
-        };
-        if self.hasher.needs_rehash(&hash)
-            && let Ok(valid) = Password::parse(password)
-        {
-            self.rehash(user.id, &valid).await;
-        }
-        Ok(Some(user))
+        Ok(user.filter(|_| matches))
     }
 
     /// Stores a hash of `password` at the hasher's current cost. Best effort: the right

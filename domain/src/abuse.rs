@@ -194,7 +194,7 @@ impl AccountLockPolicy {
             return (AccountDecision::Locked(wait), record);
         }
         let failures = record.map_or(0, |r| r.failures).saturating_add(1);
-        (AccountDecision::Admitted, self.counted(failures, None, now))
+        (AccountDecision::Admitted, self.counted(failures, now))
     }
 
     /// The record after an admitted attempt ended; `None` deletes it.
@@ -224,22 +224,15 @@ impl AccountLockPolicy {
         }
     }
 
-    fn counted(
-        &self,
-        failures: u32,
-        locked_until: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> AccountRecord {
+    /// The record of the `failures`-th attempt at `now`: locked for its wait, if any, and
+    /// remembered for the window after the lock ends.
+    fn counted(&self, failures: u32, now: DateTime<Utc>) -> AccountRecord {
         let wait = self.wait_after(failures);
-        let locked_until = if wait > Duration::zero() {
-            Some(locked_until.map_or(now + wait, |until| until.max(now + wait)))
-        } else {
-            locked_until
-        };
+        let locked_until = (wait > Duration::zero()).then(|| now + wait);
         AccountRecord {
             failures,
             locked_until,
-            expires_at: locked_until.unwrap_or(now).max(now) + self.window,
+            expires_at: locked_until.unwrap_or(now) + self.window,
         }
     }
 }

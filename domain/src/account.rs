@@ -54,6 +54,28 @@ pub struct ClientInfo {
     pub user_agent: Option<UserAgent>,
 }
 
+impl ClientInfo {
+    /// The client as stored: the address as text and the user agent, each nullable.
+    #[must_use]
+    pub fn to_columns(&self) -> (Option<String>, Option<String>) {
+        (
+            self.ip.map(|ip| ip.to_string()),
+            self.user_agent.as_ref().map(|ua| ua.as_str().to_owned()),
+        )
+    }
+
+    /// The client of two stored columns; an address that does not parse is unknown.
+    #[must_use]
+    pub fn from_columns(ip: Option<String>, user_agent: Option<String>) -> Self {
+        Self {
+            ip: ip
+                .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+                .map(ClientAddress::new),
+            user_agent: user_agent.map(UserAgent::from_trusted),
+        }
+    }
+}
+
 /// What happened to an account, as shown to its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SecurityEventKind {
@@ -162,12 +184,6 @@ impl AccountLimits {
     pub fn retained_since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - self.retention
     }
-
-    /// Whether an account holding `held` tasks may create one more.
-    #[must_use]
-    pub fn may_add_task(&self, held: u64) -> bool {
-        held < u64::from(self.max_tasks)
-    }
 }
 
 impl Default for AccountLimits {
@@ -203,17 +219,6 @@ mod tests {
             assert_eq!(kind.as_str().parse(), Ok(kind));
         }
         assert_eq!("login".parse::<SecurityEventKind>(), Err(UnknownEventKind));
-    }
-
-    #[test]
-    fn the_task_quota_admits_up_to_its_limit() {
-        let limits = AccountLimits {
-            max_tasks: 3,
-            ..AccountLimits::DEFAULT
-        };
-        assert!(limits.may_add_task(2));
-        assert!(!limits.may_add_task(3));
-        assert!(!limits.may_add_task(4));
     }
 }
 

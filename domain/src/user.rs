@@ -129,7 +129,7 @@ impl EmailAddress {
     /// The [`EmailError`] of the first rule broken.
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
         let trimmed = raw.trim();
-        if is_blank(trimmed) {
+        if Self::is_blank(trimmed) {
             return Err(EmailError::Required);
         }
         let folded = fold(trimmed);
@@ -142,6 +142,13 @@ impl EmailAddress {
             return Err(EmailError::Invalid);
         }
         Ok(Self(email.to_owned()))
+    }
+
+    /// Whether `raw` counts as no address at all (`Email is required`): empty, or only
+    /// white space and invisible characters.
+    #[must_use]
+    pub fn is_blank(raw: &str) -> bool {
+        is_blank(raw.trim())
     }
 
     /// Normalises an address the way [`EmailAddress::parse`] does, without judging it.

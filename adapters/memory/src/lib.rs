@@ -155,9 +155,10 @@ impl UserRepository for InMemoryUserRepository {
             return Err(RepoError::NotFound);
         }
         lock(&self.sessions.sessions).retain(|_, session| session.user_id != id);
-        lock(&self.tasks.store)
-            .tasks
-            .retain(|_, task| !task.is_owned_by(id));
+        let mut tasks = lock(&self.tasks.store);
+        tasks.tasks.retain(|_, task| !task.is_owned_by(id));
+        tasks.held.remove(&id);
+        drop(tasks);
         lock(&self.events.events).retain(|(_, event)| event.user_id != id);
         Ok(())
     }
@@ -332,6 +333,8 @@ impl Readiness for AlwaysReady {
 struct TaskStore {
     last_id: i64,
     tasks: BTreeMap<TaskId, Task>,
+    /// How many tasks each owner holds, for the quota (like `users.task_count`).
+    held: HashMap<UserId, u32>,
 }
 
 impl TaskStore {
@@ -391,14 +394,11 @@ impl TaskRepository for InMemoryTaskRepository {
         max_tasks: u32,
     ) -> Result<Task, RepoError> {
         let mut store = lock(&self.store);
-        let held = store
-            .tasks
-            .values()
-            .filter(|t| t.is_owned_by(owner))
-            .count();
-        if held >= max_tasks as usize {
+        let held = store.held.entry(owner).or_default();
+        if *held >= max_tasks {
             return Err(RepoError::LimitReached);
         }
+        *held += 1;
         store.last_id += 1;
         let task = Task {
             id: TaskId::new(store.last_id),
@@ -452,6 +452,9 @@ impl TaskRepository for InMemoryTaskRepository {
         let mut store = lock(&self.store);
         store.owned_mut(owner, id)?;
         store.tasks.remove(&id);
+        if let Some(held) = store.held.get_mut(&owner) {
+            *held = held.saturating_sub(1);
+        }
         Ok(())
     }
 }

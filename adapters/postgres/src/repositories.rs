@@ -11,9 +11,8 @@ use tessera_application::ports::{
     UserRepository,
 };
 use tessera_domain::{
-    ClientAddress, ClientInfo, EmailAddress, NewUser, PasswordHash, SecurityEvent, Session,
-    SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User,
-    UserAgent, UserId, UserName,
+    ClientInfo, EmailAddress, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task,
+    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 use uuid::Uuid;
 
@@ -247,7 +246,7 @@ struct SessionRow {
 
 impl From<&Session> for SessionRow {
     fn from(session: &Session) -> Self {
-        let (ip, user_agent) = client_columns(&session.client);
+        let (ip, user_agent) = session.client.to_columns();
         Self {
             id: session.id.as_uuid(),
             user_id: session.user_id.as_uuid(),
@@ -268,26 +267,8 @@ impl From<SessionRow> for Session {
             created_at: row.created_at,
             expires_at: row.expires_at,
             ended_at: row.ended_at,
-            client: client_info(row.ip, row.user_agent),
+            client: ClientInfo::from_columns(row.ip, row.user_agent),
         }
-    }
-}
-
-/// A client as two nullable columns.
-fn client_columns(client: &ClientInfo) -> (Option<String>, Option<String>) {
-    (
-        client.ip.map(|ip| ip.to_string()),
-        client.user_agent.as_ref().map(|ua| ua.as_str().to_owned()),
-    )
-}
-
-/// The client of two nullable columns; an address that does not parse is unknown.
-fn client_info(ip: Option<String>, user_agent: Option<String>) -> ClientInfo {
-    ClientInfo {
-        ip: ip
-            .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
-            .map(ClientAddress::new),
-        user_agent: user_agent.map(UserAgent::from_trusted),
     }
 }
 
@@ -659,7 +640,7 @@ impl TaskRepository for PgStore {
 #[async_trait]
 impl EventRepository for PgStore {
     async fn record(&self, event: &SecurityEvent) -> Result<(), RepoError> {
-        let (ip, user_agent) = client_columns(&event.client);
+        let (ip, user_agent) = event.client.to_columns();
         let row = EventRow {
             user_id: event.user_id.as_uuid(),
             kind: event.kind.as_str().to_owned(),
@@ -700,7 +681,7 @@ impl EventRepository for PgStore {
                     user_id: UserId::from_uuid(row.user_id),
                     kind: row.kind.parse().ok()?,
                     at: row.at,
-                    client: client_info(row.ip, row.user_agent),
+                    client: ClientInfo::from_columns(row.ip, row.user_agent),
                 })
             })
             .collect())

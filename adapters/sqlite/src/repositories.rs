@@ -12,12 +12,12 @@ use tessera_application::ports::{
     UserRepository,
 };
 use tessera_domain::{
-    EmailAddress, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task, TaskChanges,
-    TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    ClientInfo, EmailAddress, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task,
+    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 
 use crate::SqliteStore;
-use crate::convert::{client_columns, client_info, instant, micros, uuid};
+use crate::convert::{instant, micros, uuid};
 
 #[derive(QueryableByName)]
 struct UserRow {
@@ -76,7 +76,7 @@ impl From<SessionRow> for Session {
             created_at: instant(row.created_at),
             expires_at: instant(row.expires_at),
             ended_at: row.ended_at.map(instant),
-            client: client_info(row.ip, row.user_agent),
+            client: ClientInfo::from_columns(row.ip, row.user_agent),
         }
     }
 }
@@ -138,7 +138,7 @@ struct Count {
 }
 
 fn insert_session(conn: &mut SqliteConnection, session: &Session) -> QueryResult<usize> {
-    let (ip, user_agent) = client_columns(&session.client);
+    let (ip, user_agent) = session.client.to_columns();
     sql_query(
         "INSERT INTO sessions (id, user_id, created_at, expires_at, ended_at, ip, user_agent)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -402,7 +402,7 @@ impl SessionRepository for SqliteStore {
 #[async_trait]
 impl EventRepository for SqliteStore {
     async fn record(&self, event: &SecurityEvent) -> Result<(), RepoError> {
-        let (ip, user_agent) = client_columns(&event.client);
+        let (ip, user_agent) = event.client.to_columns();
         let event = event.clone();
         // An event of an account deleted meanwhile is dropped (nothing to insert into).
         self.write(move |conn| {
@@ -440,7 +440,7 @@ impl EventRepository for SqliteStore {
                     user_id: UserId::from_uuid(uuid(&row.user_id)),
                     kind: row.kind.parse().ok()?,
                     at: instant(row.at),
-                    client: client_info(row.ip, row.user_agent),
+                    client: ClientInfo::from_columns(row.ip, row.user_agent),
                 })
             })
             .collect())
