@@ -3,6 +3,8 @@
 // textContent, never parsed as HTML.
 
 const PAGE_SIZE = 10;
+/// The task list's filter and page, kept while moving between pages of the app.
+const tasksView = { status: "all", offset: 0 };
 const TOKEN = "tessera.token";
 const USER = "tessera.user";
 
@@ -24,6 +26,9 @@ function forgetSession() {
     store.removeItem(TOKEN);
     store.removeItem(USER);
   }
+  // The next person starts on the first page of all tasks.
+  tasksView.status = "all";
+  tasksView.offset = 0;
 }
 
 function currentUser() {
@@ -72,10 +77,16 @@ async function api(method, path, body) {
     throw new ApiError(0, { error: "The service cannot be reached, please try again" });
   }
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // Not the API's JSON (a proxy's error page): the generic message is shown.
+  }
   if (!response.ok) {
     const error = new ApiError(response.status, data, response.headers.get("Retry-After"));
-    if (response.status === 401 && token) {
+    // Only the first 401 of requests sent together signs out and says so.
+    if (response.status === 401 && token && stored(TOKEN)) {
       forgetSession();
       go("#/signin", "Your session has ended. Please sign in again.");
     }
@@ -125,8 +136,6 @@ function alertBox() {
 }
 
 function showError(form, box, error) {
-  for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   let message = error.message;
   if (error.retryAfter && (error.status === 429 || error.status === 503)) {
     message += ` (wait ${error.retryAfter} s)`;
@@ -262,7 +271,6 @@ function signUpPage() {
 
 // ---- Tasks. ----
 
-const tasksView = { status: "all", offset: 0 };
 
 function tasksPage() {
   const user = currentUser();
@@ -296,7 +304,8 @@ function tasksPage() {
       const { data, headers } = await api("GET", `/api/${user.id}/tasks?${query}`);
       const total = Number(headers.get("X-Total-Count") ?? data.length);
       if (data.length === 0 && tasksView.offset > 0 && total > 0) {
-        tasksView.offset = Math.max(0, tasksView.offset - PAGE_SIZE);
+        // The page emptied (its last task deleted): the last page that has tasks.
+        tasksView.offset = Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE;
         return load();
       }
       list.replaceChildren(...data.map(taskItem));
@@ -381,7 +390,15 @@ function tasksPage() {
         box,
         el("div", { class: "actions" },
           el("button", { type: "submit", text: "Save" }),
-          el("button", { type: "button", class: "secondary", text: "Cancel", onclick: () => load() })),
+          el("button", {
+            type: "button",
+            class: "secondary",
+            text: "Cancel",
+            onclick: () => {
+              form.replaceWith(view);
+              actions.hidden = false;
+            },
+          })),
       );
       form.elements.title.value = task.title;
       form.elements.description.value = task.description ?? "";

@@ -4,8 +4,9 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{
-    TestApp, app_with_user, assert_error, assert_error_in, assert_validation, expect_status,
-    header, send, spawn_app, spawn_app_with, tasks_path, unique_email, unique_password,
+    TestApp, app_with_user, assert_error, assert_error_in, assert_invalid_json, assert_validation,
+    expect_status, header, send, spawn_app, spawn_app_with, tasks_path, unique_email,
+    unique_password,
 };
 
 const SIGNUP: &str = "/api/auth/signup";
@@ -13,17 +14,6 @@ const DEFAULT_ORIGIN: &str = "http://localhost:3000";
 const EVIL_ORIGIN: &str = "http://evil.example";
 /// 64 KiB, the largest body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
-
-async fn assert_invalid_json(context: &str, response: Response) {
-    assert_error_in(
-        context,
-        response,
-        StatusCode::BAD_REQUEST,
-        "invalid_json",
-        "Request body must be valid JSON",
-    )
-    .await;
-}
 
 async fn assert_unsupported_media_type(context: &str, response: Response) {
     assert_error_in(

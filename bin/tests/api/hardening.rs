@@ -9,24 +9,14 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{
-    ForgedToken, app_with_user, assert_error, assert_error_in, assert_validation, expect_status,
-    header, spawn_app, spawn_app_with, string_at, task_path, tasks_path, unique_password,
+    ForgedToken, app_with_user, assert_error, assert_error_in, assert_invalid_json,
+    assert_validation, expect_status, header, spawn_app, spawn_app_with, string_at, task_path,
+    tasks_path, unique_password,
 };
 
 const SIGNUP: &str = "/api/auth/signup";
 const SIGNIN: &str = "/api/auth/signin";
 const JSON: Option<&str> = Some("application/json");
-
-async fn assert_invalid_json(context: &str, response: Response) {
-    assert_error_in(
-        context,
-        response,
-        StatusCode::BAD_REQUEST,
-        "invalid_json",
-        "Request body must be valid JSON",
-    )
-    .await;
-}
 
 #[tokio::test]
 async fn a_key_twice_is_invalid_json_on_every_body_and_changes_nothing() {

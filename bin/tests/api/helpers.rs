@@ -411,6 +411,18 @@ pub async fn assert_validation(response: Response, field: &str, message: &str) -
     body
 }
 
+/// Asserts the contract's 400 `invalid_json`.
+pub async fn assert_invalid_json(context: &str, response: Response) {
+    assert_error_in(
+        context,
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        "Request body must be valid JSON",
+    )
+    .await;
+}
+
 /// Asserts a 400 `validation_failed` naming `field`, whatever its wording.
 pub async fn assert_validation_of(context: &str, response: Response, field: &str) -> Value {
     let body = check_error_shape(
