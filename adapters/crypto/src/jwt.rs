@@ -124,12 +124,10 @@ impl JwtTokens {
 
     /// The keys a token may have been signed with, by its `kid`: the one it names, or,
     /// for a token without one (issued before keys had ids), each in turn.
-    fn candidate_keys(&self, kid: Option<&str>) -> Vec<&Key> {
-        let all = std::iter::once(&self.current).chain(self.previous.as_ref());
-        match kid {
-            Some(kid) => all.filter(|key| key.id == kid).collect(),
-            None => all.collect(),
-        }
+    fn candidate_keys<'a>(&'a self, kid: Option<&'a str>) -> impl Iterator<Item = &'a Key> {
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .filter(move |key| kid.is_none_or(|kid| key.id == kid))
     }
 
     fn decode(
@@ -146,21 +144,15 @@ impl JwtTokens {
     }
 }
 
-/// Whether the header and payload of a token are strict JSON: no member named twice
-/// (RFC 7519 §4 lets a parser refuse them, and a reader that took the first would see
-/// other claims than this one).
-fn segments_are_strict(token: &str) -> bool {
+/// One segment of a token (header or payload) read as strict JSON: `None` when it is not
+/// base64url, not JSON, or names a member twice (RFC 7519 §4 lets a parser refuse those,
+/// and a reader that took the first would see other claims than this one).
+fn strict_segment(segment: &str) -> Option<serde_json::Value> {
     use base64::Engine;
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    [header, payload].iter().all(|segment| {
-        engine
-            .decode(segment)
-            .is_ok_and(|json| tessera_json::check(&json).is_ok())
-    })
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment)
+        .ok()?;
+    tessera_json::from_slice(&json).ok()
 }
 
 impl TokenIssuer for JwtTokens {
@@ -193,11 +185,18 @@ impl TokenVerifier for JwtTokens {
         // `decode` refuses any algorithm but HS256 and checks the signature and claims;
         // then header parameters that point at other keys, never needed with a shared
         // secret, are refused outright, and so is a member named twice.
-        let kid = jsonwebtoken::decode_header(token)
-            .map_err(|_| TokenError::Invalid)?
-            .kid;
+        // The header is read once, strictly: its `kid` picks the key. A header that is not
+        // strict JSON names no key (every key is tried, so the answer is the one the
+        // signature and the claims give), and is refused below.
+        let mut segments = token.split('.');
+        let header = strict_segment(segments.next().unwrap_or_default());
+        let payload = segments.next().unwrap_or_default();
+        let kid = header
+            .as_ref()
+            .and_then(|header| header.get("kid"))
+            .and_then(serde_json::Value::as_str);
         let mut outcome = Err(TokenError::Invalid);
-        for key in self.candidate_keys(kid.as_deref()) {
+        for key in self.candidate_keys(kid) {
             outcome = self.decode(token, key);
             // Only a bad signature is worth another key; expiry is the token's own.
             if !matches!(outcome, Err(TokenError::Invalid)) {
@@ -205,7 +204,7 @@ impl TokenVerifier for JwtTokens {
             }
         }
         let data = outcome?;
-        if !segments_are_strict(token) {
+        if header.is_none() || strict_segment(payload).is_none() {
             return Err(TokenError::Invalid);
         }
         let header = &data.header;
