@@ -74,6 +74,22 @@ pub struct Settings {
     pub body_timeout: Duration,
     /// Most connections open at once (lowered at start to fit the open-file limit).
     pub max_connections: usize,
+    /// Longest time for any request head to arrive, from its first byte.
+    pub head_timeout: Duration,
+    /// How long an idle kept-alive connection stays open.
+    pub keep_alive: Duration,
+    /// Longest time a client may take to take an answer before its connection closes.
+    pub send_timeout: Duration,
+    /// Most connections one client address (IPv6: one /64) holds at once; 0 turns it off.
+    pub max_connections_per_address: usize,
+    /// Task writes per account per minute; 0 turns the limit off.
+    pub task_writes_per_minute: u32,
+    /// Task writes per client address per minute; 0 turns the limit off.
+    pub task_writes_per_minute_per_address: u32,
+    /// Where people reach the service; its host is one `/metrics` answers to.
+    pub public_url: url::Url,
+    /// More host names `/metrics` answers to, lower case.
+    pub metrics_hosts: Vec<String>,
     /// Longest a database statement may run.
     pub db_statement_timeout: Duration,
     /// Longest a database statement may wait for a lock.
@@ -142,6 +158,14 @@ const VARIABLES: &[&str] = &[
     "HASH_WAIT_SECONDS",
     "BODY_TIMEOUT_SECONDS",
     "MAX_CONNECTIONS",
+    "HEAD_TIMEOUT_SECONDS",
+    "KEEP_ALIVE_SECONDS",
+    "SEND_TIMEOUT_SECONDS",
+    "MAX_CONNECTIONS_PER_ADDRESS",
+    "TASK_WRITES_PER_MINUTE",
+    "TASK_WRITES_PER_MINUTE_PER_ADDRESS",
+    "PUBLIC_URL",
+    "METRICS_HOSTS",
     "DB_STATEMENT_TIMEOUT_MS",
     "DB_LOCK_TIMEOUT_MS",
     "DATABASE_AUTH_POOL_SIZE",
@@ -191,6 +215,14 @@ struct Raw {
     hash_wait_seconds: Option<String>,
     body_timeout_seconds: Option<String>,
     max_connections: Option<String>,
+    head_timeout_seconds: Option<String>,
+    keep_alive_seconds: Option<String>,
+    send_timeout_seconds: Option<String>,
+    max_connections_per_address: Option<String>,
+    task_writes_per_minute: Option<String>,
+    task_writes_per_minute_per_address: Option<String>,
+    public_url: Option<String>,
+    metrics_hosts: Option<String>,
     db_statement_timeout_ms: Option<String>,
     db_lock_timeout_ms: Option<String>,
     database_auth_pool_size: Option<String>,
@@ -306,6 +338,8 @@ impl Settings {
                 SettingsError::new("HOST", format!("{host:?} is not an IP address"))
             })?,
         };
+        let port = number("PORT", raw.port, 8080, 0..=u16::MAX)?;
+        let public_url = public_url(raw.public_url, host, port)?;
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let hash_concurrency = number("HASH_CONCURRENCY", raw.hash_concurrency, cores, 1..=1024)?;
         Ok(Self {
@@ -316,7 +350,7 @@ impl Settings {
             jwt_issuer: non_empty(raw.jwt_issuer).unwrap_or_else(|| "tessera".to_owned()),
             jwt_audience: non_empty(raw.jwt_audience).unwrap_or_else(|| "tessera".to_owned()),
             host,
-            port: number("PORT", raw.port, 8080, 0..=u16::MAX)?,
+            port,
             database_pool_size: number("DATABASE_POOL_SIZE", raw.database_pool_size, 10, 1..=1000)?,
             database_pool_timeout: Duration::from_millis(number(
                 "DATABASE_POOL_TIMEOUT_MS",
@@ -387,6 +421,44 @@ impl Settings {
                 10_000,
                 1..=1_000_000,
             )?,
+            head_timeout: Duration::from_secs(number(
+                "HEAD_TIMEOUT_SECONDS",
+                raw.head_timeout_seconds,
+                5,
+                1..=3600,
+            )?),
+            keep_alive: Duration::from_secs(number(
+                "KEEP_ALIVE_SECONDS",
+                raw.keep_alive_seconds,
+                5,
+                1..=3600,
+            )?),
+            send_timeout: Duration::from_secs(number(
+                "SEND_TIMEOUT_SECONDS",
+                raw.send_timeout_seconds,
+                30,
+                1..=3600,
+            )?),
+            max_connections_per_address: number(
+                "MAX_CONNECTIONS_PER_ADDRESS",
+                raw.max_connections_per_address,
+                256,
+                0..=1_000_000,
+            )?,
+            task_writes_per_minute: number(
+                "TASK_WRITES_PER_MINUTE",
+                raw.task_writes_per_minute,
+                600,
+                0..=1_000_000,
+            )?,
+            task_writes_per_minute_per_address: number(
+                "TASK_WRITES_PER_MINUTE_PER_ADDRESS",
+                raw.task_writes_per_minute_per_address,
+                1200,
+                0..=1_000_000,
+            )?,
+            public_url,
+            metrics_hosts: host_names("METRICS_HOSTS", raw.metrics_hosts)?,
             db_statement_timeout: Duration::from_millis(number(
                 "DB_STATEMENT_TIMEOUT_MS",
                 raw.db_statement_timeout_ms,
@@ -444,6 +516,48 @@ impl Settings {
             )
         })
     }
+}
+
+/// `PUBLIC_URL`: an `http` or `https` URL with a host; by default `http://{HOST}:{PORT}`.
+fn public_url(raw: Option<String>, host: IpAddr, port: u16) -> Result<url::Url, SettingsError> {
+    let text = non_empty(raw).unwrap_or_else(|| match host {
+        IpAddr::V6(v6) => format!("http://[{v6}]:{port}"),
+        IpAddr::V4(v4) => format!("http://{v4}:{port}"),
+    });
+    let parsed = url::Url::parse(&text)
+        .map_err(|e| SettingsError::new("PUBLIC_URL", format!("{text:?} is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(SettingsError::new(
+            "PUBLIC_URL",
+            format!("{text:?} must be an http:// or https:// URL with a host"),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// A comma-separated list of host names (`METRICS_HOSTS`), lower case, each one a valid
+/// name or address.
+fn host_names(name: &'static str, raw: Option<String>) -> Result<Vec<String>, SettingsError> {
+    non_empty(raw)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let valid = entry.len() <= 253
+                && entry
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+            if valid {
+                Ok(entry.to_ascii_lowercase())
+            } else {
+                Err(SettingsError::new(
+                    name,
+                    format!("{entry:?} is not a host name"),
+                ))
+            }
+        })
+        .collect()
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

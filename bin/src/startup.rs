@@ -323,6 +323,11 @@ impl Application {
                 metrics_allow: Networks::new(settings.metrics_allow.clone()),
                 body_timeout: settings.body_timeout,
                 max_connections: fit_connections(&settings),
+                head_timeout: settings.head_timeout,
+                keep_alive: settings.keep_alive,
+                send_timeout: settings.send_timeout,
+                max_connections_per_address: settings.max_connections_per_address,
+                metrics_hosts: metrics_hosts(&settings),
                 workers: workers(),
                 hsts_max_age_seconds: settings.hsts_max_age_seconds,
             },
@@ -464,4 +469,18 @@ async fn upkeep(
             }
         }
     }
+}
+
+/// The host names `/metrics` answers to besides loopback ones: `PUBLIC_URL`'s host and
+/// `METRICS_HOSTS`.
+fn metrics_hosts(settings: &Settings) -> Vec<String> {
+    let public = settings.public_url.host_str().map(|host| {
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase()
+    });
+    public
+        .into_iter()
+        .chain(settings.metrics_hosts.iter().cloned())
+        .collect()
 }

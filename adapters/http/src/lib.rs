@@ -46,6 +46,17 @@ pub struct HttpSettings {
     pub body_timeout: Duration,
     /// Most connections open at once, all workers together.
     pub max_connections: usize,
+    /// Longest time for any request head to arrive, from its first byte.
+    pub head_timeout: Duration,
+    /// How long an idle kept-alive connection stays open.
+    pub keep_alive: Duration,
+    /// Longest time a client may take to take an answer before its connection closes.
+    pub send_timeout: Duration,
+    /// Most connections one client address (IPv6: one /64) holds at once; 0: no cap.
+    pub max_connections_per_address: usize,
+    /// Host names (lower case) besides loopback ones and `localhost` that `/metrics`
+    /// answers to: `PUBLIC_URL`'s host and `METRICS_HOSTS`.
+    pub metrics_hosts: Vec<String>,
     /// Request-handling threads.
     pub workers: usize,
     /// `Strict-Transport-Security: max-age=<this>` on every answer, when set.
