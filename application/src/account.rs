@@ -2,8 +2,8 @@
 //! security events, and the account itself.
 
 use tessera_domain::{
-    ClientInfo, Password, Principal, SecurityEvent, SecurityEventKind, Session, SessionId, User,
-    UserName,
+    ClientInfo, CredentialVersion, Password, Principal, SecurityEvent, SecurityEventKind, Session,
+    SessionId, User, UserName,
 };
 use thiserror::Error;
 
@@ -151,14 +151,22 @@ impl AuthService {
         let Some(new_password) = new_password.filter(|_| errors.is_empty()) else {
             return Err(AccountError::Validation(errors));
         };
-        let user = self
+        let (user, checked) = self
             .verify_caller(caller, &current, &command.client)
             .await?;
         let hash = self.hasher.hash(&new_password).await.map_err(Fault::from)?;
         let (session, issued) = self.new_session(user.clone(), &command.client)?;
-        self.users
-            .change_password(user.id, &hash, &session, session.created_at)
-            .await?;
+        // Only if the password just checked is still the account's: of two changes made
+        // at once with the same current password, the first to commit wins.
+        match self
+            .users
+            .change_password(user.id, &hash, &session, session.created_at, checked)
+            .await
+        {
+            Ok(()) => {}
+            Err(RepoError::Conflict) => return Err(AccountError::WrongPassword),
+            Err(other) => return Err(other.into()),
+        }
         self.record(user.id, SecurityEventKind::PasswordChanged, &command.client)
             .await;
         Ok(issued)
@@ -236,7 +244,7 @@ impl AuthService {
                 "Password is required",
             )));
         }
-        let user = self
+        let (user, _) = self
             .verify_caller(caller, &password, &command.client)
             .await?;
         self.users.delete(user.id).await?;
@@ -249,14 +257,14 @@ impl AuthService {
         Ok(())
     }
 
-    /// The caller's account, if `password` is its password: one bcrypt verification
-    /// under the same per-account throttle as signin.
+    /// The caller's account and which of its passwords was checked, if `password` is its
+    /// password: one bcrypt verification under the same per-account throttle as signin.
     async fn verify_caller(
         &self,
         caller: Principal,
         password: &str,
         client: &ClientInfo,
-    ) -> Result<User, AccountError> {
+    ) -> Result<(User, CredentialVersion), AccountError> {
         let user = self
             .users
             .find_by_id(caller.user_id)
@@ -270,9 +278,15 @@ impl AuthService {
             .find_credentials(key)
             .await
             .map_err(Fault::from)?
-            .filter(|(found, _)| found.id == user.id);
-        self.checked_attempt(key, found, password, client)
+            .filter(|found| found.user.id == user.id);
+        let version = found
+            .as_ref()
+            .map_or(CredentialVersion::INITIAL, |found| found.version);
+        let found = found.map(|found| (found.user, found.hash));
+        let user = self
+            .checked_attempt(key, found, password, client)
             .await?
-            .ok_or(AccountError::WrongPassword)
+            .ok_or(AccountError::WrongPassword)?;
+        Ok((user, version))
     }
 }

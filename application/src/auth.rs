@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_domain::{
-    AccountLimits, AttemptOutcome, ClientInfo, EmailAddress, NewUser, Password, PasswordHash,
-    Principal, SecurityEvent, SecurityEventKind, Session, SessionId, SignOutScope, User, UserId,
-    UserName,
+    AccountLimits, AttemptOutcome, ClientInfo, CredentialVersion, EmailAddress, NewUser, Password,
+    PasswordHash, Principal, SecurityEvent, SecurityEventKind, Session, SessionId, SignOutScope,
+    User, UserId, UserName,
 };
 use thiserror::Error;
 
@@ -331,20 +331,35 @@ impl AuthService {
             .find_credentials(&normalised)
             .await
             .map_err(Fault::from)?;
+        let version = found
+            .as_ref()
+            .map_or(CredentialVersion::INITIAL, |found| found.version);
         // Only a signin re-hashes: the password change and the deletion replace or drop
         // the hash anyway.
         let stale = found
             .as_ref()
-            .is_some_and(|(_, hash)| self.hasher.needs_rehash(hash));
+            .is_some_and(|found| self.hasher.needs_rehash(&found.hash));
+        let found = found.map(|found| (found.user, found.hash));
         match self
             .checked_attempt(&normalised, found, &password, &command.client)
             .await
         {
             Ok(Some(user)) => {
                 if stale && let Ok(valid) = Password::parse(&password) {
-                    self.rehash(user.id, &valid).await;
+                    self.rehash(user.id, &valid, version).await;
                 }
-                let issued = self.open_session(user.clone(), &command.client).await?;
+                // Stored only if the password just checked is still the account's: a
+                // password change or a deletion that committed meanwhile wins.
+                let (session, issued) = self.new_session(user.clone(), &command.client)?;
+                match self
+                    .sessions
+                    .create(&session, self.settings.limits.max_sessions, version)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(RepoError::NotFound) => return Err(SignInError::InvalidCredentials),
+                    Err(other) => return Err(Fault::from(other).into()),
+                }
                 self.record(user.id, SecurityEventKind::SignIn, &command.client)
                     .await;
                 Ok(issued)
@@ -415,12 +430,13 @@ impl AuthService {
         Ok(user.filter(|_| matches))
     }
 
-    /// Stores a hash of `password` at the hasher's current cost. Best effort: the right
-    /// password was given either way, and a later signin tries again.
-    async fn rehash(&self, id: UserId, password: &Password) {
+    /// Stores a hash of `password` at the hasher's current cost, unless the password
+    /// changed since it was checked (at `version`). Best effort: the right password was
+    /// given either way, and a later signin tries again.
+    async fn rehash(&self, id: UserId, password: &Password, version: CredentialVersion) {
         if let Ok(hash) = self.hasher.hash(password).await {
             // Storage failing here changes nothing the caller can see: the old hash stays.
-            let _ = self.users.set_password_hash(id, &hash).await;
+            let _ = self.users.set_password_hash(id, &hash, version).await;
         }
     }
 
@@ -533,20 +549,6 @@ impl AuthService {
             .await
             .map_err(Fault::from)?
             .ok_or(AuthenticateError::Revoked)
-    }
-
-    /// Stores a new session for `user` (ending the oldest beyond the per-account cap)
-    /// and issues its token.
-    pub(crate) async fn open_session(
-        &self,
-        user: User,
-        client: &ClientInfo,
-    ) -> Result<IssuedSession, Fault> {
-        let (session, issued) = self.new_session(user, client)?;
-        self.sessions
-            .create(&session, self.settings.limits.max_sessions)
-            .await?;
-        Ok(issued)
     }
 
     /// A new session for `user`, opened from `client`, not yet stored, and its token.

@@ -6,9 +6,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
-    AccountRecord, Admission, NewUser, Password, PasswordHash, Rate, SecurityEvent, Session,
-    SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User,
-    UserId, UserName,
+    AccountRecord, Admission, CredentialVersion, Credentials, NewUser, Password, PasswordHash,
+    Rate, SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
+    TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 use thiserror::Error;
 
@@ -46,12 +46,19 @@ pub trait UserRepository: Send + Sync {
     /// that is taken is [`RepoError::Other`]).
     async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError>;
 
-    /// Replaces the password hash of an account (a re-hash at a new cost). An account
-    /// that no longer exists is not an error.
+    /// Replaces the password hash of an account by another hash of the same password (a
+    /// re-hash at a new cost), only while its credentials are still at `version`; the
+    /// version stays. An account that no longer exists, or whose password changed since,
+    /// is left as it is, and that is not an error.
     ///
     /// # Errors
     /// Storage failures only.
-    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError>;
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        version: CredentialVersion,
+    ) -> Result<(), RepoError>;
 
     /// Renames an account as of `at` (its `updated_at`); returns it as stored.
     ///
@@ -64,18 +71,23 @@ pub trait UserRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<User, RepoError>;
 
-    /// A password change, in one transaction: the new hash, every active session of the
-    /// account ended at `at`, and `new_session` stored.
+    /// A password change, in one transaction, if the account's credentials are still at
+    /// `checked` (the version the current password was checked against): the new hash,
+    /// the version moved on ([`CredentialVersion::next`]), every active session of the
+    /// account ended at `at`, and `new_session` stored. Of two changes checked against one
+    /// version, at most one succeeds.
     ///
     /// # Errors
-    /// MUST return [`RepoError::NotFound`] if the account does not exist (and change
-    /// nothing).
+    /// MUST return [`RepoError::NotFound`] if the account does not exist, and
+    /// [`RepoError::Conflict`] if its credentials are no longer at `checked`; either way
+    /// nothing changes.
     async fn change_password(
         &self,
         id: UserId,
         hash: &PasswordHash,
         new_session: &Session,
         at: DateTime<Utc>,
+        checked: CredentialVersion,
     ) -> Result<(), RepoError>;
 
     /// Deletes an account with its tasks, sessions and events, in one transaction. Its
@@ -85,14 +97,12 @@ pub trait UserRepository: Send + Sync {
     /// MUST return [`RepoError::NotFound`] if the account does not exist.
     async fn delete(&self, id: UserId) -> Result<(), RepoError>;
 
-    /// The account and its password hash for a normalised email, if there is one.
+    /// The account, its password hash and the hash's version for a normalised email, if
+    /// there is one.
     ///
     /// # Errors
     /// [`RepoError::Unavailable`] or [`RepoError::Other`] on storage failure only.
-    async fn find_credentials(
-        &self,
-        email: &str,
-    ) -> Result<Option<(User, PasswordHash)>, RepoError>;
+    async fn find_credentials(&self, email: &str) -> Result<Option<Credentials>, RepoError>;
 
     /// The account with this id, if there is one.
     ///
@@ -104,13 +114,23 @@ pub trait UserRepository: Send + Sync {
 /// Sessions, one per issued token.
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
-    /// Stores a new session and, in the same transaction, ends (as of its `created_at`)
-    /// the user's oldest live sessions so that at most `cap` stay live, the new one
-    /// included (see [`tessera_domain::sessions_beyond_cap`]).
+    /// Stores a new session of a password checked against `checked` and, in the same
+    /// transaction, ends (as of its `created_at`) the user's oldest live sessions so that
+    /// at most `cap` stay live, the new one included (see
+    /// [`tessera_domain::sessions_beyond_cap`]). The session is stored only if its user
+    /// exists and the user's credentials are still at `checked`, also when a password
+    /// change or a deletion commits at the same moment.
     ///
     /// # Errors
-    /// [`RepoError::Conflict`] if the id exists; otherwise storage failures only.
-    async fn create(&self, session: &Session, cap: u32) -> Result<(), RepoError>;
+    /// MUST return [`RepoError::NotFound`] if the user does not exist or its credentials
+    /// are no longer at `checked` (nothing is stored); a session id that is taken is
+    /// [`RepoError::Other`]; otherwise storage failures only.
+    async fn create(
+        &self,
+        session: &Session,
+        cap: u32,
+        checked: CredentialVersion,
+    ) -> Result<(), RepoError>;
 
     /// The session with this id, ended or not, if there is one.
     ///

@@ -192,7 +192,7 @@ async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
         found
             .ok()
             .flatten()
-            .map(|(_, hash)| hash.as_str()[..7].to_owned())
+            .map(|found| found.hash.as_str()[..7].to_owned())
     };
     assert_eq!(stored_cost().await.as_deref(), Some("$2b$04$"));
 

@@ -29,6 +29,6 @@ pub use task::{
     TaskTitleError,
 };
 pub use user::{
-    EmailAddress, EmailError, NewUser, Password, PasswordError, PasswordHash, User, UserName,
-    UserNameError, common_password_count, is_common_password,
+    CredentialVersion, Credentials, EmailAddress, EmailError, NewUser, Password, PasswordError,
+    PasswordHash, User, UserName, UserNameError, common_password_count, is_common_password,
 };

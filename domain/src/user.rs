@@ -36,6 +36,47 @@ pub struct NewUser {
     pub password_hash: PasswordHash,
 }
 
+/// Which password of an account is in force. It moves on with every password change
+/// (never with a re-hash of the same password), so that what was checked against one
+/// password (a signin in flight, a second change) can be refused once another replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CredentialVersion(i64);
+
+impl CredentialVersion {
+    /// The version of a new account's first password.
+    pub const INITIAL: Self = Self(0);
+
+    /// A version as storage keeps it.
+    #[must_use]
+    pub fn from_stored(version: i64) -> Self {
+        Self(version)
+    }
+
+    /// The version as storage keeps it.
+    #[must_use]
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The version after a password change.
+    #[must_use]
+    pub fn next(self) -> Self {
+        Self(self.0.saturating_add(1))
+    }
+}
+
+/// An account as a password check needs it: the user, the hash to verify against, and
+/// which password that hash is of.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The account.
+    pub user: User,
+    /// The hash of its password.
+    pub hash: PasswordHash,
+    /// Which password that is.
+    pub version: CredentialVersion,
+}
+
 /// A user's display name: trimmed, 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserName(String);

@@ -15,8 +15,8 @@ use tessera_application::ports::{
     UserRepository,
 };
 use tessera_domain::{
-    NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task, TaskChanges, TaskId,
-    TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
+    CredentialVersion, Credentials, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task,
+    TaskChanges, TaskId, TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
 };
 
 mod throttle;
@@ -47,11 +47,15 @@ impl MemoryStore {
     /// An empty store.
     #[must_use]
     pub fn new() -> Self {
-        let sessions = Arc::new(InMemorySessionRepository::new());
+        let accounts = Accounts::default();
+        let sessions = Arc::new(InMemorySessionRepository {
+            accounts: accounts.clone(),
+            sessions: Mutex::default(),
+        });
         let tasks = Arc::new(InMemoryTaskRepository::new());
         let events = Arc::new(InMemoryEventRepository::new());
         let users = Arc::new(InMemoryUserRepository {
-            users: Mutex::default(),
+            users: accounts,
             sessions: sessions.clone(),
             tasks: tasks.clone(),
             events: events.clone(),
@@ -71,12 +75,16 @@ impl Default for MemoryStore {
     }
 }
 
+/// The accounts, shared by the user and session repositories: a session is stored under
+/// the account lock, so that it sees a password change or a deletion whole.
+type Accounts = Arc<Mutex<HashMap<UserId, Credentials>>>;
+
 /// Accounts in memory, unique by normalised email. Writes that span an account's
 /// sessions, tasks and events take the account lock first, then the others', so each
 /// happens whole or not at all.
 #[derive(Debug)]
 pub struct InMemoryUserRepository {
-    users: Mutex<HashMap<UserId, (User, PasswordHash)>>,
+    users: Accounts,
     sessions: Arc<InMemorySessionRepository>,
     tasks: Arc<InMemoryTaskRepository>,
     events: Arc<InMemoryEventRepository>,
@@ -89,7 +97,7 @@ impl UserRepository for InMemoryUserRepository {
         let email = new_user.user.email.as_str().to_lowercase();
         if users
             .values()
-            .any(|(user, _)| user.email.as_str().to_lowercase() == email)
+            .any(|found| found.user.email.as_str().to_lowercase() == email)
         {
             return Err(RepoError::Conflict);
         }
@@ -100,14 +108,25 @@ impl UserRepository for InMemoryUserRepository {
         sessions.insert(first_session.id, first_session.clone());
         users.insert(
             new_user.user.id,
-            (new_user.user.clone(), new_user.password_hash.clone()),
+            Credentials {
+                user: new_user.user.clone(),
+                hash: new_user.password_hash.clone(),
+                version: CredentialVersion::INITIAL,
+            },
         );
         Ok(())
     }
 
-    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError> {
-        if let Some((_, stored)) = lock(&self.users).get_mut(&id) {
-            *stored = hash.clone();
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        version: CredentialVersion,
+    ) -> Result<(), RepoError> {
+        if let Some(stored) = lock(&self.users).get_mut(&id)
+            && stored.version == version
+        {
+            stored.hash = hash.clone();
         }
         Ok(())
     }
@@ -119,7 +138,7 @@ impl UserRepository for InMemoryUserRepository {
         at: DateTime<Utc>,
     ) -> Result<User, RepoError> {
         let mut users = lock(&self.users);
-        let (user, _) = users.get_mut(&id).ok_or(RepoError::NotFound)?;
+        let user = &mut users.get_mut(&id).ok_or(RepoError::NotFound)?.user;
         user.name = name.clone();
         user.updated_at = Task::next_updated_at(user.updated_at, at);
         Ok(user.clone())
@@ -131,9 +150,13 @@ impl UserRepository for InMemoryUserRepository {
         hash: &PasswordHash,
         new_session: &Session,
         at: DateTime<Utc>,
+        checked: CredentialVersion,
     ) -> Result<(), RepoError> {
         let mut users = lock(&self.users);
-        let (user, stored) = users.get_mut(&id).ok_or(RepoError::NotFound)?;
+        let stored = users.get_mut(&id).ok_or(RepoError::NotFound)?;
+        if stored.version != checked {
+            return Err(RepoError::Conflict);
+        }
         let mut sessions = lock(&self.sessions.sessions);
         if sessions.contains_key(&new_session.id) {
             return Err(RepoError::Other("the session id is taken".into()));
@@ -144,8 +167,9 @@ impl UserRepository for InMemoryUserRepository {
             }
         }
         sessions.insert(new_session.id, new_session.clone());
-        *stored = hash.clone();
-        user.updated_at = Task::next_updated_at(user.updated_at, at);
+        stored.hash = hash.clone();
+        stored.version = checked.next();
+        stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
         Ok(())
     }
 
@@ -163,43 +187,43 @@ impl UserRepository for InMemoryUserRepository {
         Ok(())
     }
 
-    async fn find_credentials(
-        &self,
-        email: &str,
-    ) -> Result<Option<(User, PasswordHash)>, RepoError> {
+    async fn find_credentials(&self, email: &str) -> Result<Option<Credentials>, RepoError> {
         // Case-insensitive, like the unique index on lower(email) in Postgres.
         let email = email.to_lowercase();
         Ok(lock(&self.users)
             .values()
-            .find(|(user, _)| user.email.as_str().to_lowercase() == email)
+            .find(|found| found.user.email.as_str().to_lowercase() == email)
             .cloned())
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        Ok(lock(&self.users).get(&id).map(|(user, _)| user.clone()))
+        Ok(lock(&self.users).get(&id).map(|found| found.user.clone()))
     }
 }
 
 /// Sessions in memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct InMemorySessionRepository {
+    accounts: Accounts,
     sessions: Mutex<HashMap<SessionId, Session>>,
-}
-
-impl InMemorySessionRepository {
-    /// An empty store.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
 }
 
 #[async_trait]
 impl SessionRepository for InMemorySessionRepository {
-    async fn create(&self, session: &Session, cap: u32) -> Result<(), RepoError> {
+    async fn create(
+        &self,
+        session: &Session,
+        cap: u32,
+        checked: CredentialVersion,
+    ) -> Result<(), RepoError> {
+        // The account lock first, as every write that spans accounts and sessions.
+        let accounts = lock(&self.accounts);
+        if accounts.get(&session.user_id).map(|found| found.version) != Some(checked) {
+            return Err(RepoError::NotFound);
+        }
         let mut sessions = lock(&self.sessions);
         if sessions.contains_key(&session.id) {
-            return Err(RepoError::Conflict);
+            return Err(RepoError::Other("the session id is taken".into()));
         }
         let live: Vec<Session> = sessions
             .values()
@@ -501,10 +525,15 @@ impl UserRepository for UnavailableStore {
     async fn insert(&self, _: &NewUser, _: &Session) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }
-    async fn set_password_hash(&self, _: UserId, _: &PasswordHash) -> Result<(), RepoError> {
+    async fn set_password_hash(
+        &self,
+        _: UserId,
+        _: &PasswordHash,
+        _: CredentialVersion,
+    ) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }
-    async fn find_credentials(&self, _: &str) -> Result<Option<(User, PasswordHash)>, RepoError> {
+    async fn find_credentials(&self, _: &str) -> Result<Option<Credentials>, RepoError> {
         Err(RepoError::Unavailable(None))
     }
     async fn find_by_id(&self, _: UserId) -> Result<Option<User>, RepoError> {
@@ -519,6 +548,7 @@ impl UserRepository for UnavailableStore {
         _: &PasswordHash,
         _: &Session,
         _: DateTime<Utc>,
+        _: CredentialVersion,
     ) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }
@@ -544,7 +574,7 @@ impl EventRepository for UnavailableStore {
 #[cfg(feature = "test-support")]
 #[async_trait]
 impl SessionRepository for UnavailableStore {
-    async fn create(&self, _: &Session, _: u32) -> Result<(), RepoError> {
+    async fn create(&self, _: &Session, _: u32, _: CredentialVersion) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }
     async fn find(&self, _: SessionId) -> Result<Option<Session>, RepoError> {

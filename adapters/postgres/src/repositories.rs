@@ -11,8 +11,9 @@ use tessera_application::ports::{
     UserRepository,
 };
 use tessera_domain::{
-    ClientInfo, EmailAddress, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task,
-    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    ClientInfo, CredentialVersion, Credentials, EmailAddress, NewUser, PasswordHash, SecurityEvent,
+    Session, SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle,
+    User, UserId, UserName,
 };
 use uuid::Uuid;
 
@@ -61,10 +62,11 @@ struct UserRow {
     password_hash: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    credential_version: i64,
 }
 
 impl UserRow {
-    fn into_domain(self) -> (User, PasswordHash) {
+    fn into_domain(self) -> Credentials {
         let user = User {
             id: UserId::from_uuid(self.id),
             email: EmailAddress::from_trusted(self.email),
@@ -72,7 +74,23 @@ impl UserRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
         };
-        (user, PasswordHash::new(self.password_hash))
+        Credentials {
+            user,
+            hash: PasswordHash::new(self.password_hash),
+            version: CredentialVersion::from_stored(self.credential_version),
+        }
+    }
+}
+
+/// A session id that is taken is a fault, never a [`RepoError::Conflict`] (which, for
+/// users, means a taken email).
+fn session_id_taken(error: diesel::result::Error) -> diesel::result::Error {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => diesel::result::Error::QueryBuilderError("the session id is taken".into()),
+        other => other,
     }
 }
 
@@ -87,6 +105,7 @@ impl UserRepository for PgStore {
             password_hash: new_user.password_hash.as_str().to_owned(),
             created_at: user.created_at,
             updated_at: user.updated_at,
+            credential_version: CredentialVersion::INITIAL.get(),
         };
         let session = SessionRow::from(first_session);
         self.on_auth(async |conn| {
@@ -95,20 +114,12 @@ impl UserRepository for PgStore {
                     .values(&row)
                     .execute(conn)
                     .await?;
+                // Only a taken email is a conflict for the caller.
                 diesel::insert_into(sessions::table)
                     .values(&session)
                     .execute(conn)
                     .await
-                    .map_err(|error| match error {
-                        // Only a taken email is a conflict for the caller.
-                        diesel::result::Error::DatabaseError(
-                            diesel::result::DatabaseErrorKind::UniqueViolation,
-                            _,
-                        ) => diesel::result::Error::QueryBuilderError(
-                            "the session id is taken".into(),
-                        ),
-                        other => other,
-                    })
+                    .map_err(session_id_taken)
                     .map(drop)
             })
             .await
@@ -131,7 +142,7 @@ impl UserRepository for PgStore {
             .returning(UserRow::as_returning())
             .get_result(&mut conn)
             .await
-            .map(|row| row.into_domain().0)
+            .map(|row| row.into_domain().user)
             .map_err(query_error)
     }
 
@@ -141,38 +152,59 @@ impl UserRepository for PgStore {
         hash: &PasswordHash,
         new_session: &Session,
         at: DateTime<Utc>,
+        checked: CredentialVersion,
     ) -> Result<(), RepoError> {
         let session = SessionRow::from(new_session);
         let user = id.as_uuid();
-        self.on_auth(async |conn| {
-            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-                let changed = diesel::update(users::table.find(user))
+        let outcome = self
+            .on_auth(async |conn| {
+                conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                    // The row lock of the update orders this change after any signin
+                    // storing a session of the old password, and after another change;
+                    // one that committed first leaves no row at `checked`.
+                    let changed = diesel::update(
+                        users::table
+                            .find(user)
+                            .filter(users::credential_version.eq(checked.get())),
+                    )
                     .set((
                         users::password_hash.eq(hash.as_str()),
+                        users::credential_version.eq(checked.next().get()),
                         users::updated_at.eq(next_user_updated_at(at)),
                     ))
                     .execute(conn)
                     .await?;
-                if changed == 0 {
-                    return Err(diesel::result::Error::NotFound);
-                }
-                diesel::update(
-                    sessions::table
-                        .filter(sessions::user_id.eq(user))
-                        .filter(sessions::ended_at.is_null()),
-                )
-                .set(sessions::ended_at.eq(at))
-                .execute(conn)
-                .await?;
-                diesel::insert_into(sessions::table)
-                    .values(&session)
+                    if changed == 0 {
+                        let exists = users::table
+                            .find(user)
+                            .select(users::id)
+                            .first::<Uuid>(conn)
+                            .await
+                            .optional()?;
+                        return Ok(if exists.is_some() {
+                            Err(RepoError::Conflict)
+                        } else {
+                            Err(RepoError::NotFound)
+                        });
+                    }
+                    diesel::update(
+                        sessions::table
+                            .filter(sessions::user_id.eq(user))
+                            .filter(sessions::ended_at.is_null()),
+                    )
+                    .set(sessions::ended_at.eq(at))
                     .execute(conn)
-                    .await
-                    .map(drop)
+                    .await?;
+                    diesel::insert_into(sessions::table)
+                        .values(&session)
+                        .execute(conn)
+                        .await?;
+                    Ok(Ok(()))
+                })
+                .await
             })
-            .await
-        })
-        .await
+            .await?;
+        outcome
     }
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {
@@ -190,20 +222,26 @@ impl UserRepository for PgStore {
         }
     }
 
-    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError> {
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        version: CredentialVersion,
+    ) -> Result<(), RepoError> {
         let mut conn = self.auth_conn().await?;
-        diesel::update(users::table.find(id.as_uuid()))
-            .set(users::password_hash.eq(hash.as_str()))
-            .execute(&mut conn)
-            .await
-            .map(drop)
-            .map_err(query_error)
+        diesel::update(
+            users::table
+                .find(id.as_uuid())
+                .filter(users::credential_version.eq(version.get())),
+        )
+        .set(users::password_hash.eq(hash.as_str()))
+        .execute(&mut conn)
+        .await
+        .map(drop)
+        .map_err(query_error)
     }
 
-    async fn find_credentials(
-        &self,
-        email: &str,
-    ) -> Result<Option<(User, PasswordHash)>, RepoError> {
+    async fn find_credentials(&self, email: &str) -> Result<Option<Credentials>, RepoError> {
         // PostgreSQL refuses text holding NUL; no stored address holds one.
         if email.contains('\0') {
             return Ok(None);
@@ -227,7 +265,7 @@ impl UserRepository for PgStore {
             .first(&mut conn)
             .await
             .optional()
-            .map(|row| row.map(|row| row.into_domain().0))
+            .map(|row| row.map(|row| row.into_domain().user))
             .map_err(query_error)
     }
 }
@@ -292,7 +330,12 @@ const SESSIONS_BEYOND_CAP: &str = "UPDATE sessions SET ended_at = $2 WHERE id IN
 
 #[async_trait]
 impl SessionRepository for PgStore {
-    async fn create(&self, session: &Session, cap: u32) -> Result<(), RepoError> {
+    async fn create(
+        &self,
+        session: &Session,
+        cap: u32,
+        checked: CredentialVersion,
+    ) -> Result<(), RepoError> {
         let row = SessionRow::from(session);
         let user = session.user_id.as_uuid();
         let at = session.created_at;
@@ -303,29 +346,35 @@ impl SessionRepository for PgStore {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
                 // One signin of a user at a time past this point, so that two at once
                 // cannot both keep the cap's last place. NO KEY UPDATE: inserts that only
-                // reference the user (tasks, events) are not held up.
-                users::table
+                // reference the user (tasks, events) are not held up. The lock also waits
+                // for a password change or a deletion in flight, and then reads what it
+                // committed.
+                let version = users::table
                     .find(user)
-                    .select(users::id)
+                    .select(users::credential_version)
                     .for_no_key_update()
-                    .first::<Uuid>(conn)
+                    .first::<i64>(conn)
                     .await
                     .optional()?;
+                if version != Some(checked.get()) {
+                    return Ok(Err(RepoError::NotFound));
+                }
                 diesel::insert_into(sessions::table)
                     .values(&row)
                     .execute(conn)
-                    .await?;
+                    .await
+                    .map_err(session_id_taken)?;
                 diesel::sql_query(SESSIONS_BEYOND_CAP)
                     .bind::<diesel::sql_types::Uuid, _>(user)
                     .bind::<diesel::sql_types::Timestamptz, _>(at)
                     .bind::<diesel::sql_types::BigInt, _>(keep)
                     .execute(conn)
-                    .await
-                    .map(drop)
+                    .await?;
+                Ok(Ok(()))
             })
             .await
         })
-        .await
+        .await?
     }
 
     async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {

@@ -9,6 +9,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         task_count -> Int4,
+        credential_version -> Int8,
     }
 }
 

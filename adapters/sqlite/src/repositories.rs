@@ -12,8 +12,9 @@ use tessera_application::ports::{
     UserRepository,
 };
 use tessera_domain::{
-    ClientInfo, EmailAddress, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task,
-    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    ClientInfo, CredentialVersion, Credentials, EmailAddress, NewUser, PasswordHash, SecurityEvent,
+    Session, SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle,
+    User, UserId, UserName,
 };
 
 use crate::SqliteStore;
@@ -33,10 +34,12 @@ struct UserRow {
     created_at: i64,
     #[diesel(sql_type = BigInt)]
     updated_at: i64,
+    #[diesel(sql_type = BigInt)]
+    credential_version: i64,
 }
 
 impl UserRow {
-    fn into_domain(self) -> (User, PasswordHash) {
+    fn into_domain(self) -> Credentials {
         let user = User {
             id: UserId::from_uuid(uuid(&self.id)),
             email: EmailAddress::from_trusted(self.email),
@@ -44,11 +47,30 @@ impl UserRow {
             created_at: instant(self.created_at),
             updated_at: instant(self.updated_at),
         };
-        (user, PasswordHash::new(self.password_hash))
+        Credentials {
+            user,
+            hash: PasswordHash::new(self.password_hash),
+            version: CredentialVersion::from_stored(self.credential_version),
+        }
     }
 }
 
-const USER_COLUMNS: &str = "id, email, name, password_hash, created_at, updated_at";
+const USER_COLUMNS: &str =
+    "id, email, name, password_hash, created_at, updated_at, credential_version";
+
+/// The credential version of a user, if the user exists.
+fn credential_version(conn: &mut SqliteConnection, user: UserId) -> QueryResult<Option<i64>> {
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = BigInt)]
+        credential_version: i64,
+    }
+    sql_query("SELECT credential_version FROM users WHERE id = ?")
+        .bind::<Text, _>(user.to_string())
+        .get_result::<Version>(conn)
+        .optional()
+        .map(|row| row.map(|row| row.credential_version))
+}
 
 #[derive(QueryableByName)]
 struct SessionRow {
@@ -153,6 +175,18 @@ fn insert_session(conn: &mut SqliteConnection, session: &Session) -> QueryResult
     .execute(conn)
 }
 
+/// A session id that is taken is a fault, never a [`RepoError::Conflict`] (which, for
+/// users, means a taken email).
+fn session_id_taken(error: diesel::result::Error) -> diesel::result::Error {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => diesel::result::Error::QueryBuilderError("the session id is taken".into()),
+        other => other,
+    }
+}
+
 /// `updated_at` of a change at `now` to a row last changed at the stored value: never
 /// backwards (see `Task::next_updated_at`), in SQL.
 const NEXT_UPDATED_AT: &str = "max(?, updated_at + 1)";
@@ -177,24 +211,24 @@ impl UserRepository for SqliteStore {
                 .bind::<BigInt, _>(micros(user.updated_at))
                 .execute(conn)?;
                 // Only a taken email is a conflict for the caller.
-                insert_session(conn, &session).map_err(|error| match error {
-                    diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ) => diesel::result::Error::QueryBuilderError("the session id is taken".into()),
-                    other => other,
-                })
+                insert_session(conn, &session).map_err(session_id_taken)
             })
             .await;
         inserted.map(drop)
     }
 
-    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash) -> Result<(), RepoError> {
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        version: CredentialVersion,
+    ) -> Result<(), RepoError> {
         let hash = hash.as_str().to_owned();
         self.write(move |conn| {
-            sql_query("UPDATE users SET password_hash = ? WHERE id = ?")
+            sql_query("UPDATE users SET password_hash = ? WHERE id = ? AND credential_version = ?")
                 .bind::<Text, _>(hash)
                 .bind::<Text, _>(id.to_string())
+                .bind::<BigInt, _>(version.get())
                 .execute(conn)
         })
         .await
@@ -219,7 +253,7 @@ impl UserRepository for SqliteStore {
             .get_result::<UserRow>(conn)
         })
         .await
-        .map(|row| row.into_domain().0)
+        .map(|row| row.into_domain().user)
     }
 
     async fn change_password(
@@ -228,27 +262,34 @@ impl UserRepository for SqliteStore {
         hash: &PasswordHash,
         new_session: &Session,
         at: DateTime<Utc>,
+        checked: CredentialVersion,
     ) -> Result<(), RepoError> {
         let hash = hash.as_str().to_owned();
         let session = new_session.clone();
+        // One writer at a time (BEGIN IMMEDIATE): the version read here is the latest.
         self.write(move |conn| {
-            let changed = sql_query(format!(
-                "UPDATE users SET password_hash = ?, updated_at = {NEXT_UPDATED_AT} WHERE id = ?"
+            match credential_version(conn, id)? {
+                None => return Ok(Err(RepoError::NotFound)),
+                Some(stored) if stored != checked.get() => return Ok(Err(RepoError::Conflict)),
+                Some(_) => {}
+            }
+            sql_query(format!(
+                "UPDATE users SET password_hash = ?, credential_version = ?,
+                 updated_at = {NEXT_UPDATED_AT} WHERE id = ?"
             ))
             .bind::<Text, _>(hash)
+            .bind::<BigInt, _>(checked.next().get())
             .bind::<BigInt, _>(micros(at))
             .bind::<Text, _>(id.to_string())
             .execute(conn)?;
-            if changed == 0 {
-                return Err(diesel::result::Error::NotFound);
-            }
             sql_query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL")
                 .bind::<BigInt, _>(micros(at))
                 .bind::<Text, _>(id.to_string())
                 .execute(conn)?;
-            insert_session(conn, &session).map(drop)
+            insert_session(conn, &session)?;
+            Ok(Ok(()))
         })
-        .await
+        .await?
     }
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {
@@ -267,10 +308,7 @@ impl UserRepository for SqliteStore {
         }
     }
 
-    async fn find_credentials(
-        &self,
-        email: &str,
-    ) -> Result<Option<(User, PasswordHash)>, RepoError> {
+    async fn find_credentials(&self, email: &str) -> Result<Option<Credentials>, RepoError> {
         let email = email.to_owned();
         self.run(move |conn| {
             sql_query(format!(
@@ -292,16 +330,26 @@ impl UserRepository for SqliteStore {
                 .optional()
         })
         .await
-        .map(|row| row.map(|row| row.into_domain().0))
+        .map(|row| row.map(|row| row.into_domain().user))
     }
 }
 
 #[async_trait]
 impl SessionRepository for SqliteStore {
-    async fn create(&self, session: &Session, cap: u32) -> Result<(), RepoError> {
+    async fn create(
+        &self,
+        session: &Session,
+        cap: u32,
+        checked: CredentialVersion,
+    ) -> Result<(), RepoError> {
         let session = session.clone();
+        // One writer at a time (BEGIN IMMEDIATE): a password change or a deletion either
+        // committed before this reads the version, or waits until this commits.
         self.write(move |conn| {
-            insert_session(conn, &session)?;
+            if credential_version(conn, session.user_id)? != Some(checked.get()) {
+                return Ok(Err(RepoError::NotFound));
+            }
+            insert_session(conn, &session).map_err(session_id_taken)?;
             // After the insert the new session is among the live ones: keep the newest
             // `cap`, it included.
             sql_query(
@@ -314,10 +362,10 @@ impl SessionRepository for SqliteStore {
             .bind::<BigInt, _>(micros(session.created_at))
             .bind::<Text, _>(session.user_id.to_string())
             .bind::<BigInt, _>(i64::from(cap))
-            .execute(conn)
-            .map(drop)
+            .execute(conn)?;
+            Ok(Ok(()))
         })
-        .await
+        .await?
     }
 
     async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {

@@ -15,9 +15,9 @@ use tessera_application::ports::{
     UserRepository,
 };
 use tessera_domain::{
-    AccountRecord, Admission, ClientAddress, ClientInfo, EmailAddress, NewUser, PasswordHash, Rate,
-    SecurityEvent, SecurityEventKind, Session, SessionId, TaskChanges, TaskDescription, TaskId,
-    TaskStatusFilter, TaskTitle, User, UserAgent, UserId, UserName,
+    AccountRecord, Admission, ClientAddress, ClientInfo, CredentialVersion, EmailAddress, NewUser,
+    PasswordHash, Rate, SecurityEvent, SecurityEventKind, Session, SessionId, TaskChanges,
+    TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserAgent, UserId, UserName,
 };
 
 /// The three repositories of one store, and whatever keeps that store alive.
@@ -69,6 +69,9 @@ macro_rules! conformance_tests {
             ending_a_session_says_whether_it_ended_one,
             a_rename_changes_the_name_and_moves_updated_at,
             a_password_change_ends_every_session_and_stores_the_new_one,
+            a_session_is_stored_only_while_its_password_is_current,
+            of_two_password_changes_checked_against_one_version_one_wins,
+            a_session_racing_a_password_change_is_ended_or_refused,
             deleting_an_account_removes_everything_it_held_and_frees_the_email,
             concurrent_creations_never_pass_the_task_quota,
             events_are_listed_newest_first_and_bounded,
@@ -170,16 +173,17 @@ pub mod cases {
         );
         let email = new.user.email.as_str().to_owned();
         let found = ok(stores.users.find_credentials(&email).await, "find");
-        let Some((user, hash)) = found else {
+        let Some(found) = found else {
             panic!("the user must be found by its email");
         };
-        assert_eq!(user, new.user);
-        assert_eq!(hash, new.password_hash);
+        assert_eq!(found.user, new.user);
+        assert_eq!(found.hash, new.password_hash);
+        assert_eq!(found.version, CredentialVersion::INITIAL);
         let upper = ok(
             stores.users.find_credentials(&email.to_uppercase()).await,
             "find upper",
         );
-        assert_eq!(upper.map(|(u, _)| u.id), Some(new.user.id));
+        assert_eq!(upper.map(|found| found.user.id), Some(new.user.id));
         let by_id = ok(stores.users.find_by_id(new.user.id).await, "by id");
         assert_eq!(by_id, Some(new.user));
     }
@@ -304,7 +308,7 @@ pub mod cases {
         ok(
             stores
                 .users
-                .set_password_hash(new.user.id, &replacement)
+                .set_password_hash(new.user.id, &replacement, CredentialVersion::INITIAL)
                 .await,
             "set",
         );
@@ -312,14 +316,38 @@ pub mod cases {
             stores.users.find_credentials(new.user.email.as_str()).await,
             "find",
         );
-        assert_eq!(found.map(|(_, hash)| hash), Some(replacement.clone()));
+        assert_eq!(
+            found.map(|found| (found.hash, found.version)),
+            Some((replacement.clone(), CredentialVersion::INITIAL)),
+            "a re-hash keeps the version"
+        );
         ok(
             stores
                 .users
-                .set_password_hash(UserId::new_random(), &replacement)
+                .set_password_hash(
+                    UserId::new_random(),
+                    &replacement,
+                    CredentialVersion::INITIAL,
+                )
                 .await,
             "unknown account",
         );
+        // A re-hash of a password that has changed since it was checked is dropped.
+        let other = PasswordHash::new(
+            "$2b$05$abcdefghijklmnopqrstuuXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".to_owned(),
+        );
+        ok(
+            stores
+                .users
+                .set_password_hash(new.user.id, &other, CredentialVersion::INITIAL.next())
+                .await,
+            "stale re-hash",
+        );
+        let kept = ok(
+            stores.users.find_credentials(new.user.email.as_str()).await,
+            "find",
+        );
+        assert_eq!(kept.map(|found| found.hash), Some(replacement));
     }
 
     /// An instance whose clock is an hour behind the one that created (and last
@@ -362,7 +390,13 @@ pub mod cases {
     pub async fn sessions_are_stored_found_and_ended(stores: Stores) {
         let owner = user(&stores).await;
         let s = first_session(owner);
-        ok(stores.sessions.create(&s, MANY).await, "create");
+        ok(
+            stores
+                .sessions
+                .create(&s, MANY, CredentialVersion::INITIAL)
+                .await,
+            "create",
+        );
         assert_eq!(
             ok(stores.sessions.find(s.id).await, "find"),
             Some(s.clone())
@@ -393,7 +427,13 @@ pub mod cases {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
         let s = first_session(owner);
-        ok(stores.sessions.create(&s, MANY).await, "create");
+        ok(
+            stores
+                .sessions
+                .create(&s, MANY, CredentialVersion::INITIAL)
+                .await,
+            "create",
+        );
         ok(stores.sessions.end(intruder, s.id, now()).await, "end");
         let found = ok(stores.sessions.find(s.id).await, "find");
         assert_eq!(found.map(|s| s.is_active()), Some(true));
@@ -406,7 +446,13 @@ pub mod cases {
         let mine: Vec<Session> = (0..3).map(|_| first_session(owner)).collect();
         let theirs = first_session(other);
         for s in mine.iter().chain([&theirs]) {
-            ok(stores.sessions.create(s, MANY).await, "create");
+            ok(
+                stores
+                    .sessions
+                    .create(s, MANY, CredentialVersion::INITIAL)
+                    .await,
+                "create",
+            );
         }
         let ended = ok(
             stores
@@ -934,7 +980,13 @@ pub mod cases {
             .map(|n| session_at(owner, start + Duration::seconds(n)))
             .collect();
         for session in &made {
-            ok(stores.sessions.create(session, 3).await, "create");
+            ok(
+                stores
+                    .sessions
+                    .create(session, 3, CredentialVersion::INITIAL)
+                    .await,
+                "create",
+            );
         }
         let mut expected: Vec<SessionId> = made.iter().rev().take(3).map(|s| s.id).collect();
         assert_eq!(live_ids(&stores, owner).await, expected);
@@ -945,7 +997,13 @@ pub mod cases {
         );
         // One more: the oldest of the three ends.
         let newest = session_at(owner, start + Duration::seconds(10));
-        ok(stores.sessions.create(&newest, 3).await, "create");
+        ok(
+            stores
+                .sessions
+                .create(&newest, 3, CredentialVersion::INITIAL)
+                .await,
+            "create",
+        );
         expected.pop();
         expected.insert(0, newest.id);
         assert_eq!(live_ids(&stores, owner).await, expected);
@@ -961,7 +1019,13 @@ pub mod cases {
         let ended = session_at(owner, now());
         let later = session_at(owner, now() + Duration::seconds(5));
         for session in [&expired, &ended, &later] {
-            ok(stores.sessions.create(session, MANY).await, "create");
+            ok(
+                stores
+                    .sessions
+                    .create(session, MANY, CredentialVersion::INITIAL)
+                    .await,
+                "create",
+            );
         }
         ok(stores.sessions.end(owner, ended.id, now()).await, "end");
         let live = ok(stores.sessions.list_live(owner, now()).await, "list");
@@ -979,7 +1043,13 @@ pub mod cases {
         let owner = user(&stores).await;
         let intruder = user(&stores).await;
         let s = first_session(owner);
-        ok(stores.sessions.create(&s, MANY).await, "create");
+        ok(
+            stores
+                .sessions
+                .create(&s, MANY, CredentialVersion::INITIAL)
+                .await,
+            "create",
+        );
         assert!(!ok(
             stores.sessions.end(intruder, s.id, now()).await,
             "intruder"
@@ -1025,7 +1095,13 @@ pub mod cases {
         let first = first_session(new.user.id);
         ok(stores.users.insert(&new, &first).await, "insert");
         let second = first_session(new.user.id);
-        ok(stores.sessions.create(&second, MANY).await, "second");
+        ok(
+            stores
+                .sessions
+                .create(&second, MANY, CredentialVersion::INITIAL)
+                .await,
+            "second",
+        );
         let hash = PasswordHash::new(
             "$2b$05$abcdefghijklmnopqrstuuWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW".to_owned(),
         );
@@ -1034,7 +1110,13 @@ pub mod cases {
         ok(
             stores
                 .users
-                .change_password(new.user.id, &hash, &replacement, at)
+                .change_password(
+                    new.user.id,
+                    &hash,
+                    &replacement,
+                    at,
+                    CredentialVersion::INITIAL,
+                )
                 .await,
             "change",
         );
@@ -1047,15 +1129,184 @@ pub mod cases {
             stores.users.find_credentials(new.user.email.as_str()).await,
             "find",
         );
-        assert_eq!(found.map(|(_, h)| h), Some(hash.clone()));
+        assert_eq!(
+            found.map(|found| (found.hash, found.version)),
+            Some((hash.clone(), CredentialVersion::INITIAL.next()))
+        );
         // An unknown account changes nothing, not even the session table.
         let orphan = first_session(UserId::new_random());
         let gone = stores
             .users
-            .change_password(orphan.user_id, &hash, &orphan, now())
+            .change_password(
+                orphan.user_id,
+                &hash,
+                &orphan,
+                now(),
+                CredentialVersion::INITIAL,
+            )
             .await;
         assert!(matches!(gone, Err(RepoError::NotFound)), "{gone:?}");
         assert_eq!(ok(stores.sessions.find(orphan.id).await, "orphan"), None);
+    }
+
+    /// A session checked against a password that has since changed, or of an account
+    /// that is gone, is not stored.
+    pub async fn a_session_is_stored_only_while_its_password_is_current(stores: Stores) {
+        let new = new_user(&unique_email("checked"));
+        ok(
+            stores.users.insert(&new, &first_session(new.user.id)).await,
+            "insert",
+        );
+        let replacement = first_session(new.user.id);
+        ok(
+            stores
+                .users
+                .change_password(
+                    new.user.id,
+                    &new.password_hash,
+                    &replacement,
+                    now(),
+                    CredentialVersion::INITIAL,
+                )
+                .await,
+            "change",
+        );
+        let old = first_session(new.user.id);
+        let refused = stores
+            .sessions
+            .create(&old, MANY, CredentialVersion::INITIAL)
+            .await;
+        assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
+        assert_eq!(ok(stores.sessions.find(old.id).await, "find"), None);
+        let current = first_session(new.user.id);
+        ok(
+            stores
+                .sessions
+                .create(&current, MANY, CredentialVersion::INITIAL.next())
+                .await,
+            "current",
+        );
+        let mut live = live_ids(&stores, new.user.id).await;
+        live.sort();
+        let mut expected = vec![replacement.id, current.id];
+        expected.sort();
+        assert_eq!(live, expected);
+        // An account that is gone (deleted while its signin was being checked).
+        ok(stores.users.delete(new.user.id).await, "delete");
+        let orphan = first_session(new.user.id);
+        let gone = stores
+            .sessions
+            .create(&orphan, MANY, CredentialVersion::INITIAL.next())
+            .await;
+        assert!(matches!(gone, Err(RepoError::NotFound)), "{gone:?}");
+        let unknown = first_session(UserId::new_random());
+        let gone = stores
+            .sessions
+            .create(&unknown, MANY, CredentialVersion::INITIAL)
+            .await;
+        assert!(matches!(gone, Err(RepoError::NotFound)), "{gone:?}");
+    }
+
+    /// Two changes checked against the same password, at once: one succeeds, the other
+    /// is a conflict and changes nothing; a later change against the old version too.
+    pub async fn of_two_password_changes_checked_against_one_version_one_wins(stores: Stores) {
+        let new = new_user(&unique_email("twochanges"));
+        ok(
+            stores.users.insert(&new, &first_session(new.user.id)).await,
+            "insert",
+        );
+        let hashes = ["A", "B"].map(|letter| {
+            PasswordHash::new(format!(
+                "$2b$05$abcdefghijklmnopqrstuu{}",
+                letter.repeat(31)
+            ))
+        });
+        let sessions = [first_session(new.user.id), first_session(new.user.id)];
+        let attempts = hashes.iter().zip(&sessions).map(|(hash, session)| {
+            let users = stores.users.clone();
+            let (hash, session, id) = (hash.clone(), session.clone(), new.user.id);
+            tokio::spawn(async move {
+                users
+                    .change_password(id, &hash, &session, now(), CredentialVersion::INITIAL)
+                    .await
+            })
+        });
+        let results: Vec<_> = join_all(attempts)
+            .await
+            .into_iter()
+            .map(|joined| joined.unwrap_or_else(|e| panic!("the change panicked: {e}")))
+            .collect();
+        let won: Vec<usize> = (0..2).filter(|&i| results[i].is_ok()).collect();
+        assert_eq!(won.len(), 1, "{results:?}");
+        let lost = 1 - won[0];
+        assert!(
+            matches!(results[lost], Err(RepoError::Conflict)),
+            "{results:?}"
+        );
+        let found = ok(
+            stores.users.find_credentials(new.user.email.as_str()).await,
+            "find",
+        );
+        assert_eq!(
+            found.map(|found| (found.hash, found.version)),
+            Some((hashes[won[0]].clone(), CredentialVersion::INITIAL.next()))
+        );
+        assert_eq!(live_ids(&stores, new.user.id).await, [sessions[won[0]].id]);
+        let late = first_session(new.user.id);
+        let again = stores
+            .users
+            .change_password(
+                new.user.id,
+                &hashes[lost],
+                &late,
+                now(),
+                CredentialVersion::INITIAL,
+            )
+            .await;
+        assert!(matches!(again, Err(RepoError::Conflict)), "{again:?}");
+        assert_eq!(ok(stores.sessions.find(late.id).await, "late"), None);
+    }
+
+    /// Signins of the old password storing their sessions while a password change
+    /// commits: each is either stored before the change (and ended by it) or refused.
+    /// Only the change's own session is live afterwards.
+    pub async fn a_session_racing_a_password_change_is_ended_or_refused(stores: Stores) {
+        let new = new_user(&unique_email("racing"));
+        ok(
+            stores.users.insert(&new, &first_session(new.user.id)).await,
+            "insert",
+        );
+        let replacement = first_session(new.user.id);
+        let signins = (0..10).map(|_| {
+            let sessions = stores.sessions.clone();
+            let session = first_session(new.user.id);
+            tokio::spawn(async move {
+                sessions
+                    .create(&session, MANY, CredentialVersion::INITIAL)
+                    .await
+            })
+        });
+        let change = {
+            let users = stores.users.clone();
+            let (hash, session, id) = (new.password_hash.clone(), replacement.clone(), new.user.id);
+            tokio::spawn(async move {
+                users
+                    .change_password(id, &hash, &session, now(), CredentialVersion::INITIAL)
+                    .await
+            })
+        };
+        let (signins, change) = tokio::join!(join_all(signins), change);
+        ok(
+            change.unwrap_or_else(|e| panic!("the change panicked: {e}")),
+            "change",
+        );
+        for signin in signins {
+            match signin.unwrap_or_else(|e| panic!("the signin panicked: {e}")) {
+                Ok(()) | Err(RepoError::NotFound) => {}
+                Err(other) => panic!("a signin racing a change: {other}"),
+            }
+        }
+        assert_eq!(live_ids(&stores, new.user.id).await, [replacement.id]);
     }
 
     /// Deleting an account removes its sessions, tasks and events; the email is free.
@@ -1207,7 +1458,13 @@ pub mod cases {
         recently_ended.expires_at = cut + Duration::days(5);
         let live = session_at(owner, cut - Duration::days(1));
         for session in [&old_ended, &old_expired, &recently_ended, &live] {
-            ok(stores.sessions.create(session, MANY).await, "create");
+            ok(
+                stores
+                    .sessions
+                    .create(session, MANY, CredentialVersion::INITIAL)
+                    .await,
+                "create",
+            );
         }
         let old_event = event(owner, SecurityEventKind::SignIn, cut - Duration::seconds(1));
         let new_event = event(
