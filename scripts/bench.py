@@ -117,6 +117,10 @@ class Server:
             "ACCOUNT_FAILURE_LIMIT": "0",
             # The create runs add hundreds of thousands of tasks to one account.
             "MAX_TASKS_PER_USER": "1000000",
+            # ... at load rates far past the write budgets, which the runs measure
+            # without (the budget's own cost is the rate-limit upsert signin also pays).
+            "TASK_WRITES_PER_MINUTE": "0",
+            "TASK_WRITES_PER_MINUTE_PER_ADDRESS": "0",
             "RUST_LOG": "info",
         }
         extra = os.environ.get("BENCH_SERVER_ENV", "")

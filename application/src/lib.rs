@@ -11,6 +11,7 @@ pub mod ports;
 pub mod retention;
 pub mod tasks;
 pub mod throttle;
+pub mod writes;
 
 pub use account::{AccountError, ChangePasswordCommand, DeleteAccountCommand, SessionView};
 pub use auth::{
@@ -21,6 +22,7 @@ pub use error::{Fault, FieldError, ValidationErrors};
 pub use retention::{Pruned, Retention};
 pub use tasks::{
     CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError, TaskList,
-    TaskService,
+    TaskService, TaskWriter,
 };
 pub use throttle::{AccountAttempt, Refusal, Throttle, ThrottleSettings};
+pub use writes::{WriteBudget, WriteBudgetSettings};

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use tessera_domain::{
-    Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, UserId,
+    ClientAddress, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, UserId,
 };
 use thiserror::Error;
 
 use crate::error::{Fault, ValidationErrors};
-use crate::ports::{Clock, NewTask, RepoError, TaskRepository};
+use crate::ports::{Clock, NewTask, RepoError, TaskRepository, UserRepository};
+use crate::throttle::Refusal;
+use crate::writes::WriteBudget;
 
 /// The listing's query as received: every value is raw text, or absent.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +77,12 @@ pub enum TaskError {
     /// The owner holds as many tasks as `MAX_TASKS_PER_USER` allows.
     #[error("task quota reached")]
     QuotaExceeded,
+    /// Over a write budget: try again after this long.
+    #[error("too many writes")]
+    RateLimited(std::time::Duration),
+    /// The owner's account no longer exists (deleted while the request was in flight).
+    #[error("account gone")]
+    OwnerGone,
     /// The server failed.
     #[error(transparent)]
     Fault(#[from] Fault),
@@ -95,23 +103,75 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// Largest page size.
 pub const MAX_LIMIT: u32 = 500;
 
+impl From<Refusal> for TaskError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Limited(wait) => Self::RateLimited(wait),
+            Refusal::Fault(fault) => Self::Fault(fault),
+        }
+    }
+}
+
+/// Who writes: the owner the caller acts as, and the address the request came from
+/// (each has its write budget).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskWriter {
+    /// The owner of the tasks.
+    pub owner: UserId,
+    /// The client address of the request.
+    pub client: ClientAddress,
+}
+
 /// The task use cases.
 #[derive(Clone)]
 pub struct TaskService {
     tasks: Arc<dyn TaskRepository>,
+    owners: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
     max_tasks: u32,
+    budget: WriteBudget,
 }
 
 impl TaskService {
     /// Builds the service on its ports; an owner may hold at most `max_tasks` tasks.
+    /// `owners` tells a task that is gone from an account that is gone.
     #[must_use]
-    pub fn new(tasks: Arc<dyn TaskRepository>, clock: Arc<dyn Clock>, max_tasks: u32) -> Self {
+    pub fn new(
+        tasks: Arc<dyn TaskRepository>,
+        owners: Arc<dyn UserRepository>,
+        clock: Arc<dyn Clock>,
+        max_tasks: u32,
+    ) -> Self {
         Self {
             tasks,
+            owners,
             clock,
             max_tasks,
+            budget: WriteBudget::off(),
         }
+    }
+
+    /// The same service, with writes counted against `budget`.
+    #[must_use]
+    pub fn with_write_budget(mut self, budget: WriteBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Counts a write against its budgets, just before it reaches storage.
+    async fn admit(&self, writer: TaskWriter) -> Result<(), TaskError> {
+        Ok(self.budget.admit(writer.owner, writer.client).await?)
+    }
+
+    /// What a storage refusal of a write means: a task (or quota room) that is missing
+    /// because the whole account was deleted meanwhile is the account's absence.
+    async fn refused(&self, owner: UserId, error: RepoError) -> TaskError {
+        if matches!(error, RepoError::NotFound | RepoError::LimitReached)
+            && matches!(self.owners.find_by_id(owner).await, Ok(None))
+        {
+            return TaskError::OwnerGone;
+        }
+        error.into()
     }
 
     /// Lists `owner`'s tasks.
@@ -165,16 +225,21 @@ impl TaskService {
     /// [`TaskError::Validation`] for an invalid title or description, or a fault.
     pub async fn create(
         &self,
-        owner: UserId,
+        writer: TaskWriter,
         command: CreateTaskCommand,
     ) -> Result<Task, TaskError> {
         let (title, description) =
             parse_title_and_description(command.title.as_deref(), command.description.as_deref())?;
         let task = NewTask { title, description };
-        Ok(self
+        self.admit(writer).await?;
+        match self
             .tasks
-            .create(owner, task, self.clock.now(), self.max_tasks)
-            .await?)
+            .create(writer.owner, task, self.clock.now(), self.max_tasks)
+            .await
+        {
+            Ok(task) => Ok(task),
+            Err(error) => Err(self.refused(writer.owner, error).await),
+        }
     }
 
     /// One of `owner`'s tasks.
@@ -192,7 +257,7 @@ impl TaskService {
     /// [`TaskError::Validation`], [`TaskError::NotFound`], or a fault.
     pub async fn replace(
         &self,
-        owner: UserId,
+        writer: TaskWriter,
         id: Option<TaskId>,
         command: ReplaceTaskCommand,
     ) -> Result<Task, TaskError> {
@@ -203,7 +268,7 @@ impl TaskService {
             description: Some(description),
             completed: command.completed,
         };
-        self.update(owner, id, &changes).await
+        self.update(writer, id, &changes).await
     }
 
     /// Changes the fields given.
@@ -212,7 +277,7 @@ impl TaskService {
     /// [`TaskError::Validation`], [`TaskError::NotFound`], or a fault.
     pub async fn patch(
         &self,
-        owner: UserId,
+        writer: TaskWriter,
         id: Option<TaskId>,
         command: PatchTaskCommand,
     ) -> Result<Task, TaskError> {
@@ -235,38 +300,51 @@ impl TaskService {
             description: description.flatten(),
             completed: command.completed,
         };
-        self.update(owner, id, &changes).await
+        self.update(writer, id, &changes).await
     }
 
     /// Flips a task's completion state.
     ///
     /// # Errors
     /// [`TaskError::NotFound`], or a fault.
-    pub async fn toggle(&self, owner: UserId, id: Option<TaskId>) -> Result<Task, TaskError> {
+    pub async fn toggle(&self, writer: TaskWriter, id: Option<TaskId>) -> Result<Task, TaskError> {
         let id = id.ok_or(TaskError::NotFound)?;
-        Ok(self.tasks.toggle(owner, id, self.clock.now()).await?)
+        self.admit(writer).await?;
+        match self.tasks.toggle(writer.owner, id, self.clock.now()).await {
+            Ok(task) => Ok(task),
+            Err(error) => Err(self.refused(writer.owner, error).await),
+        }
     }
 
     /// Deletes a task.
     ///
     /// # Errors
     /// [`TaskError::NotFound`], or a fault.
-    pub async fn delete(&self, owner: UserId, id: Option<TaskId>) -> Result<(), TaskError> {
+    pub async fn delete(&self, writer: TaskWriter, id: Option<TaskId>) -> Result<(), TaskError> {
         let id = id.ok_or(TaskError::NotFound)?;
-        Ok(self.tasks.delete(owner, id).await?)
+        self.admit(writer).await?;
+        match self.tasks.delete(writer.owner, id).await {
+            Ok(()) => Ok(()),
+            Err(error) => Err(self.refused(writer.owner, error).await),
+        }
     }
 
     async fn update(
         &self,
-        owner: UserId,
+        writer: TaskWriter,
         id: Option<TaskId>,
         changes: &TaskChanges,
     ) -> Result<Task, TaskError> {
         let id = id.ok_or(TaskError::NotFound)?;
-        Ok(self
+        self.admit(writer).await?;
+        match self
             .tasks
-            .update(owner, id, changes, self.clock.now())
-            .await?)
+            .update(writer.owner, id, changes, self.clock.now())
+            .await
+        {
+            Ok(task) => Ok(task),
+            Err(error) => Err(self.refused(writer.owner, error).await),
+        }
     }
 }
 

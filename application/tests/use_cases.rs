@@ -10,11 +10,11 @@ use tessera_application::{
     AccountStores, AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault,
     ListTasksQuery, PatchTaskCommand, Pruned, ReplaceTaskCommand, Retention, SignInCommand,
     SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError, TaskError, TaskService,
-    Throttle, ThrottleSettings,
+    TaskWriter, Throttle, ThrottleSettings,
 };
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
 
-use tessera_domain::{AccountLimits, AccountLockPolicy, ClientInfo, TaskId, UserId};
+use tessera_domain::{AccountLimits, AccountLockPolicy, ClientAddress, ClientInfo, TaskId, UserId};
 use tessera_memory::{InMemoryThrottleStore, ManualClock, MemoryStore, UnavailableStore};
 
 struct World {
@@ -24,12 +24,21 @@ struct World {
 }
 
 fn world_with(stores: AccountStores, tasks: Arc<dyn TaskRepository>) -> World {
+    let owners = stores.users.clone();
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let as_clock: Arc<dyn Clock> = clock.clone();
     World {
         auth: auth_at_cost(stores, as_clock.clone(), 4),
-        tasks: TaskService::new(tasks, as_clock, 10_000),
+        tasks: TaskService::new(tasks, owners, as_clock, 10_000),
         clock,
+    }
+}
+
+/// A write by `owner` from the loopback address.
+fn writer(owner: UserId) -> TaskWriter {
+    TaskWriter {
+        owner,
+        client: ClientAddress::new(std::net::IpAddr::from([127, 0, 0, 1])),
     }
 }
 
@@ -343,7 +352,7 @@ async fn tasks_of_another_owner_do_not_exist_for_the_caller() -> TestResult {
     let w = world();
     let alice = user(&w, "alice@example.com").await?;
     let bob = user(&w, "bob@example.com").await?;
-    let task = w.tasks.create(bob, new_task("Bob's")).await?;
+    let task = w.tasks.create(writer(bob), new_task("Bob's")).await?;
     let id = Some(task.id);
 
     assert!(matches!(
@@ -351,17 +360,17 @@ async fn tasks_of_another_owner_do_not_exist_for_the_caller() -> TestResult {
         Err(TaskError::NotFound)
     ));
     assert!(matches!(
-        w.tasks.toggle(alice, id).await,
+        w.tasks.toggle(writer(alice), id).await,
         Err(TaskError::NotFound)
     ));
     assert!(matches!(
-        w.tasks.delete(alice, id).await,
+        w.tasks.delete(writer(alice), id).await,
         Err(TaskError::NotFound)
     ));
     assert!(matches!(
         w.tasks
             .patch(
-                alice,
+                writer(alice),
                 id,
                 PatchTaskCommand {
                     completed: Some(true),
@@ -387,10 +396,10 @@ async fn listing_filters_pages_and_counts() -> TestResult {
         w.clock.advance(Duration::seconds(1));
         let task = w
             .tasks
-            .create(owner, new_task(&format!("task {n}")))
+            .create(writer(owner), new_task(&format!("task {n}")))
             .await?;
         if n % 2 == 0 {
-            w.tasks.toggle(owner, Some(task.id)).await?;
+            w.tasks.toggle(writer(owner), Some(task.id)).await?;
         }
     }
     let query = |status: &str, limit: &str, offset: &str| ListTasksQuery {
@@ -435,7 +444,7 @@ async fn replace_keeps_completion_unless_given_and_clears_an_absent_description(
     let task = w
         .tasks
         .create(
-            owner,
+            writer(owner),
             CreateTaskCommand {
                 title: Some("T".to_owned()),
                 description: Some("  D  ".to_owned()),
@@ -443,12 +452,12 @@ async fn replace_keeps_completion_unless_given_and_clears_an_absent_description(
         )
         .await?;
     assert_eq!(task.description.as_ref().map(|d| d.as_str()), Some("D"));
-    let task = w.tasks.toggle(owner, Some(task.id)).await?;
+    let task = w.tasks.toggle(writer(owner), Some(task.id)).await?;
     w.clock.advance(Duration::seconds(1));
     let replaced = w
         .tasks
         .replace(
-            owner,
+            writer(owner),
             Some(task.id),
             ReplaceTaskCommand {
                 title: Some("New".to_owned()),
@@ -470,7 +479,7 @@ async fn patch_null_description_clears_it_and_null_title_is_refused() -> TestRes
     let task = w
         .tasks
         .create(
-            owner,
+            writer(owner),
             CreateTaskCommand {
                 title: Some("T".to_owned()),
                 description: Some("D".to_owned()),
@@ -480,7 +489,7 @@ async fn patch_null_description_clears_it_and_null_title_is_refused() -> TestRes
     let cleared = w
         .tasks
         .patch(
-            owner,
+            writer(owner),
             Some(task.id),
             PatchTaskCommand {
                 description: Some(None),
@@ -493,7 +502,7 @@ async fn patch_null_description_clears_it_and_null_title_is_refused() -> TestRes
     let refused = w
         .tasks
         .patch(
-            owner,
+            writer(owner),
             Some(task.id),
             PatchTaskCommand {
                 title: Some(None),

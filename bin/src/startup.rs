@@ -15,6 +15,7 @@ use tessera_application::ports::{
 };
 use tessera_application::{
     AccountStores, AuthService, AuthSettings, Retention, TaskService, Throttle, ThrottleSettings,
+    WriteBudget, WriteBudgetSettings,
 };
 use tessera_crypto::{BcryptHasher, HashLimits, JwtConfig, JwtTokens};
 use tessera_domain::{AccountLimits, AccountLockPolicy, Rate};
@@ -286,6 +287,7 @@ impl Application {
             clock.clone(),
             limits,
         );
+        let owners = repositories.users.clone();
         let auth = AuthService::new(
             AccountStores {
                 users: repositories.users,
@@ -301,7 +303,17 @@ impl Application {
             },
         )
         .with_throttle(throttle);
-        let tasks = TaskService::new(repositories.tasks, clock.clone(), limits.max_tasks);
+        let write_budget = WriteBudget::new(
+            repositories.throttle.clone(),
+            clock.clone(),
+            WriteBudgetSettings {
+                per_account: NonZeroU32::new(settings.task_writes_per_minute).map(Rate::per_minute),
+                per_address: NonZeroU32::new(settings.task_writes_per_minute_per_address)
+                    .map(Rate::per_minute),
+            },
+        );
+        let tasks = TaskService::new(repositories.tasks, owners, clock.clone(), limits.max_tasks)
+            .with_write_budget(write_budget);
         let upkeep_metrics = metrics.clone();
 
         let requested = SocketAddr::new(settings.host, settings.port);

@@ -433,6 +433,8 @@ impl From<TaskError> for ApiError {
             TaskError::Validation(fields) => Self::validation(fields),
             TaskError::NotFound => ErrorKind::TaskNotFound.into(),
             TaskError::QuotaExceeded => ErrorKind::QuotaExceeded.into(),
+            TaskError::RateLimited(wait) => Self::rate_limited(wait),
+            TaskError::OwnerGone => ErrorKind::TokenRevoked.into(),
             TaskError::Fault(fault) => fault.into(),
         }
     }

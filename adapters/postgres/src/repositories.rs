@@ -156,55 +156,53 @@ impl UserRepository for PgStore {
     ) -> Result<(), RepoError> {
         let session = SessionRow::from(new_session);
         let user = id.as_uuid();
-        let outcome = self
-            .on_auth(async |conn| {
-                conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-                    // The row lock of the update orders this change after any signin
-                    // storing a session of the old password, and after another change;
-                    // one that committed first leaves no row at `checked`.
-                    let changed = diesel::update(
-                        users::table
-                            .find(user)
-                            .filter(users::credential_version.eq(checked.get())),
-                    )
-                    .set((
-                        users::password_hash.eq(hash.as_str()),
-                        users::credential_version.eq(checked.next().get()),
-                        users::updated_at.eq(next_user_updated_at(at)),
-                    ))
+        self.on_auth(async |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                // The row lock of the update orders this change after any signin
+                // storing a session of the old password, and after another change;
+                // one that committed first leaves no row at `checked`.
+                let changed = diesel::update(
+                    users::table
+                        .find(user)
+                        .filter(users::credential_version.eq(checked.get())),
+                )
+                .set((
+                    users::password_hash.eq(hash.as_str()),
+                    users::credential_version.eq(checked.next().get()),
+                    users::updated_at.eq(next_user_updated_at(at)),
+                ))
+                .execute(conn)
+                .await?;
+                if changed == 0 {
+                    let exists = users::table
+                        .find(user)
+                        .select(users::id)
+                        .first::<Uuid>(conn)
+                        .await
+                        .optional()?;
+                    return Ok(if exists.is_some() {
+                        Err(RepoError::Conflict)
+                    } else {
+                        Err(RepoError::NotFound)
+                    });
+                }
+                diesel::update(
+                    sessions::table
+                        .filter(sessions::user_id.eq(user))
+                        .filter(sessions::ended_at.is_null()),
+                )
+                .set(sessions::ended_at.eq(at))
+                .execute(conn)
+                .await?;
+                diesel::insert_into(sessions::table)
+                    .values(&session)
                     .execute(conn)
                     .await?;
-                    if changed == 0 {
-                        let exists = users::table
-                            .find(user)
-                            .select(users::id)
-                            .first::<Uuid>(conn)
-                            .await
-                            .optional()?;
-                        return Ok(if exists.is_some() {
-                            Err(RepoError::Conflict)
-                        } else {
-                            Err(RepoError::NotFound)
-                        });
-                    }
-                    diesel::update(
-                        sessions::table
-                            .filter(sessions::user_id.eq(user))
-                            .filter(sessions::ended_at.is_null()),
-                    )
-                    .set(sessions::ended_at.eq(at))
-                    .execute(conn)
-                    .await?;
-                    diesel::insert_into(sessions::table)
-                        .values(&session)
-                        .execute(conn)
-                        .await?;
-                    Ok(Ok(()))
-                })
-                .await
+                Ok(Ok(()))
             })
-            .await?;
-        outcome
+            .await
+        })
+        .await?
     }
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {

@@ -16,5 +16,7 @@ mod helpers;
 mod isolation;
 mod jwt;
 mod observability;
+mod races;
 mod ratelimit;
 mod tasks;
+mod writes;

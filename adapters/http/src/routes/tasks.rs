@@ -3,9 +3,10 @@
 //! Bodies and queries are taken as `Result`s so that their errors surface only after the
 //! guard (401) and the ownership check (403): a stranger learns nothing from a body.
 
-use actix_web::{HttpResponse, web};
-use tessera_application::{ListTasksQuery, TaskService};
+use actix_web::{HttpRequest, HttpResponse, web};
+use tessera_application::{ListTasksQuery, TaskService, TaskWriter};
 
+use crate::client::client_address;
 use crate::dto::{
     CreateTaskBody, ListTasksParams, MessageResponse, PatchTaskBody, ReplaceTaskBody,
     TaskPathParams, TaskResponse,
@@ -17,6 +18,15 @@ use crate::openapi_responses::{
 };
 
 type Body<T> = Result<JsonBody<T>, ApiError>;
+
+/// The writer of a task route: the owner the caller may act as (403 otherwise), and the
+/// request's client address, each with a write budget.
+fn writer(user: &AuthUser, path: &TaskPath, req: &HttpRequest) -> Result<TaskWriter, ApiError> {
+    Ok(TaskWriter {
+        owner: user.acting_as(&path.user_id)?,
+        client: client_address(req),
+    })
+}
 
 /// The header carrying the number of tasks matching a listing's filter.
 pub const TOTAL_COUNT_HEADER: &str = "X-Total-Count";
@@ -66,13 +76,14 @@ pub async fn list(
 /// # Errors
 /// 401, 403, 400, 413, 415, 503.
 pub async fn create(
+    req: HttpRequest,
     user: AuthUser,
     path: TaskPath,
     tasks: web::Data<TaskService>,
     body: Body<CreateTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = user.acting_as(&path.user_id)?;
-    let task = tasks.create(owner, body?.0.into()).await?;
+    let writer = writer(&user, &path, &req)?;
+    let task = tasks.create(writer, body?.0.into()).await?;
     Ok(HttpResponse::Created().json(TaskResponse::from(&task)))
 }
 
@@ -110,13 +121,14 @@ pub async fn get(
 /// # Errors
 /// 401, 403, 400, 404, 413, 415, 503.
 pub async fn replace(
+    req: HttpRequest,
     user: AuthUser,
     path: TaskPath,
     tasks: web::Data<TaskService>,
     body: Body<ReplaceTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = user.acting_as(&path.user_id)?;
-    let task = tasks.replace(owner, path.task_id, body?.0.into()).await?;
+    let writer = writer(&user, &path, &req)?;
+    let task = tasks.replace(writer, path.task_id, body?.0.into()).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -133,13 +145,14 @@ pub async fn replace(
 /// # Errors
 /// 401, 403, 400, 404, 413, 415, 503.
 pub async fn patch(
+    req: HttpRequest,
     user: AuthUser,
     path: TaskPath,
     tasks: web::Data<TaskService>,
     body: Body<PatchTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = user.acting_as(&path.user_id)?;
-    let task = tasks.patch(owner, path.task_id, body?.0.into()).await?;
+    let writer = writer(&user, &path, &req)?;
+    let task = tasks.patch(writer, path.task_id, body?.0.into()).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -156,12 +169,13 @@ pub async fn patch(
 /// # Errors
 /// 401, 403, 404, 503.
 pub async fn toggle(
+    req: HttpRequest,
     user: AuthUser,
     path: TaskPath,
     tasks: web::Data<TaskService>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = user.acting_as(&path.user_id)?;
-    let task = tasks.toggle(owner, path.task_id).await?;
+    let writer = writer(&user, &path, &req)?;
+    let task = tasks.toggle(writer, path.task_id).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -179,11 +193,12 @@ pub async fn toggle(
 /// # Errors
 /// 401, 403, 404, 503.
 pub async fn toggle_post(
+    req: HttpRequest,
     user: AuthUser,
     path: TaskPath,
     tasks: web::Data<TaskService>,
 ) -> Result<HttpResponse, ApiError> {
-    toggle(user, path, tasks).await
+    toggle(req, user, path, tasks).await
 }
 
 #[utoipa::path(delete, path = "/api/{user_id}/tasks/{task_id}", tag = "tasks", security(("bearer" = [])),
@@ -198,12 +213,13 @@ pub async fn toggle_post(
 /// # Errors
 /// 401, 403, 404, 503.
 pub async fn delete(
+    req: HttpRequest,
     user: AuthUser,
     path: TaskPath,
     tasks: web::Data<TaskService>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = user.acting_as(&path.user_id)?;
-    tasks.delete(owner, path.task_id).await?;
+    let writer = writer(&user, &path, &req)?;
+    tasks.delete(writer, path.task_id).await?;
     Ok(HttpResponse::Ok().json(MessageResponse {
         message: "Task deleted successfully",
     }))
