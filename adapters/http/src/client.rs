@@ -38,10 +38,35 @@ impl Networks {
 /// nothing further left can be believed. Headers from untrusted peers are ignored.
 #[must_use]
 pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &Networks) -> ClientAddress {
+    resolve_forwarded(peer, headers, trusted).address
+}
+
+/// A client address, and whether it could be read: behind a trusted proxy whose
+/// `X-Forwarded-For` holds an entry that is not an address before the client's, the
+/// address the limits use is the last trusted hop's, which is not the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    /// The address counted as the client's.
+    pub address: ClientAddress,
+    /// Whether it is the client's own (false when the walk stopped at a malformed entry).
+    pub readable: bool,
+}
+
+/// [`resolve`], saying whether the address could be read.
+#[must_use]
+pub fn resolve_forwarded(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &Networks,
+) -> Resolved {
     let Some(mut client) = peer else {
-        return peer_client(None);
+        return Resolved {
+            address: peer_client(None),
+            readable: true,
+        };
     };
     let peer = client;
+    let mut readable = true;
     if trusted.contains(peer) {
         // Split the raw bytes: a byte the client put in its own entries must not spoil
         // the entries the proxies appended to the same line.
@@ -51,6 +76,7 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &Networks) ->
             .collect::<Vec<_>>();
         for entry in entries.into_iter().rev() {
             let Some(ip) = std::str::from_utf8(entry).ok().and_then(parse_entry) else {
+                readable = false;
                 break;
             };
             client = ip;
@@ -59,8 +85,15 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &Networks) ->
             }
         }
     }
-    ClientAddress::new(client)
+    Resolved {
+        address: ClientAddress::new(client),
+        readable,
+    }
 }
+
+/// Marks a request whose client address could not be read (see [`Resolved`]).
+#[derive(Debug, Clone, Copy)]
+pub struct UnreadableClient;
 
 /// The TCP peer as the client. A request without a peer (a test request, a Unix
 /// socket) counts as one unknown client, never as a trusted one.
@@ -93,10 +126,16 @@ pub async fn resolve_client<B: MessageBody + 'static>(
 ) -> Result<ServiceResponse<B>, Error> {
     let peer = req.peer_addr().map(|addr| addr.ip());
     let client = match req.app_data::<web::Data<TrustedProxies>>() {
-        Some(trusted) => resolve(peer, req.headers(), &trusted.0),
-        None => peer_client(peer),
+        Some(trusted) => resolve_forwarded(peer, req.headers(), &trusted.0),
+        None => Resolved {
+            address: peer_client(peer),
+            readable: true,
+        },
     };
-    req.extensions_mut().insert(client);
+    req.extensions_mut().insert(client.address);
+    if !client.readable {
+        req.extensions_mut().insert(UnreadableClient);
+    }
     next.call(req).await
 }
 
@@ -104,9 +143,44 @@ pub async fn resolve_client<B: MessageBody + 'static>(
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies(pub Networks);
 
-/// The `METRICS_ALLOW` networks, as app data.
+/// Who may read `/metrics`, as app data: client addresses in `METRICS_ALLOW`, asking for
+/// a loopback host, `localhost` or one of `hosts` (`PUBLIC_URL`'s and `METRICS_HOSTS`).
 #[derive(Debug, Clone, Default)]
-pub struct MetricsAllow(pub Networks);
+pub struct MetricsAllow {
+    /// `METRICS_ALLOW`.
+    pub networks: Networks,
+    /// Further host names, lower case.
+    pub hosts: Vec<String>,
+}
+
+impl MetricsAllow {
+    /// Whether `host` (a `Host` header: a name or address, with an optional port) is
+    /// one `/metrics` answers to.
+    #[must_use]
+    pub fn allows_host(&self, host: &str) -> bool {
+        let name = host_name(host).to_ascii_lowercase();
+        if name.is_empty() {
+            return false;
+        }
+        name == "localhost"
+            || name
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.to_canonical().is_loopback())
+            || self.hosts.iter().any(|allowed| *allowed == name)
+    }
+}
+
+/// The name of a `Host` value without its port (`[::1]:8080` is `::1`).
+fn host_name(host: &str) -> &str {
+    let host = host.trim();
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once(']').map_or("", |(inside, _)| inside);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
 
 /// Where a request comes from: its client address and its `User-Agent` (as kept with
 /// sessions and events), for the use cases.
@@ -206,6 +280,64 @@ mod tests {
         );
         let client = resolve(Some(ip("10.0.0.2")), &headers, &trusted);
         assert_eq!(client.ip(), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn an_address_behind_a_malformed_entry_is_not_readable() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let peer = Some(ip("10.0.0.2"));
+        for line in [
+            "unknown",
+            "garbage",
+            "198.51.100.7, unknown",
+            "1.2.3.4, nonsense, 10.0.0.9",
+        ] {
+            let resolved = resolve_forwarded(peer, &forwarded(&[line]), &trusted);
+            assert!(!resolved.readable, "{line}");
+        }
+        for line in [
+            "198.51.100.7",
+            "garbage, 198.51.100.7",
+            "10.0.0.7, 10.0.0.8",
+        ] {
+            let resolved = resolve_forwarded(peer, &forwarded(&[line]), &trusted);
+            assert!(resolved.readable, "{line}");
+        }
+        assert!(resolve_forwarded(peer, &HeaderMap::new(), &trusted).readable);
+        // Untrusted peers' headers are never read.
+        let resolved = resolve_forwarded(Some(ip("203.0.113.9")), &forwarded(&["junk"]), &trusted);
+        assert!(resolved.readable);
+    }
+
+    #[test]
+    fn metrics_answer_only_to_loopback_localhost_and_configured_hosts() {
+        let allow = MetricsAllow {
+            networks: Networks::default(),
+            hosts: vec!["tessera.example.com".to_owned(), "10.0.0.5".to_owned()],
+        };
+        for host in [
+            "localhost",
+            "LOCALHOST:8080",
+            "127.0.0.1",
+            "127.0.0.9:8080",
+            "[::1]:8080",
+            "tessera.example.com",
+            "Tessera.Example.com:443",
+            "10.0.0.5:8080",
+        ] {
+            assert!(allow.allows_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "attacker.example",
+            "localhost.attacker.example",
+            "127.0.0.1.nip.io",
+            "[::2]",
+            "10.0.0.6",
+            "tessera.example.com.evil",
+        ] {
+            assert!(!allow.allows_host(host), "{host}");
+        }
     }
 
     #[test]

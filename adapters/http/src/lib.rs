@@ -210,7 +210,10 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     let origins = settings.cors_origins.clone();
     let trusted = web::Data::new(client::TrustedProxies(settings.trusted_proxies.clone()));
-    let metrics_allow = web::Data::new(client::MetricsAllow(settings.metrics_allow.clone()));
+    let metrics_allow = web::Data::new(client::MetricsAllow {
+        networks: settings.metrics_allow.clone(),
+        hosts: settings.metrics_hosts.clone(),
+    });
     let body_timeout = web::Data::new(middleware::BodyTimeout(settings.body_timeout));
     let security = web::Data::new(middleware::SecurityHeaders::new(
         settings.hsts_max_age_seconds,

@@ -264,7 +264,10 @@ impl Metrics {
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        (status = 404, description = "Not an address in `METRICS_ALLOW`, or a `Host` that is not loopback, `localhost`, `PUBLIC_URL`'s host or in `METRICS_HOSTS` (`not_found`)", body = crate::dto::ErrorResponse)
+    )
 )]
 /// Prometheus metrics.
 pub async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {

@@ -17,7 +17,7 @@ use actix_web::{Error, HttpMessage, ResponseError, web};
 use futures_util::{FutureExt, Stream};
 use tracing::Instrument;
 
-use crate::client::{MetricsAllow, client_address};
+use crate::client::{MetricsAllow, UnreadableClient, client_address};
 use crate::error::{ApiError, ErrorKind};
 use crate::metrics::Metrics;
 
@@ -264,15 +264,23 @@ impl Stream for Deadline {
     }
 }
 
-/// `/metrics` only for `METRICS_ALLOW` client addresses; anyone else finds nothing.
+/// `/metrics` only for `METRICS_ALLOW` client addresses whose address could be read,
+/// asking for a host it answers to; anyone else finds nothing.
 pub async fn metrics_allowed(
     req: ServiceRequest,
     next: Next<BoxBody>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let client = client_address(req.request());
-    let allowed = req
-        .app_data::<web::Data<MetricsAllow>>()
-        .is_some_and(|allow| allow.0.contains(client.ip()));
+    let readable = req.extensions().get::<UnreadableClient>().is_none();
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let allowed = readable
+        && req
+            .app_data::<web::Data<MetricsAllow>>()
+            .is_some_and(|allow| allow.networks.contains(client.ip()) && allow.allows_host(host));
     if allowed {
         return next.call(req).await;
     }

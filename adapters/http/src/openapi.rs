@@ -150,4 +150,121 @@ mod tests {
             assert!(create.get(status).is_some(), "task creation lacks {status}");
         }
     }
+
+    /// Every status `CONTRACT.md` names for a route, as (method, path, statuses): the
+    /// route's own table, its body errors (400, 408, 413, 415) where it takes a body, the
+    /// guard's 401 and the 403 of `{user_id}`, the limits' 429 and quota's 409, and the
+    /// 503 of storage or hashing where it reaches either.
+    const CONTRACT_STATUSES: &[(&str, &str, &[&str])] = &[
+        ("get", "/health", &["200"]),
+        ("get", "/ready", &["200", "503"]),
+        ("get", "/metrics", &["200", "404"]),
+        (
+            "post",
+            "/api/auth/signup",
+            &["201", "400", "408", "413", "415", "429", "503"],
+        ),
+        (
+            "post",
+            "/api/auth/signin",
+            &["200", "400", "408", "413", "415", "429", "503"],
+        ),
+        (
+            "post",
+            "/api/auth/signout",
+            &["200", "400", "408", "413", "415", "503"],
+        ),
+        ("get", "/api/auth/me", &["200", "401", "503"]),
+        (
+            "patch",
+            "/api/auth/me",
+            &["200", "400", "401", "408", "413", "415", "503"],
+        ),
+        (
+            "delete",
+            "/api/auth/me",
+            &["200", "400", "401", "408", "413", "415", "429", "503"],
+        ),
+        (
+            "post",
+            "/api/auth/password",
+            &["200", "400", "401", "408", "413", "415", "429", "503"],
+        ),
+        ("get", "/api/auth/sessions", &["200", "401", "503"]),
+        (
+            "delete",
+            "/api/auth/sessions/{session_id}",
+            &["200", "401", "404", "503"],
+        ),
+        ("get", "/api/auth/events", &["200", "400", "401", "503"]),
+        (
+            "get",
+            "/api/{user_id}/tasks",
+            &["200", "400", "401", "403", "503"],
+        ),
+        (
+            "post",
+            "/api/{user_id}/tasks",
+            &[
+                "201", "400", "401", "403", "408", "409", "413", "415", "429", "503",
+            ],
+        ),
+        (
+            "get",
+            "/api/{user_id}/tasks/{task_id}",
+            &["200", "401", "403", "404", "503"],
+        ),
+        (
+            "put",
+            "/api/{user_id}/tasks/{task_id}",
+            &[
+                "200", "400", "401", "403", "404", "408", "413", "415", "429", "503",
+            ],
+        ),
+        (
+            "patch",
+            "/api/{user_id}/tasks/{task_id}",
+            &[
+                "200", "400", "401", "403", "404", "408", "413", "415", "429", "503",
+            ],
+        ),
+        (
+            "delete",
+            "/api/{user_id}/tasks/{task_id}",
+            &["200", "401", "403", "404", "429", "503"],
+        ),
+        (
+            "patch",
+            "/api/{user_id}/tasks/{task_id}/complete",
+            &["200", "401", "403", "404", "429", "503"],
+        ),
+        (
+            "post",
+            "/api/{user_id}/tasks/{task_id}/complete",
+            &["200", "401", "403", "404", "429", "503"],
+        ),
+    ];
+
+    #[test]
+    fn every_status_the_contract_names_for_a_route_is_documented() {
+        let value = match ApiDoc::openapi().to_json() {
+            Ok(json) => serde_json::from_str::<serde_json::Value>(&json).unwrap_or_default(),
+            Err(e) => panic!("{e}"),
+        };
+        let routes: BTreeSet<(String, String)> = CONTRACT_STATUSES
+            .iter()
+            .map(|(method, path, _)| ((*method).to_owned(), (*path).to_owned()))
+            .collect();
+        assert_eq!(routes, documented(), "the table names every route, once");
+        let mut missing = Vec::new();
+        for (method, path, statuses) in CONTRACT_STATUSES {
+            let responses = &value["paths"][path][method]["responses"];
+            for status in *statuses {
+                if responses.get(status).is_none() {
+                    missing.push(format!("{} {path}: {status}", method.to_uppercase()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "undocumented statuses: {missing:#?}");
+    }
 }

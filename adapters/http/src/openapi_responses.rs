@@ -143,6 +143,32 @@ impl IntoResponses for RateLimited {
     }
 }
 
+/// 429 of a task write: over the account's or the address's write budget.
+pub struct WriteLimited;
+
+impl IntoResponses for WriteLimited {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses(vec![(
+            "429",
+            retry_after(error(
+                "Over `TASK_WRITES_PER_MINUTE` for this account or `TASK_WRITES_PER_MINUTE_PER_ADDRESS` for this address (`rate_limited`)",
+            )),
+        )])
+    }
+}
+
+/// 409 of a task creation: the owner holds `MAX_TASKS_PER_USER` tasks.
+pub struct QuotaExceeded;
+
+impl IntoResponses for QuotaExceeded {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        responses(vec![(
+            "409",
+            error("The account holds `MAX_TASKS_PER_USER` tasks (`quota_exceeded`)"),
+        )])
+    }
+}
+
 /// 500 and 503: the server or its database failed.
 pub struct ServerErrors;
 

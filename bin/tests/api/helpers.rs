@@ -125,6 +125,16 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// A client whose connections come from `127.0.0.{last}`.
+pub fn client_from(last: u8) -> Client {
+    Client::builder()
+        .no_proxy()
+        .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("the HTTP client builds")
+}
+
 /// Starts a server and signs up one user on it.
 pub async fn app_with_user() -> (TestApp, TestUser) {
     let app = spawn_app().await;

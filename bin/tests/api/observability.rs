@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{app_with_user, expect_status, header, spawn_app, tasks_path};
+use crate::helpers::{app_with_user, client_from, expect_status, header, spawn_app, tasks_path};
 
 /// The value of the sample `name{labels}` in a Prometheus text page, if present.
 fn sample(page: &str, name_and_labels: &str) -> Option<f64> {
@@ -212,4 +212,71 @@ async fn the_document_and_docs_paths_answer_other_methods_with_405() {
         .await;
     }
     expect_status(app.get("/openapi.json", None).await, StatusCode::OK).await;
+}
+
+#[tokio::test]
+async fn metrics_answer_only_to_known_host_names() {
+    let app = crate::helpers::spawn_app_with(&[("METRICS_HOSTS", "metrics.internal")]).await;
+    let url = format!("{}/metrics", app.address);
+    let with_host = |host: &'static str| {
+        let request = app.client.get(&url).header("Host", host);
+        async move { request.send().await.expect("the server answers").status() }
+    };
+    for host in [
+        "localhost:8080",
+        "127.0.0.1",
+        "[::1]:80",
+        "metrics.internal",
+        "127.0.0.1:8080",
+    ] {
+        assert_eq!(with_host(host).await, StatusCode::OK, "Host: {host}");
+    }
+    // A page that rebinds its own name to the visitor's loopback sends its own name.
+    for host in [
+        "rebind.attacker.example",
+        "attacker.example:8080",
+        "localhost.attacker.example",
+    ] {
+        assert_eq!(with_host(host).await, StatusCode::NOT_FOUND, "Host: {host}");
+    }
+    // PUBLIC_URL's host is one of the names.
+    let app = crate::helpers::spawn_app_with(&[("PUBLIC_URL", "https://tasks.example.com")]).await;
+    let response = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .header("Host", "tasks.example.com")
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_refuse_a_client_address_that_cannot_be_read() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("METRICS_ALLOW", "127.0.0.0/8"),
+        ("TRUSTED_PROXIES", "127.0.0.3/32"),
+    ])
+    .await;
+    let url = format!("{}/metrics", app.address);
+    for forwarded in ["unknown", "garbage", "127.0.0.2, unknown", "_hidden"] {
+        let response = client_from(3)
+            .get(&url)
+            .header("X-Forwarded-For", forwarded)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(
+            response.status(),
+            StatusCode::NOT_FOUND,
+            "X-Forwarded-For: {forwarded}"
+        );
+    }
+    let readable = client_from(3)
+        .get(&url)
+        .header("X-Forwarded-For", "127.0.0.2")
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(readable.status(), StatusCode::OK);
 }

@@ -14,7 +14,8 @@ use crate::dto::{
 use crate::error::ApiError;
 use crate::extract::{AuthUser, JsonBody, TaskPath};
 use crate::openapi_responses::{
-    BodyErrors, Forbidden, QueryError, ServerErrors, TaskNotFound, Unauthenticated,
+    BodyErrors, Forbidden, QueryError, QuotaExceeded, ServerErrors, TaskNotFound, Unauthenticated,
+    WriteLimited,
 };
 
 type Body<T> = Result<JsonBody<T>, ApiError>;
@@ -68,13 +69,13 @@ pub async fn list(
     request_body = CreateTaskBody,
     responses(
         (status = 201, description = "The new task", body = TaskResponse),
-        BodyErrors, Unauthenticated, Forbidden, ServerErrors
+        BodyErrors, Unauthenticated, Forbidden, QuotaExceeded, WriteLimited, ServerErrors
     )
 )]
 /// Create a task.
 ///
 /// # Errors
-/// 401, 403, 400, 413, 415, 503.
+/// 401, 403, 400, 409, 413, 415, 429, 503.
 pub async fn create(
     req: HttpRequest,
     user: AuthUser,
@@ -113,7 +114,7 @@ pub async fn get(
     request_body = ReplaceTaskBody,
     responses(
         (status = 200, description = "The replaced task", body = TaskResponse),
-        BodyErrors, Unauthenticated, Forbidden, TaskNotFound, ServerErrors
+        BodyErrors, Unauthenticated, Forbidden, TaskNotFound, WriteLimited, ServerErrors
     )
 )]
 /// Replace a task's title and description (and completion, if given).
@@ -137,7 +138,7 @@ pub async fn replace(
     request_body = PatchTaskBody,
     responses(
         (status = 200, description = "The updated task", body = TaskResponse),
-        BodyErrors, Unauthenticated, Forbidden, TaskNotFound, ServerErrors
+        BodyErrors, Unauthenticated, Forbidden, TaskNotFound, WriteLimited, ServerErrors
     )
 )]
 /// Change the given fields of a task.
@@ -161,7 +162,7 @@ pub async fn patch(
     params(TaskPathParams),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
-        Unauthenticated, Forbidden, TaskNotFound, ServerErrors
+        Unauthenticated, Forbidden, TaskNotFound, WriteLimited, ServerErrors
     )
 )]
 /// Flip a task's `completed` (PATCH).
@@ -185,7 +186,7 @@ pub async fn toggle(
     params(TaskPathParams),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = TaskResponse),
-        Unauthenticated, Forbidden, TaskNotFound, ServerErrors
+        Unauthenticated, Forbidden, TaskNotFound, WriteLimited, ServerErrors
     )
 )]
 /// Flip a task's `completed` (POST, the same as PATCH).
@@ -205,7 +206,7 @@ pub async fn toggle_post(
     params(TaskPathParams),
     responses(
         (status = 200, description = "Deleted", body = MessageResponse),
-        Unauthenticated, Forbidden, TaskNotFound, ServerErrors
+        Unauthenticated, Forbidden, TaskNotFound, WriteLimited, ServerErrors
     )
 )]
 /// Delete a task.
