@@ -166,7 +166,7 @@ impl MetricsAllow {
             || name
                 .parse::<IpAddr>()
                 .is_ok_and(|ip| ip.to_canonical().is_loopback())
-            || self.hosts.iter().any(|allowed| *allowed == name)
+            || self.hosts.contains(&name)
     }
 }
 
