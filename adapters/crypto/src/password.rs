@@ -255,8 +255,22 @@ impl PasswordHasher for BcryptHasher {
         let fits = candidate.len() <= Password::MAX_BYTES;
         let candidate = candidate.to_owned();
         let hash = hash.as_str().to_owned();
+        // A hash of a lower cost than this hasher's (made before `BCRYPT_COST` was
+        // raised) would answer faster than an unknown email does: the same candidate is
+        // then also checked against the dummy hash, so that the answer takes at least
+        // what a verification at the current cost takes.
+        let cheaper = hash
+            .parse::<bcrypt::HashParts>()
+            .is_ok_and(|parts| parts.get_cost() < self.cost);
+        let dummy = cheaper.then(|| self.dummy.as_str().to_owned());
         let matches = self
-            .run(move || bcrypt::verify(candidate, &hash))
+            .run(move || {
+                let matches = bcrypt::verify(&candidate, &hash);
+                if let Some(dummy) = dummy {
+                    let _ = bcrypt::verify(&candidate, &dummy);
+                }
+                matches
+            })
             .await?
             .map_err(|_| CryptoError("stored password hash is unreadable"))?;
         Ok(matches && fits)
@@ -350,6 +364,34 @@ mod tests {
         assert!(hash.as_str().starts_with("$2b$12$"));
         assert!(hasher.verify("securepassword123", &hash).await?);
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_hash_cheaper_than_the_current_cost_is_not_a_faster_answer() {
+        // Cost 10 against a stored cost 4: 64 times the work apart, so the ratio below
+        // holds whatever else the machine does.
+        let hasher = hasher(10).await;
+        let cheap = match bcrypt::hash("old-cheap-password", 4) {
+            Ok(hash) => PasswordHash::new(hash),
+            Err(e) => panic!("bcrypt: {e}"),
+        };
+        let dummy = hasher.dummy_hash().clone();
+        let timed = async |hash: &PasswordHash, candidate: &str| {
+            let started = std::time::Instant::now();
+            let result = hasher.verify(candidate, hash).await;
+            (started.elapsed(), result)
+        };
+        let (unknown, _) = timed(&dummy, "wrong-password-1").await;
+        let (wrong, result) = timed(&cheap, "wrong-password-1").await;
+        assert!(matches!(result, Ok(false)), "{result:?}");
+        let (right, result) = timed(&cheap, "old-cheap-password").await;
+        assert!(matches!(result, Ok(true)), "{result:?}");
+        for (what, took) in [("wrong", wrong), ("right", right)] {
+            assert!(
+                took * 2 >= unknown,
+                "a {what} password on a cost-4 hash took {took:?}, an unknown account {unknown:?}"
+            );
+        }
     }
 
     fn limited(concurrency: usize, queue: usize, wait_ms: u64) -> BcryptHasher {
