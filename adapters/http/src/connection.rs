@@ -605,3 +605,128 @@ pub fn accept(
     };
     Some((Guarded::new(stream, deadlines, slot), peer))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    impl Abort for tokio::io::DuplexStream {
+        fn abort_on_close(&self) {}
+    }
+
+    fn fed(chunks: &[&[u8]]) -> Framing {
+        let mut framing = Framing::new();
+        for chunk in chunks {
+            framing.feed(chunk);
+        }
+        framing
+    }
+
+    #[test]
+    fn a_head_without_a_body_ends_at_its_empty_line_and_the_next_byte_starts_a_head() {
+        let framing = fed(&[b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"]);
+        assert_eq!(framing.phase, Phase::Idle);
+        let mut framing = fed(&[b"GET / HTTP/1.1\r\nHost: x\r\n\r\nG"]);
+        assert_eq!((framing.phase, framing.entered), (Phase::Head, true));
+        framing.feed(b"E");
+        assert_eq!((framing.phase, framing.entered), (Phase::Head, false));
+    }
+
+    #[test]
+    fn empty_lines_before_a_request_line_do_not_end_a_head() {
+        let framing = fed(&[b"\r\n", b"\r\n", b"\n"]);
+        assert_eq!(framing.phase, Phase::Head);
+    }
+
+    #[test]
+    fn a_content_length_body_is_skipped_whatever_its_bytes() {
+        let mut framing = fed(&[b"POST / HTTP/1.1\r\ncontent-LENGTH: 6\r\n\r\n"]);
+        assert_eq!(framing.phase, Phase::Body);
+        framing.feed(b"\r\n\r\n");
+        assert_eq!(framing.phase, Phase::Body);
+        framing.feed(b"ab");
+        assert_eq!(framing.phase, Phase::Idle);
+    }
+
+    #[test]
+    fn a_chunked_body_ends_after_its_last_chunk_and_trailers() {
+        let mut framing = fed(&[b"POST / HTTP/1.1\nTransfer-Encoding: gzip, chunked\n\n"]);
+        assert_eq!(framing.phase, Phase::Body);
+        framing.feed(b"5;ext=1\r\n\r\n\r\n\r\r\n0\r\nX-T: 1\r\n");
+        assert_eq!(framing.phase, Phase::Body);
+        framing.feed(b"\r\nGET");
+        assert_eq!((framing.phase, framing.entered), (Phase::Head, true));
+    }
+
+    #[test]
+    fn the_cap_counts_per_address_and_ipv6_per_64_and_gives_slots_back() {
+        let slots = AddressSlots::new(2);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap_or(IpAddr::V4(0.into()));
+        let b: IpAddr = "2001:db8:1:2::ffff".parse().unwrap_or(IpAddr::V4(0.into()));
+        let other: IpAddr = "127.0.0.9".parse().unwrap_or(IpAddr::V4(0.into()));
+        let first = slots.acquire(a);
+        let second = slots.acquire(b);
+        assert!(first.is_some() && second.is_some());
+        assert!(slots.acquire(a).is_none());
+        assert!(slots.acquire(other).is_some());
+        drop(first);
+        assert_eq!(slots.open(b), 1);
+        assert!(slots.acquire(b).is_some());
+        assert!(AddressSlots::new(0).acquire(a).is_some());
+    }
+
+    fn deadlines(ms: u64) -> Deadlines {
+        let d = Duration::from_millis(ms);
+        Deadlines {
+            head: d,
+            body: d,
+            send: d,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_later_head_that_stalls_fails_the_read_at_its_deadline() {
+        let (client, server) = tokio::io::duplex(1024);
+        let mut guarded = Guarded::new(server, deadlines(200), None);
+        let mut client = client;
+        let mut buf = [0_u8; 256];
+        client
+            .write_all(b"GET / HTTP/1.1\r\n\r\nGE")
+            .await
+            .unwrap_or_default();
+        let began = Instant::now();
+        let mut result = Ok(1);
+        while matches!(result, Ok(n) if n > 0) && began.elapsed() < Duration::from_secs(2) {
+            result = guarded.read(&mut buf).await;
+        }
+        let error = result.err().map(|e| e.kind());
+        assert_eq!(error, Some(io::ErrorKind::TimedOut));
+        assert!(began.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[tokio::test]
+    async fn a_blocked_write_holds_reads_and_fails_after_the_send_deadline() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut guarded = Guarded::new(server, deadlines(200), None);
+        client
+            .write_all(b"GET / HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap_or_default();
+        let outbox = guarded.outbox();
+        let began = Instant::now();
+        let result = guarded.write_all(&[b'x'; 4096]).await;
+        assert_eq!(
+            result.err().map(|e| e.kind()),
+            Some(io::ErrorKind::TimedOut)
+        );
+        assert!(began.elapsed() >= Duration::from_millis(150));
+        assert!(outbox.unsent.get(), "the answer is still unsent");
+        let mut buf = [0_u8; 64];
+        let held = tokio::time::timeout(Duration::from_millis(50), guarded.read(&mut buf)).await;
+        assert!(
+            !matches!(held, Ok(Ok(n)) if n > 0),
+            "nothing is read meanwhile"
+        );
+    }
+}
