@@ -2,6 +2,7 @@
 //! mapping of every failure (including the framework's own) to the contract's JSON errors.
 
 pub mod client;
+pub mod connection;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::{Method, header};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, web};
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
@@ -197,9 +198,17 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
+/// How long a body may still arrive after its request's 408 deadline before the
+/// connection is dropped: only bodies nobody reads (and so no 408 covers) get that far.
+const BODY_GRACE: Duration = Duration::from_secs(2);
+
 /// Starts serving on `listener`. The returned server runs until awaited to completion or
 /// stopped through its handle; a graceful stop refuses new connections and gives
 /// in-flight requests `shutdown_timeout`. OS signals are the caller's to handle.
+///
+/// Every accepted connection is counted against its client address
+/// (`max_connections_per_address`) and wrapped in [`connection::Guarded`], which times
+/// every request head, every body and every write.
 ///
 /// # Errors
 /// If the listener cannot be used.
@@ -208,6 +217,10 @@ pub fn serve(
     services: Services,
     settings: HttpSettings,
 ) -> std::io::Result<Server> {
+    use actix_http::{HttpService, KeepAlive, Protocol};
+    use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
+    use actix_web::dev::AppConfig;
+
     let origins = settings.cors_origins.clone();
     let trusted = web::Data::new(client::TrustedProxies(settings.trusted_proxies.clone()));
     let metrics_allow = web::Data::new(client::MetricsAllow {
@@ -218,8 +231,7 @@ pub fn serve(
     let security = web::Data::new(middleware::SecurityHeaders::new(
         settings.hsts_max_age_seconds,
     ));
-    let workers = settings.workers.max(1);
-    let server = HttpServer::new(move || {
+    let app = move || {
         App::new()
             .app_data(trusted.clone())
             .app_data(metrics_allow.clone())
@@ -237,15 +249,63 @@ pub fn serve(
             .wrap(actix_web::middleware::from_fn(middleware::request_log))
             // Around everything, refusals included.
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
-    })
-    .workers(workers)
-    // Per worker: together, never more connections than the process has descriptors for.
-    .max_connections(settings.max_connections.div_ceil(workers).max(1))
-    // A client that closes its connection cancels its request: whatever it was waiting
-    // for (a pooled connection, a lock) is let go at once instead of held for no one.
-    .h1_allow_half_closed(false)
-    .disable_signals()
-    .shutdown_timeout(settings.shutdown_timeout.as_secs())
-    .listen(listener)?;
-    Ok(server.run())
+            // Before anything runs: a pipelined request waits for the answers before it.
+            .wrap(actix_web::middleware::from_fn(
+                connection::one_answer_at_a_time,
+            ))
+    };
+    let workers = settings.workers.max(1);
+    let local = listener.local_addr()?;
+    let slots = connection::AddressSlots::new(settings.max_connections_per_address);
+    let deadlines = connection::Deadlines {
+        head: settings.head_timeout,
+        body: settings.body_timeout + BODY_GRACE,
+        send: settings.send_timeout,
+    };
+    let (head_timeout, keep_alive) = (settings.head_timeout, settings.keep_alive);
+    let builder = actix_server::Server::build()
+        .workers(workers)
+        // Per worker: together, never more connections than the process has descriptors for.
+        .max_concurrent_connections(settings.max_connections.div_ceil(workers).max(1))
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs());
+    let stopping = builder.graceful_shutdown_signal();
+    let builder = builder.listen("tessera", listener, move || {
+        let stopping = stopping.clone();
+        let http = HttpService::build()
+            .keep_alive(KeepAlive::Timeout(keep_alive))
+            // The first head of a connection, counted from the accept; later heads are
+            // timed by the connection's stream.
+            .client_request_timeout(head_timeout)
+            .client_disconnect_timeout(Duration::from_secs(1))
+            // A client that closes its connection cancels its request: whatever it was
+            // waiting for (a pooled connection, a lock) is let go at once instead of held
+            // for no one.
+            .h1_allow_half_closed(false)
+            .local_addr(local)
+            .graceful_shutdown_signal(move || {
+                let stopping = stopping.clone();
+                async move { stopping.notified().await }
+            })
+            .on_connect_ext(|io: &connection::Guarded<tokio::net::TcpStream>, data| {
+                data.insert(io.outbox());
+            })
+            .finish(map_config(
+                app().into_factory().map_err(|error| error.error_response()),
+                |()| AppConfig::default(),
+            ));
+        let slots = slots.clone();
+        fn_service(move |stream: tokio::net::TcpStream| {
+            let accepted = connection::accept(stream, &slots, deadlines);
+            std::future::ready(
+                accepted
+                    .map(|(io, peer)| (io, Protocol::Http1, Some(peer)))
+                    .ok_or(actix_http::error::DispatchError::Io(std::io::Error::other(
+                        "connection refused: too many from one address",
+                    ))),
+            )
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
 }
