@@ -1,7 +1,10 @@
 //! Connection abuse against a real `tessera` process on loopback: the per-address cap, a
 //! slow head on a kept-alive connection, an idle connection, and clients that pipeline
 //! large answers and never read them. Every loop is bounded in count and time.
-#![expect(clippy::expect_used, reason = "a test that cannot set up its sockets has failed")]
+#![expect(
+    clippy::expect_used,
+    reason = "a test that cannot set up its sockets has failed"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};

@@ -358,3 +358,22 @@ def test_a_refusal_shows_its_message_and_the_wait(browser: Browser):
         tab.context.close()
     finally:
         stop(server)
+
+
+def test_the_api_page_renders_under_its_policy_with_no_violation(tab: Offline, base: str):
+    page = tab.page
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text or "violates" in m.text else None)
+    page.add_init_script("""
+        document.addEventListener('securitypolicyviolation', (e) => {
+            console.error('CSP violates ' + e.violatedDirective + ' ' + (e.blockedURI || 'inline'));
+        });
+    """)
+    page.goto(base + "/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Tessera")
+    # Open one operation, so that the page's interactive parts render too.
+    page.locator(".opblock-summary").first.click()
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    page.wait_for_timeout(300)
+    assert violations == [], violations

@@ -55,6 +55,15 @@ pub const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 
 img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'none'";
 
+/// The policy of the API page (`/docs/`): the page policy, with the one `<style>` element
+/// the bundled Swagger UI writes allowed by its hash (no other inline style, no inline
+/// script). A new Swagger UI version may write another: the browser test of `/docs`
+/// fails on any violation, and names the hash to put here.
+pub const DOCS_POLICY: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; \
+img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+form-action 'self'; frame-ancestors 'none'";
+
 /// The policy of every other answer (JSON, text): nothing may run or load in it.
 pub const DATA_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -68,6 +77,7 @@ pub async fn security_headers<B: MessageBody + 'static>(
 ) -> Result<ServiceResponse<B>, Error> {
     use header::{HeaderName, HeaderValue};
     let api = req.path().starts_with("/api/");
+    let docs = req.path().starts_with("/docs");
     let hsts = req
         .app_data::<web::Data<SecurityHeaders>>()
         .and_then(|settings| settings.hsts.clone());
@@ -86,7 +96,11 @@ pub async fn security_headers<B: MessageBody + 'static>(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    let policy = if html { PAGE_POLICY } else { DATA_POLICY };
+    let policy = match (html, docs) {
+        (true, true) => DOCS_POLICY,
+        (true, false) => PAGE_POLICY,
+        (false, _) => DATA_POLICY,
+    };
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(policy),
