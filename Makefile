@@ -99,7 +99,8 @@ fuzz-targets:
 
 ## Load benchmarks on PostgreSQL against pgbench ceilings (wrk over loopback; see
 ## scripts/bench.py). Writes docs/benchmarks.md. BENCH_SMOKE=1 for a few-second check;
-## BENCH_STORAGE=sqlite for the same routes on SQLite beside memory storage.
+## BENCH_STORAGE=sqlite for the same routes on SQLite beside memory storage;
+## BENCH_ONLY=attack for only the list and /health under slow-head and never-read attacks.
 bench:
 	python3 scripts/bench.py
 

@@ -11,7 +11,12 @@ Builds the release binary, starts it on a fresh database (found or started the w
 - the list again while signins flood;
 - pgbench ceilings, at the same concurrency, for the fewest statements each route needs
   (prepared), interleaved with the service's runs: the targets are ratios within one run;
-- the server's resident memory idle and at its peak.
+- the server's resident memory idle and at its peak;
+- the list and /health while an attacker holds connections from an address of its own
+  (127.0.0.2, 127.0.0.3; wrk's connections come from 127.0.0.1): 128 connections that
+  each take one answer and then trickle the next head one byte a second, then 64 that
+  pipeline four 1.5 MB answers and never read; beside the same routes measured idle just
+  before. Written between the `bench-attack` markers.
 
 The table is printed and written to docs/benchmarks.md (or BENCH_OUTPUT).
 
@@ -19,11 +24,12 @@ The table is printed and written to docs/benchmarks.md (or BENCH_OUTPUT).
     BENCH_PAIRS     service/ceiling pairs per route (default 2; the median ratio counts)
     BENCH_SMOKE=1   one-second runs, one pair, output to a temporary file: proves it works
     BENCH_SERVER_ENV  extra server settings, `NAME=value,NAME=value` (to compare settings)
+    BENCH_ONLY=attack  only the attack runs (and their idle figures)
     BENCH_STORAGE=sqlite  the same routes on SQLite (a file in a temporary directory),
                     beside the same server on memory storage in the same run (the cost of
                     the storage); written between the `bench-sqlite` markers
 
-Only 127.0.0.1 is ever contacted; every load run is bounded in time.
+Only 127.0.0.0/8 is ever contacted; every load run and attack is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -49,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SMOKE = os.environ.get("BENCH_SMOKE", "") not in ("", "0")
 SECONDS = 1 if SMOKE else int(os.environ.get("BENCH_SECONDS", "10"))
 PAIRS = 1 if SMOKE else max(1, int(os.environ.get("BENCH_PAIRS", "2")))
+ONLY = os.environ.get("BENCH_ONLY", "")
 OUTPUT = Path(
     os.environ.get("BENCH_OUTPUT")
     or (tempfile.mkdtemp(prefix="tessera-bench-") + "/benchmarks.md" if SMOKE else ROOT / "docs/benchmarks.md")
@@ -229,6 +237,172 @@ def pgbench(database_url: str, directory: Path, name: str, sql: str, clients: in
     return {"rps": tps, "avg": latency}
 
 
+class Attack(threading.Thread):
+    """Connections from one loopback source address that hold the server's resources.
+
+    `slow-head`: each connection sends a whole request, takes its answer, then sends the
+    next head one byte a second (the server closes it at HEAD_TIMEOUT_SECONDS; it is
+    opened again). `never-read`: each connection pipelines four large answers, with a
+    4 KiB receive window, and never reads (the server resets it at SEND_TIMEOUT_SECONDS;
+    it is opened again). At most `count` connections at once, each reopened at most once
+    a tick (1 s), and the whole attack stops at `stop()` or after `limit` seconds.
+    """
+
+    LARGE = "/docs/swagger-ui-bundle.js"
+
+    def __init__(self, kind: str, source: str, port: int, count: int, limit: float):
+        super().__init__(daemon=True)
+        self.kind, self.source, self.port, self.count = kind, source, port, count
+        self.deadline = time.monotonic() + limit
+        self.halt = threading.Event()
+        self.opened = 0
+        self.closed = 0
+        self.head = f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+
+    def open(self) -> dict | None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if self.kind == "never-read":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.bind((self.source, 0))
+            sock.settimeout(1)
+            sock.connect(("127.0.0.1", self.port))
+            if self.kind == "never-read":
+                request = f"GET {self.LARGE} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n\r\n".encode()
+                sock.sendall(request * 4)
+            else:
+                sock.sendall(self.head)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            return None
+        self.opened += 1
+        return {"sock": sock, "answered": False, "sent": 0}
+
+    def alive(self, conn: dict) -> bool:
+        sock = conn["sock"]
+        try:
+            if self.kind == "never-read":
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    return False
+                return sock.recv(1, socket.MSG_PEEK) != b""
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return False
+                conn["answered"] = True
+        except BlockingIOError:
+            pass
+        except OSError:
+            return False
+        if conn["answered"] and self.kind == "slow-head":
+            try:
+                sock.send(self.head[conn["sent"] % len(self.head):][:1])
+                conn["sent"] += 1
+            except BlockingIOError:
+                pass
+            except OSError:
+                return False
+        return True
+
+    def run(self) -> None:
+        conns: list[dict] = []
+        try:
+            while not self.halt.is_set() and time.monotonic() < self.deadline:
+                kept = []
+                for conn in conns:
+                    if self.alive(conn):
+                        kept.append(conn)
+                    else:
+                        conn["sock"].close()
+                        self.closed += 1
+                conns = kept
+                while len(conns) < self.count and not self.halt.is_set():
+                    conn = self.open()
+                    if conn is None:
+                        break
+                    conns.append(conn)
+                self.held = len(conns)
+                self.halt.wait(1.0)
+        finally:
+            for conn in conns:
+                conn["sock"].close()
+
+    held = 0
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=30)
+
+
+ATTACKS = {
+    "slow-head": ("127.0.0.2", 128, "128 conn. trickling a head 1 byte/s from 127.0.0.2"),
+    "never-read": ("127.0.0.3", 64, "64 conn. pipelining 4 × 1.5 MB, never reading, from 127.0.0.3"),
+}
+
+
+def attack_runs(server: Server, scripts: dict) -> dict:
+    """The list and /health idle, then under each attack. wrk's 64 connections come from
+    127.0.0.1, under MAX_CONNECTIONS_PER_ADDRESS (256 by default)."""
+    out = {"idle": {}, "attacks": {}}
+    for route in ("list", "health"):
+        say(f"attack runs: {route} idle at 64 connections")
+        out["idle"][route] = load(server, scripts[route], 64)
+    for kind, (source, count, _) in ATTACKS.items():
+        attacker = Attack(kind, source, server.port, count, limit=2 * SECONDS + 30)
+        attacker.start()
+        time.sleep(2)
+        say(f"attack runs: list and health while {attacker.held} {kind} connections are held")
+        held = attacker.held
+        before = server.status("VmRSS")
+        runs = {route: load(server, scripts[route], 64) for route in ("list", "health")}
+        during = server.status("VmRSS")
+        attacker.stop()
+        out["attacks"][kind] = {"runs": runs, "held": held, "opened": attacker.opened,
+                                "closed": attacker.closed, "rss_before": before, "rss_during": during}
+    return out
+
+
+def write_attack_report(attack: dict) -> None:
+    def row(label: str, r: dict) -> str:
+        return (f"| {label} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['p999']:.1f} "
+                f"| {r['errors']} | {r.get('cpu', 0) * 100:.0f}% |")
+
+    labels = {"list": "`GET /api/{user_id}/tasks` (20 tasks), 64 conn.", "health": "`GET /health`, 64 conn."}
+    lines = [
+        "| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for route, r in attack["idle"].items():
+        lines.append(row(f"{labels[route]}, idle", r))
+    checks = []
+    for kind, a in attack["attacks"].items():
+        for route, r in a["runs"].items():
+            lines.append(row(f"{labels[route]}, during {kind}", r))
+        for route, r in a["runs"].items():
+            idle = attack["idle"][route]
+            kept = r["rps"] / max(idle["rps"], 1e-9)
+            p99 = r["p99"] / max(idle["p99"], 1e-9)
+            checks.append(f"| {route} req/s during {kind} / idle | {r['rps']:,.0f} / {idle['rps']:,.0f} = "
+                          f"{kept:.0%} | ≥ 70% | {'met' if kept >= 0.70 else '**missed**'} |")
+            checks.append(f"| {route} p99 during {kind} / idle | {r['p99']:.1f} / {idle['p99']:.1f} ms = "
+                          f"{p99:.2f}× | ≤ 2× | {'met' if p99 <= 2.0 else '**missed**'} |")
+        checks.append(f"| {kind}: {ATTACKS[kind][2]}: held when wrk began; opened, closed by the server | "
+                      f"{a['held']}; {a['opened']}, {a['closed']} | (reported) | |")
+        checks.append(f"| {kind}: server RSS before / after the runs | {a['rss_before'] / 1024:.1f} / "
+                      f"{a['rss_during'] / 1024:.1f} MiB | (reported) | |")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        f"Attack run {now}{' (smoke run: 1 s per load, not a measurement)' if SMOKE else ''}: {CORES} cores, "
+        f"{platform.machine()}, {version(['wrk', '-v']).split(' [')[0]}. {SECONDS} s per load run; the "
+        f"server's connection settings at their defaults. Latencies in milliseconds.",
+        "",
+    ]
+    table = "\n".join(header + lines + ["", "| measure | value | goal | |", "|---|---:|---|---|"] + checks)
+    print(table)
+    write_document(table, "bench-attack")
+
+
 SESSION = "SELECT id, user_id, created_at, expires_at, ended_at FROM sessions WHERE id = :sid;\n"
 CEILINGS = {
     "list": SESSION
@@ -358,6 +532,7 @@ def main() -> None:
     database_url = with_database(server_url, name)
     work = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
     server = None
+    attack = None
     try:
         server = Server(binary, database_url, work / "server.log")
         say(f"serving on {server.base}, database {name}")
@@ -389,37 +564,47 @@ def main() -> None:
             "signin": wrk_script(work, "signin", "POST", "/api/auth/signin",
                                  {"email": email, "password": PASSWORD}, None),
         }
-        variables = {
-            "list": {"sid": session_id, "uid": user_id},
-            "me": {"sid": session_id, "uid": user_id},
-            "create": {"sid": writer_session, "uid": writer["user"]["id"]},
-        }
-        connections = {"list": 64, "get": 64, "create": 32, "me": 64}
-        results: dict[str, list] = {route: [] for route in connections}
-        for pair in range(PAIRS):
-            for route, clients in connections.items():
-                say(f"pair {pair + 1}/{PAIRS}: {route} at {clients} connections")
-                service = load(server, scripts[route], clients)
-                ceiling = (pgbench(database_url, work, route, CEILINGS[route], clients, variables[route])
-                           if route in CEILINGS else None)
-                results[route].append((service, ceiling))
+        scripts["health"] = wrk_script(work, "health", "GET", "/health", None, None)
+        if ONLY == "attack":
+            attack = attack_runs(server, scripts)
+        else:
+            variables = {
+                "list": {"sid": session_id, "uid": user_id},
+                "me": {"sid": session_id, "uid": user_id},
+                "create": {"sid": writer_session, "uid": writer["user"]["id"]},
+            }
+            connections = {"list": 64, "get": 64, "create": 32, "me": 64}
+            results: dict[str, list] = {route: [] for route in connections}
+            for pair in range(PAIRS):
+                for route, clients in connections.items():
+                    say(f"pair {pair + 1}/{PAIRS}: {route} at {clients} connections")
+                    service = load(server, scripts[route], clients)
+                    ceiling = (pgbench(database_url, work, route, CEILINGS[route], clients, variables[route])
+                               if route in CEILINGS else None)
+                    results[route].append((service, ceiling))
 
-        say("signin at 8 connections")
-        signin = load(server, scripts["signin"], 8)
-        bound = CORES / seconds_per_hash
+            say("signin at 8 connections")
+            signin = load(server, scripts["signin"], 8)
+            bound = CORES / seconds_per_hash
 
-        say("the list while signins flood")
-        flood = start_wrk(server, scripts["signin"], 32)
-        during = load(server, scripts["list"], 64)
-        finish_wrk(flood)
-        idle_list = results["list"][-1][0]
-        rss_peak = server.status("VmHWM")
+            say("the list while signins flood")
+            flood = start_wrk(server, scripts["signin"], 32)
+            during = load(server, scripts["list"], 64)
+            finish_wrk(flood)
+            idle_list = results["list"][-1][0]
+            rss_peak = server.status("VmHWM")
+            # After the peak is read: the attacks' held answers are not the routes' memory.
+            attack = attack_runs(server, scripts)
     finally:
         if server:
             server.stop()
         psql(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    if ONLY == "attack":
+        write_attack_report(attack)
+        return
 
     write_report(results, signin, bound, seconds_per_hash, during, idle_list, rss_idle, rss_peak, server_url)
+    write_attack_report(attack)
 
 
 def version(args: list[str]) -> str:

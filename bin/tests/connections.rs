@@ -254,8 +254,11 @@ fn clients_that_pipeline_large_answers_and_never_read_hold_one_answer_and_are_cu
     let peak = status_kib(pid, "VmHWM:").max(status_kib(pid, "VmRSS:"));
     let growth = peak.saturating_sub(before);
     // The socket takes up to ~3 MB of each connection's answers on loopback; what the
-    // server itself holds must stay below 1.5 answers per connection (without the hold
-    // it is about two).
+    // server itself holds must stay below 1.5 answers per connection. Measured: about
+    // 1.6 MB a connection with the hold, and the same without it (the middleware and the
+    // read pause both off, 4, 16 or 32 pipelined), because actix-http does not start a
+    // pipelined request while the answer before has more than its write buffer limit
+    // unsent. So this bound does not show the hold at work; it bounds the two together.
     let bound = CONNECTIONS as u64 * LARGE_BYTES * 3 / 2 / 1024;
     assert!(growth < bound, "RSS grew {growth} KiB, bound {bound} KiB");
     // Each connection is reset by the send deadline (3 s after its write blocked). Read
