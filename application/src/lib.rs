@@ -23,4 +23,4 @@ pub use tasks::{
     CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError, TaskList,
     TaskService,
 };
-pub use throttle::{AccountAttempt, Refusal, Throttle, ThrottleSettings};
+pub use throttle::{AccountAttempt, AccountRefusal, Refusal, Throttle, ThrottleSettings};
