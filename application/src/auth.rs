@@ -15,7 +15,7 @@ use crate::ports::{
     AccessClaims, Clock, EventRepository, PasswordHasher, RepoError, SessionRepository, TokenError,
     TokenIssuer, TokenVerifier, UserRepository,
 };
-use crate::throttle::{Refusal, Throttle};
+use crate::throttle::{AccountRefusal, Throttle};
 
 /// Settings of the authentication use cases.
 #[derive(Debug, Clone, Copy)]
@@ -372,8 +372,8 @@ impl AuthService {
 
     /// One password check of the account `key` (a normalised email), known or not,
     /// under the per-account throttle: the user when `password` is theirs. A wrong
-    /// password for a known account, and a refusal by the throttle, are recorded as its
-    /// events. Unknown accounts cost the same bcrypt verification as known ones.
+    /// password for a known account, and the first refusal of each lock of the throttle,
+    /// are recorded as its events. Unknown accounts cost the same bcrypt verification as known ones.
     pub(crate) async fn checked_attempt(
         &self,
         key: &str,
@@ -384,14 +384,15 @@ impl AuthService {
         let known = found.as_ref().map(|(user, _)| user.id);
         let attempt = match self.throttle.begin_account(key).await {
             Ok(attempt) => attempt,
-            Err(Refusal::Limited(wait)) => {
-                if let Some(id) = known {
+            Err(AccountRefusal::Locked { wait, first }) => {
+                // One event per wait, however many attempts it refuses.
+                if first && let Some(id) = known {
                     self.record(id, SecurityEventKind::RateLimited, client)
                         .await;
                 }
                 return Err(CheckError::Throttled(wait));
             }
-            Err(Refusal::Fault(fault)) => return Err(CheckError::Fault(fault)),
+            Err(AccountRefusal::Fault(fault)) => return Err(CheckError::Fault(fault)),
         };
         let checked = self.check_password(found, password).await;
         let outcome = match &checked {

@@ -24,5 +24,5 @@ pub use tasks::{
     CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError, TaskList,
     TaskService, TaskWriter,
 };
-pub use throttle::{AccountAttempt, Refusal, Throttle, ThrottleSettings};
+pub use throttle::{AccountAttempt, AccountRefusal, Refusal, Throttle, ThrottleSettings};
 pub use writes::{WriteBudget, WriteBudgetSettings};

@@ -421,6 +421,13 @@ pub trait TokenVerifier: Send + Sync {
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenError>;
 }
 
+/// Waiting without holding a thread (the runtime's timer).
+#[async_trait]
+pub trait Pause: Send + Sync {
+    /// Returns once `duration` has passed.
+    async fn pause(&self, duration: std::time::Duration);
+}
+
 /// The time.
 pub trait Clock: Send + Sync {
     /// Now, to the microsecond (the precision storage keeps).

@@ -10,7 +10,7 @@ use tessera_domain::{
 use thiserror::Error;
 
 use crate::error::Fault;
-use crate::ports::{Clock, ThrottleStore};
+use crate::ports::{Clock, Pause, ThrottleStore};
 
 /// The longest account key kept: no valid address is longer, and a key must fit a
 /// database index whatever a client sends.
@@ -27,21 +27,66 @@ pub enum Refusal {
     Fault(#[from] Fault),
 }
 
+/// Why an attempt on an account was not let through.
+#[derive(Debug, Error)]
+pub enum AccountRefusal {
+    /// The account is locked: try again after `wait`. `first` for the lock's first
+    /// refusal (the one to report: one report per wait, however many it refuses).
+    #[error("the account is locked")]
+    Locked {
+        /// Until the lock ends.
+        wait: Duration,
+        /// Whether this is the first refusal of this lock.
+        first: bool,
+    },
+    /// The counts could not be read or written, or the attempt was held back for longer
+    /// than [`ThrottleSettings::hold`] (answered like saturated hashing).
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
 /// The limits, as configured.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ThrottleSettings {
     /// Attempts per client address per minute; `None` turns the limit off.
     pub per_address: Option<Rate>,
     /// The per-account lock; `None` turns it off.
     pub per_account: Option<AccountLockPolicy>,
+    /// How long an attempt held back by the account throttle (others on the account
+    /// are being checked) waits at most before it is answered as unavailable.
+    pub hold: Duration,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            per_address: None,
+            per_account: None,
+            hold: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The pause between two tries of a held attempt: 20 ms, plus up to 30 ms taken from
+/// the clock's microseconds, so that held attempts do not all ask again at once.
+fn hold_step(now: chrono::DateTime<chrono::Utc>) -> Duration {
+    Duration::from_millis(20 + u64::from(now.timestamp_subsec_micros() % 31))
 }
 
 /// Counts password attempts in a [`ThrottleStore`], so that every instance sharing the
 /// store shares the budgets.
 #[derive(Clone, Default)]
 pub struct Throttle {
-    counts: Option<(Arc<dyn ThrottleStore>, Arc<dyn Clock>)>,
+    counts: Option<Counts>,
     settings: ThrottleSettings,
+}
+
+/// Where the counts are kept, and the time.
+#[derive(Clone)]
+struct Counts {
+    store: Arc<dyn ThrottleStore>,
+    clock: Arc<dyn Clock>,
+    pause: Arc<dyn Pause>,
 }
 
 impl std::fmt::Debug for Throttle {
@@ -54,21 +99,26 @@ impl std::fmt::Debug for Throttle {
 
 /// An admitted attempt on an account, to be finished with its outcome.
 #[derive(Debug)]
-#[must_use = "an attempt counts as a failure until it is finished"]
+#[must_use = "an attempt holds others back until it is finished"]
 pub struct AccountAttempt {
     key: Option<String>,
 }
 
 impl Throttle {
-    /// Limits kept in `store`, timed by `clock`.
+    /// Limits kept in `store`, timed by `clock`; held attempts wait by `pause`.
     #[must_use]
     pub fn new(
         store: Arc<dyn ThrottleStore>,
         clock: Arc<dyn Clock>,
+        pause: Arc<dyn Pause>,
         settings: ThrottleSettings,
     ) -> Self {
         Self {
-            counts: Some((store, clock)),
+            counts: Some(Counts {
+                store,
+                clock,
+                pause,
+            }),
             settings,
         }
     }
@@ -84,11 +134,12 @@ impl Throttle {
     /// # Errors
     /// [`Refusal::Limited`] over the budget; [`Refusal::Fault`] if the store fails.
     pub async fn admit_address(&self, client: ClientAddress) -> Result<(), Refusal> {
-        let (Some(rate), Some((store, clock))) = (self.settings.per_address, &self.counts) else {
+        let (Some(rate), Some(counts)) = (self.settings.per_address, &self.counts) else {
             return Ok(());
         };
-        match store
-            .admit(&client.limit_key(), rate, clock.now())
+        match counts
+            .store
+            .admit(&client.limit_key(), rate, counts.clock.now())
             .await
             .map_err(Fault::from)?
         {
@@ -98,29 +149,51 @@ impl Throttle {
     }
 
     /// Admits one password check for the account of `normalised_email` (known or not),
-    /// or says how long it must wait.
+    /// or says how long it must wait. An attempt held back (as many others as may still
+    /// fail are being checked) asks again every 20 to 50 ms, for at most
+    /// [`ThrottleSettings::hold`].
     ///
     /// # Errors
-    /// [`Refusal::Limited`] while the account is locked; [`Refusal::Fault`] if the store
-    /// fails.
-    pub async fn begin_account(&self, normalised_email: &str) -> Result<AccountAttempt, Refusal> {
-        let (Some(policy), Some((store, clock))) = (self.settings.per_account, &self.counts) else {
+    /// [`AccountRefusal::Locked`] while the account is locked; [`AccountRefusal::Fault`]
+    /// if the store fails, or the attempt was held back for too long
+    /// ([`Fault::Unavailable`]).
+    pub async fn begin_account(
+        &self,
+        normalised_email: &str,
+    ) -> Result<AccountAttempt, AccountRefusal> {
+        let (Some(policy), Some(counts)) = (self.settings.per_account, &self.counts) else {
             return Ok(AccountAttempt { key: None });
         };
         let key = account_key(normalised_email);
-        let now = clock.now();
-        let mut decision = AccountDecision::Admitted;
-        store
-            .update_account(&key, &mut |record: Option<AccountRecord>| {
-                let (decided, next) = policy.begin(record, now);
-                decision = decided;
-                Some(next)
-            })
-            .await
-            .map_err(Fault::from)?;
-        match decision {
-            AccountDecision::Admitted => Ok(AccountAttempt { key: Some(key) }),
-            AccountDecision::Locked(wait) => Err(Refusal::Limited(wait)),
+        let mut held_for = Duration::ZERO;
+        loop {
+            let now = counts.clock.now();
+            let mut decision = AccountDecision::Admitted;
+            counts
+                .store
+                .update_account(&key, &mut |record: Option<AccountRecord>| {
+                    let (decided, next) = policy.begin(record, now);
+                    decision = decided;
+                    Some(next)
+                })
+                .await
+                .map_err(Fault::from)?;
+            match decision {
+                AccountDecision::Admitted => return Ok(AccountAttempt { key: Some(key) }),
+                AccountDecision::Locked { wait, first } => {
+                    return Err(AccountRefusal::Locked { wait, first });
+                }
+                AccountDecision::Held if held_for >= self.settings.hold => {
+                    return Err(AccountRefusal::Fault(Fault::Unavailable(Some(
+                        "held back by the account throttle for too long".into(),
+                    ))));
+                }
+                AccountDecision::Held => {
+                    let step = hold_step(now).min(self.settings.hold - held_for);
+                    counts.pause.pause(step).await;
+                    held_for += step;
+                }
+            }
         }
     }
 
@@ -133,13 +206,14 @@ impl Throttle {
         attempt: AccountAttempt,
         outcome: AttemptOutcome,
     ) -> Result<(), Fault> {
-        let (Some(key), Some(policy), Some((store, clock))) =
+        let (Some(key), Some(policy), Some(counts)) =
             (attempt.key, self.settings.per_account, &self.counts)
         else {
             return Ok(());
         };
-        let now = clock.now();
-        store
+        let now = counts.clock.now();
+        counts
+            .store
             .update_account(&key, &mut |record| policy.finish(record, outcome, now))
             .await
             .map_err(Fault::from)

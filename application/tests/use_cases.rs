@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use std::num::NonZeroU32;
-use tessera_application::ports::{Clock, TaskRepository, UserRepository};
+use tessera_application::ports::{Clock, Pause, TaskRepository, UserRepository};
 use tessera_application::{
     AccountStores, AuthService, AuthSettings, AuthenticateError, CreateTaskCommand, Fault,
     ListTasksQuery, PatchTaskCommand, Pruned, ReplaceTaskCommand, Retention, SignInCommand,
@@ -528,13 +528,29 @@ async fn a_task_id_that_is_not_an_id_is_not_found() {
     ));
 }
 
+/// Held attempts wait on tokio's timer.
+struct TokioPause;
+
+#[async_trait::async_trait]
+impl Pause for TokioPause {
+    async fn pause(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
 fn throttled(w: World, limit: u32) -> (AuthService, Arc<ManualClock>) {
     let limits = ThrottleSettings {
         per_address: None,
         per_account: NonZeroU32::new(limit).map(|limit| AccountLockPolicy::new(limit, 60)),
+        ..ThrottleSettings::default()
     };
     let clock: Arc<dyn Clock> = w.clock.clone();
-    let throttle = Throttle::new(Arc::new(InMemoryThrottleStore::new()), clock, limits);
+    let throttle = Throttle::new(
+        Arc::new(InMemoryThrottleStore::new()),
+        clock,
+        Arc::new(TokioPause),
+        limits,
+    );
     (w.auth.with_throttle(throttle), w.clock)
 }
 

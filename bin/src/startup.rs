@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use std::num::NonZeroU32;
 
 use tessera_application::ports::{
-    Clock, EventRepository, Readiness, SessionRepository, SystemClock, TaskRepository,
+    Clock, EventRepository, Pause, Readiness, SessionRepository, SystemClock, TaskRepository,
     ThrottleStore, UserRepository,
 };
 use tessera_application::{
@@ -266,14 +266,24 @@ impl Application {
             audience: settings.jwt_audience.clone(),
         }));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        // A pending mark outlives any check: the longest wait for a hashing thread, and
+        // half a minute for the hash and the storage round trips.
+        let pending_for = chrono::Duration::from_std(settings.hash_wait)
+            .unwrap_or(chrono::Duration::zero())
+            + chrono::Duration::seconds(AccountLockPolicy::PENDING_SECONDS);
         let throttle = Throttle::new(
             repositories.throttle.clone(),
             clock.clone(),
+            Arc::new(TokioPause),
             ThrottleSettings {
                 per_address: NonZeroU32::new(settings.auth_rate_limit_per_minute)
                     .map(Rate::per_minute),
-                per_account: NonZeroU32::new(settings.account_failure_limit)
-                    .map(|limit| AccountLockPolicy::new(limit, settings.account_lock_max_seconds)),
+                per_account: NonZeroU32::new(settings.account_failure_limit).map(|limit| {
+                    AccountLockPolicy::new(limit, settings.account_lock_max_seconds)
+                        .pending_for(pending_for)
+                }),
+                // Held back no longer than a request may wait for a hashing thread.
+                hold: settings.hash_wait,
             },
         );
         let limits = AccountLimits {
@@ -495,4 +505,14 @@ fn metrics_hosts(settings: &Settings) -> Vec<String> {
         .into_iter()
         .chain(settings.metrics_hosts.iter().cloned())
         .collect()
+}
+
+/// Held attempts wait on the runtime's timer.
+struct TokioPause;
+
+#[async_trait::async_trait]
+impl Pause for TokioPause {
+    async fn pause(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
 }

@@ -103,13 +103,21 @@ impl Rate {
     }
 }
 
-/// Failed password checks counted against one account key (a normalised email).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Password checks counted against one account key (a normalised email). The default
+/// counts nothing and expires at the epoch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AccountRecord {
-    /// Attempts that failed, or are being checked, since the count last reset.
+    /// Password checks that failed since the count last reset.
     pub failures: u32,
+    /// Attempts admitted whose check has not ended yet.
+    pub pending: u32,
+    /// When the pending marks stop counting (an instance that stopped while checking
+    /// never finishes its attempts); `None` when nothing is pending.
+    pub pending_until: Option<DateTime<Utc>>,
     /// No attempt is admitted before this instant.
     pub locked_until: Option<DateTime<Utc>>,
+    /// Whether a refusal by the current lock has been reported (one report per lock).
+    pub lock_reported: bool,
     /// After this instant the record is forgotten (the count starts again).
     pub expires_at: DateTime<Utc>,
 }
@@ -119,8 +127,17 @@ pub struct AccountRecord {
 pub enum AccountDecision {
     /// The password may be checked.
     Admitted,
-    /// Refused until the lock ends, this long from now.
-    Locked(std::time::Duration),
+    /// Not yet: as many attempts as may still fail before the lock are being checked.
+    /// Ask again shortly; nothing was counted.
+    Held,
+    /// Refused until the lock ends, `wait` from now. `first` for the first refusal of
+    /// this lock, the one to report.
+    Locked {
+        /// Until the lock ends.
+        wait: std::time::Duration,
+        /// Whether no refusal of this lock was decided before.
+        first: bool,
+    },
 }
 
 /// How a checked attempt ended.
@@ -139,19 +156,26 @@ pub enum AttemptOutcome {
 /// failure, never more than `max_wait`. A success resets the count. Unknown and known
 /// emails are counted alike.
 ///
-/// Attempts are counted when they are admitted, before the password is checked, so that
-/// many attempts at once cannot all slip in before the first failure is known: the
-/// `limit`-th attempt in flight already sets the lock, and a success lifts it.
+/// Only failed checks count. An attempt in flight is pending: it is never a failure, but
+/// while as many attempts are pending as may still fail before the lock (`limit` minus
+/// the failures, at least one), a new attempt is held back, so that many attempts at once
+/// cannot all slip in before the first failures are known. Pending marks stop counting
+/// after `pending_for`, so that an instance that stopped mid-check holds nothing back for
+/// long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountLockPolicy {
     limit: NonZeroU32,
     max_wait: Duration,
     window: Duration,
+    pending_for: Duration,
 }
 
 impl AccountLockPolicy {
     /// How long failures are remembered after the last one (or after the lock it set).
     pub const WINDOW_MINUTES: i64 = 15;
+
+    /// How long a pending mark counts unless set otherwise.
+    pub const PENDING_SECONDS: i64 = 30;
 
     /// `limit` failures before the first wait; waits never longer than `max_wait_seconds`.
     #[must_use]
@@ -160,6 +184,17 @@ impl AccountLockPolicy {
             limit,
             max_wait: Duration::seconds(i64::from(max_wait_seconds.max(1))),
             window: Duration::minutes(Self::WINDOW_MINUTES),
+            pending_for: Duration::seconds(Self::PENDING_SECONDS),
+        }
+    }
+
+    /// The same policy, with pending marks counting for `pending_for` (at least a
+    /// second): longer than any check may take.
+    #[must_use]
+    pub fn pending_for(self, pending_for: Duration) -> Self {
+        Self {
+            pending_for: pending_for.max(Duration::seconds(1)),
+            ..self
         }
     }
 
@@ -181,9 +216,8 @@ impl AccountLockPolicy {
         record: Option<AccountRecord>,
         now: DateTime<Utc>,
     ) -> (AccountDecision, AccountRecord) {
-        let record = record.filter(|r| r.expires_at > now);
-        if let Some(record) = record
-            && let Some(until) = record.locked_until
+        let record = self.live(record, now).unwrap_or_else(|| Self::empty(now));
+        if let Some(until) = record.locked_until
             && until > now
         {
             // Never announce more than the cap, even if another instance's clock ran ahead.
@@ -191,10 +225,37 @@ impl AccountLockPolicy {
                 .min(self.max_wait)
                 .to_std()
                 .unwrap_or_default();
-            return (AccountDecision::Locked(wait), record);
+            let decision = AccountDecision::Locked {
+                wait,
+                first: !record.lock_reported,
+            };
+            return (
+                decision,
+                AccountRecord {
+                    lock_reported: true,
+                    ..record
+                },
+            );
         }
-        let failures = record.map_or(0, |r| r.failures).saturating_add(1);
-        (AccountDecision::Admitted, self.counted(failures, now))
+        // As many checks at once as may still fail before the lock; one at a time once
+        // the limit is reached.
+        let may_fail = self.limit.get().saturating_sub(record.failures).max(1);
+        if record.pending >= may_fail {
+            return (AccountDecision::Held, record);
+        }
+        let pending_until = now + self.pending_for;
+        let pending_until = record
+            .pending_until
+            .map_or(pending_until, |until| until.max(pending_until));
+        (
+            AccountDecision::Admitted,
+            AccountRecord {
+                pending: record.pending.saturating_add(1),
+                pending_until: Some(pending_until),
+                expires_at: record.expires_at.max(pending_until),
+                ..record
+            },
+        )
     }
 
     /// The record after an admitted attempt ended; `None` deletes it.
@@ -205,34 +266,65 @@ impl AccountLockPolicy {
         outcome: AttemptOutcome,
         now: DateTime<Utc>,
     ) -> Option<AccountRecord> {
-        let record = record.filter(|r| r.expires_at > now)?;
-        match outcome {
-            AttemptOutcome::Succeeded => None,
-            // Counted, and its lock set, when it was admitted: a wait announced while it
-            // was being checked is the whole wait.
-            AttemptOutcome::Failed => Some(record),
-            // Given back: the count as it was, and no lock of its own. (A lock that
-            // admitted it had already passed.)
-            AttemptOutcome::NotChecked => {
-                let failures = record.failures.saturating_sub(1);
-                (failures > 0).then_some(AccountRecord {
-                    failures,
-                    locked_until: None,
-                    expires_at: record.expires_at,
-                })
+        let record = self.live(record, now).unwrap_or_else(|| Self::empty(now));
+        // Its own mark ends; the others' stay (they are still being checked).
+        let pending = record.pending.saturating_sub(1);
+        let record = AccountRecord {
+            pending,
+            pending_until: record.pending_until.filter(|_| pending > 0),
+            ..record
+        };
+        let record = match outcome {
+            AttemptOutcome::Succeeded => AccountRecord {
+                failures: 0,
+                locked_until: None,
+                lock_reported: false,
+                ..record
+            },
+            AttemptOutcome::Failed => {
+                let failures = record.failures.saturating_add(1);
+                let wait = self.wait_after(failures);
+                if wait > Duration::zero() {
+                    // A new lock, from this failure: its first refusal is reported anew.
+                    let until = record
+                        .locked_until
+                        .map_or(now + wait, |until| until.max(now + wait));
+                    AccountRecord {
+                        failures,
+                        locked_until: Some(until),
+                        lock_reported: false,
+                        expires_at: record.expires_at.max(until + self.window),
+                        ..record
+                    }
+                } else {
+                    AccountRecord {
+                        failures,
+                        expires_at: record.expires_at.max(now + self.window),
+                        ..record
+                    }
+                }
             }
-        }
+            // Given back: the count as it was.
+            AttemptOutcome::NotChecked => record,
+        };
+        (record.failures > 0 || record.pending > 0).then_some(record)
     }
 
-    /// The record of the `failures`-th attempt at `now`: locked for its wait, if any, and
-    /// remembered for the window after the lock ends.
-    fn counted(&self, failures: u32, now: DateTime<Utc>) -> AccountRecord {
-        let wait = self.wait_after(failures);
-        let locked_until = (wait > Duration::zero()).then(|| now + wait);
+    /// The record as it counts at `now`: `None` once expired, pending marks forgotten
+    /// once they have stopped counting.
+    fn live(&self, record: Option<AccountRecord>, now: DateTime<Utc>) -> Option<AccountRecord> {
+        let mut record = record.filter(|r| r.expires_at > now)?;
+        if record.pending_until.is_none_or(|until| until <= now) {
+            record.pending = 0;
+            record.pending_until = None;
+        }
+        (record.failures > 0 || record.pending > 0).then_some(record)
+    }
+
+    fn empty(now: DateTime<Utc>) -> AccountRecord {
         AccountRecord {
-            failures,
-            locked_until,
-            expires_at: locked_until.unwrap_or(now) + self.window,
+            expires_at: now,
+            ..AccountRecord::default()
         }
     }
 }
@@ -311,10 +403,130 @@ mod tests {
             let (decision, next) = policy.begin(record, at(0));
             if decision == AccountDecision::Admitted {
                 admitted += 1;
+            } else {
+                assert_eq!(decision, AccountDecision::Held, "held, never refused");
             }
             record = Some(next);
         }
         assert_eq!(admitted, 5);
+        assert_eq!(record.map(|r| (r.failures, r.pending)), Some((0, 5)));
+    }
+
+    #[test]
+    fn concurrent_right_passwords_are_held_then_admitted_and_never_locked() {
+        let policy = AccountLockPolicy::new(nz(5), 900);
+        let mut record = None;
+        let mut in_flight = 0;
+        let mut succeeded = 0;
+        // Sixteen attempts at once: each is admitted or held; each success frees a place.
+        let mut waiting = 16;
+        while succeeded < 16 {
+            while waiting > 0 {
+                let (decision, next) = policy.begin(record, at(0));
+                record = Some(next);
+                match decision {
+                    AccountDecision::Admitted => {
+                        waiting -= 1;
+                        in_flight += 1;
+                    }
+                    AccountDecision::Held => break,
+                    AccountDecision::Locked { .. } => panic!("a right password was refused"),
+                }
+            }
+            assert!(in_flight <= 5, "{in_flight} in flight");
+            record = policy.finish(record, AttemptOutcome::Succeeded, at(0));
+            in_flight -= 1;
+            succeeded += 1;
+        }
+        assert_eq!(record, None, "nothing left once all succeeded");
+    }
+
+    #[test]
+    fn concurrent_wrong_guesses_get_the_limit_then_one_reported_lock() {
+        let policy = AccountLockPolicy::new(nz(5), 900);
+        let mut record = None;
+        for _ in 0..5 {
+            let (decision, next) = policy.begin(record, at(0));
+            assert_eq!(decision, AccountDecision::Admitted);
+            record = Some(next);
+        }
+        assert_eq!(policy.begin(record, at(0)).0, AccountDecision::Held);
+        for _ in 0..5 {
+            record = policy.finish(record, AttemptOutcome::Failed, at(0));
+        }
+        let one_second = std::time::Duration::from_secs(1);
+        let (first, next) = policy.begin(record, at(0));
+        assert_eq!(
+            first,
+            AccountDecision::Locked {
+                wait: one_second,
+                first: true
+            }
+        );
+        record = Some(next);
+        for _ in 0..10 {
+            let (again, next) = policy.begin(record, at(0));
+            assert_eq!(
+                again,
+                AccountDecision::Locked {
+                    wait: one_second,
+                    first: false
+                }
+            );
+            record = Some(next);
+        }
+        // After the wait, one attempt; its failure is a new lock, reported anew.
+        let (decision, begun) = policy.begin(record, at(1));
+        assert_eq!(decision, AccountDecision::Admitted);
+        assert_eq!(policy.begin(Some(begun), at(1)).0, AccountDecision::Held);
+        let failed = policy.finish(Some(begun), AttemptOutcome::Failed, at(1));
+        assert_eq!(
+            policy.begin(failed, at(1)).0,
+            AccountDecision::Locked {
+                wait: std::time::Duration::from_secs(2),
+                first: true
+            }
+        );
+    }
+
+    #[test]
+    fn pending_marks_stop_counting_after_their_time() {
+        let policy = AccountLockPolicy::new(nz(2), 900).pending_for(Duration::seconds(30));
+        let mut record = None;
+        for _ in 0..2 {
+            record = Some(policy.begin(record, at(0)).1);
+        }
+        // Never finished (its instance stopped): held for thirty seconds, not longer.
+        assert_eq!(policy.begin(record, at(29)).0, AccountDecision::Held);
+        let (decision, begun) = policy.begin(record, at(30));
+        assert_eq!(decision, AccountDecision::Admitted);
+        assert_eq!(begun.pending, 1);
+        // A failure is counted whatever became of the marks.
+        let failed = policy.finish(None, AttemptOutcome::Failed, at(31));
+        assert_eq!(failed.map(|r| (r.failures, r.pending)), Some((1, 0)));
+    }
+
+    #[test]
+    fn a_success_resets_the_failures_but_not_the_others_in_flight() {
+        let policy = AccountLockPolicy::new(nz(3), 900);
+        let mut record = None;
+        for _ in 0..2 {
+            let (_, begun) = policy.begin(record, at(0));
+            record = policy.finish(Some(begun), AttemptOutcome::Failed, at(0));
+        }
+        // One place left: one attempt checked, the next held.
+        let (decision, begun) = policy.begin(record, at(0));
+        assert_eq!(decision, AccountDecision::Admitted);
+        assert_eq!(policy.begin(Some(begun), at(0)).0, AccountDecision::Held);
+        let succeeded = policy.finish(Some(begun), AttemptOutcome::Succeeded, at(0));
+        assert_eq!(succeeded, None);
+        // Three in flight, one succeeds: two still count.
+        let mut record = None;
+        for _ in 0..3 {
+            record = Some(policy.begin(record, at(0)).1);
+        }
+        let after = policy.finish(record, AttemptOutcome::Succeeded, at(0));
+        assert_eq!(after.map(|r| (r.failures, r.pending)), Some((0, 2)));
     }
 
     #[test]
@@ -330,7 +542,10 @@ mod tests {
         let (decision, _) = policy.begin(record, at(1));
         assert_eq!(
             decision,
-            AccountDecision::Locked(std::time::Duration::from_secs(1))
+            AccountDecision::Locked {
+                wait: std::time::Duration::from_secs(1),
+                first: true
+            }
         );
         // Once the wait has passed an attempt is admitted; its failure doubles the wait.
         let (decision, begun) = policy.begin(record, at(2));
@@ -338,7 +553,10 @@ mod tests {
         let failed = policy.finish(Some(begun), AttemptOutcome::Failed, at(2));
         assert_eq!(
             policy.begin(failed, at(2)).0,
-            AccountDecision::Locked(std::time::Duration::from_secs(2))
+            AccountDecision::Locked {
+                wait: std::time::Duration::from_secs(2),
+                first: true
+            }
         );
         // A right password after the wait clears everything.
         let (_, begun) = policy.begin(failed, at(4));
@@ -349,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn an_attempt_not_checked_leaves_no_lock_and_a_failure_keeps_the_announced_wait() {
+    fn an_attempt_not_checked_leaves_no_lock_and_a_held_attempt_waits_for_the_failure() {
         let policy = AccountLockPolicy::new(nz(5), 900);
         let mut record = None;
         for second in 0..10 {
@@ -363,20 +581,23 @@ mod tests {
         let given_back = policy.finish(Some(begun), AttemptOutcome::NotChecked, later);
         assert_eq!(given_back.map(|r| r.failures), Some(10));
         assert_eq!(policy.begin(given_back, later).0, AccountDecision::Admitted);
-        // A wait announced while an attempt is checked is not lengthened by its failure.
+        // While an attempt is checked the next is held, not refused; the lock starts
+        // with the failure.
         let policy = AccountLockPolicy::new(nz(1), 900);
         let (_, begun) = policy.begin(None, at(0));
-        let (announced, _) = policy.begin(Some(begun), at(0));
+        let (held, _) = policy.begin(Some(begun), at(0));
+        assert_eq!(held, AccountDecision::Held);
+        let failed_at = at(0) + Duration::milliseconds(400);
+        let failed = policy.finish(Some(begun), AttemptOutcome::Failed, failed_at);
+        assert!(matches!(
+            policy.begin(failed, at(1)).0,
+            AccountDecision::Locked { wait, first: true }
+                if wait == std::time::Duration::from_millis(400)
+        ));
         assert_eq!(
-            announced,
-            AccountDecision::Locked(std::time::Duration::from_secs(1))
+            policy.begin(failed, failed_at + Duration::seconds(1)).0,
+            AccountDecision::Admitted
         );
-        let failed = policy.finish(
-            Some(begun),
-            AttemptOutcome::Failed,
-            at(0) + Duration::milliseconds(400),
-        );
-        assert_eq!(policy.begin(failed, at(1)).0, AccountDecision::Admitted);
     }
 
     #[test]
@@ -384,12 +605,18 @@ mod tests {
         let policy = AccountLockPolicy::new(nz(1), 10);
         let skewed = AccountRecord {
             failures: 3,
+            pending: 0,
+            pending_until: None,
             locked_until: Some(at(60)),
+            lock_reported: true,
             expires_at: at(1000),
         };
         assert_eq!(
             policy.begin(Some(skewed), at(0)).0,
-            AccountDecision::Locked(std::time::Duration::from_secs(10))
+            AccountDecision::Locked {
+                wait: std::time::Duration::from_secs(10),
+                first: false
+            }
         );
     }
 
@@ -405,7 +632,11 @@ mod tests {
         let failed = policy.finish(Some(begun), AttemptOutcome::Failed, at(0));
         assert_eq!(failed.map(|r| r.failures), Some(1));
         let (_, fresh) = policy.begin(failed, at(16 * 60));
-        assert_eq!(fresh.failures, 1, "a record past its window starts again");
+        assert_eq!(
+            (fresh.failures, fresh.pending),
+            (0, 1),
+            "a record past its window starts again"
+        );
     }
 }
 
@@ -487,10 +718,11 @@ mod properties {
                 now += Duration::milliseconds(gap_ms);
                 let (decision, begun) = policy.begin(record, now);
                 match decision {
-                    AccountDecision::Locked(wait) => {
+                    AccountDecision::Locked { wait, .. } => {
                         prop_assert!(wait <= std::time::Duration::from_secs(u64::from(max_wait)));
                         record = Some(begun);
                     }
+                    AccountDecision::Held => record = Some(begun),
                     AccountDecision::Admitted => {
                         let outcome = if success { AttemptOutcome::Succeeded } else { AttemptOutcome::Failed };
                         record = policy.finish(Some(begun), outcome, now);
@@ -500,6 +732,110 @@ mod properties {
                     }
                 }
             }
+        }
+
+        #[test]
+        fn attempts_at_once_never_get_more_wrong_checks_than_the_limit(
+            limit in 1_u32..8,
+            failures_before in 0_u32..10,
+            // true: a new attempt arrives; false: one in flight fails.
+            steps in proptest::collection::vec(any::<bool>(), 1..200),
+        ) {
+            let Some(limit) = NonZeroU32::new(limit) else { return Ok(()) };
+            let policy = AccountLockPolicy::new(limit, 900);
+            let now = start();
+            let mut record = None;
+            for _ in 0..failures_before.min(limit.get() - 1) {
+                let (_, begun) = policy.begin(record, now);
+                record = policy.finish(Some(begun), AttemptOutcome::Failed, now);
+            }
+            let before = record.map_or(0, |r| r.failures);
+            let (mut admitted, mut in_flight) = (0_u32, 0_u32);
+            for arrives in steps {
+                if arrives {
+                    let (decision, next) = policy.begin(record, now);
+                    record = Some(next);
+                    if decision == AccountDecision::Admitted {
+                        admitted += 1;
+                        in_flight += 1;
+                    }
+                } else if in_flight > 0 {
+                    record = policy.finish(record, AttemptOutcome::Failed, now);
+                    in_flight -= 1;
+                }
+            }
+            prop_assert!(before + admitted <= limit.get(), "{} + {} checks", before, admitted);
+        }
+
+        #[test]
+        fn right_passwords_are_held_at_most_never_refused(
+            limit in 1_u32..8,
+            // (a new attempt arrives, or one in flight ends; it was checked; ms later), all
+            // within the time pending marks count
+            steps in proptest::collection::vec((any::<bool>(), any::<bool>(), 0_i64..100), 1..200),
+        ) {
+            let Some(limit) = NonZeroU32::new(limit) else { return Ok(()) };
+            let policy = AccountLockPolicy::new(limit, 900);
+            let mut now = start();
+            let mut record = None;
+            let mut in_flight = 0_u32;
+            for (arrives, checked, gap_ms) in steps {
+                now += Duration::milliseconds(gap_ms);
+                if arrives {
+                    let (decision, next) = policy.begin(record, now);
+                    record = Some(next);
+                    match decision {
+                        AccountDecision::Admitted => in_flight += 1,
+                        AccountDecision::Held => prop_assert!(in_flight >= 1),
+                        AccountDecision::Locked { .. } => prop_assert!(false, "refused"),
+                    }
+                } else if in_flight > 0 {
+                    let outcome = if checked { AttemptOutcome::Succeeded } else { AttemptOutcome::NotChecked };
+                    record = policy.finish(record, outcome, now);
+                    in_flight -= 1;
+                }
+                prop_assert!(in_flight <= limit.get());
+            }
+        }
+
+        #[test]
+        fn each_lock_is_reported_once(
+            limit in 1_u32..5,
+            // (a failure, else a refused or held try; ms later)
+            steps in proptest::collection::vec((any::<bool>(), 0_i64..3_000), 1..200),
+        ) {
+            let Some(limit) = NonZeroU32::new(limit) else { return Ok(()) };
+            let policy = AccountLockPolicy::new(limit, 8);
+            let mut now = start();
+            let mut record = None;
+            let mut reported = std::collections::HashSet::new();
+            let (mut locks, mut reports) = (0_u32, 0_u32);
+            for (fails, gap_ms) in steps {
+                now += Duration::milliseconds(gap_ms);
+                let (decision, next) = policy.begin(record, now);
+                record = Some(next);
+                match decision {
+                    AccountDecision::Admitted if fails => {
+                        let before = record.and_then(|r| r.locked_until);
+                        record = policy.finish(record, AttemptOutcome::Failed, now);
+                        if record.and_then(|r| r.locked_until) != before {
+                            locks += 1;
+                        }
+                    }
+                    AccountDecision::Admitted => {
+                        record = policy.finish(record, AttemptOutcome::NotChecked, now);
+                    }
+                    AccountDecision::Locked { first, .. } => {
+                        let lock = record.and_then(|r| r.locked_until);
+                        prop_assert_eq!(first, reported.insert(lock), "first exactly once per lock");
+                        if first {
+                            reports += 1;
+                        }
+                    }
+                    AccountDecision::Held => prop_assert!(false, "nothing is in flight"),
+                }
+            }
+            prop_assert!(reports <= locks);
         }
     }
 }

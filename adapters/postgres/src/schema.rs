@@ -59,5 +59,8 @@ diesel::table! {
         failures -> Int4,
         locked_until -> Nullable<Timestamptz>,
         expires_at -> Timestamptz,
+        pending -> Int4,
+        pending_until -> Nullable<Timestamptz>,
+        lock_reported -> Bool,
     }
 }

@@ -45,6 +45,36 @@ struct AccountRow {
     failures: i32,
     locked_until: Option<DateTime<Utc>>,
     expires_at: DateTime<Utc>,
+    pending: i32,
+    pending_until: Option<DateTime<Utc>>,
+    lock_reported: bool,
+}
+
+impl AccountRow {
+    fn new(key: String, record: &AccountRecord) -> Self {
+        Self {
+            key,
+            failures: i32::try_from(record.failures).unwrap_or(i32::MAX),
+            locked_until: record.locked_until,
+            expires_at: record.expires_at,
+            pending: i32::try_from(record.pending).unwrap_or(i32::MAX),
+            pending_until: record.pending_until,
+            lock_reported: record.lock_reported,
+        }
+    }
+
+    /// The record the row holds; a row that counts nothing (the placeholder a first
+    /// attempt locks) is none.
+    fn record(&self) -> Option<AccountRecord> {
+        (self.failures > 0 || self.pending > 0).then_some(AccountRecord {
+            failures: u32::try_from(self.failures).unwrap_or_default(),
+            pending: u32::try_from(self.pending).unwrap_or_default(),
+            pending_until: self.pending_until,
+            locked_until: self.locked_until,
+            lock_reported: self.lock_reported,
+            expires_at: self.expires_at,
+        })
+    }
 }
 
 fn micros(duration: chrono::Duration) -> i64 {
@@ -96,12 +126,7 @@ impl ThrottleStore for PgStore {
                 // conflict locks an existing row at once, so that pruning (which skips locked
                 // rows) cannot delete it before it is read.
                 diesel::insert_into(account_throttle::table)
-                    .values(&AccountRow {
-                        key: key.clone(),
-                        failures: 0,
-                        locked_until: None,
-                        expires_at: DateTime::UNIX_EPOCH,
-                    })
+                    .values(&AccountRow::new(key.clone(), &AccountRecord::default()))
                     .on_conflict(account_throttle::key)
                     .do_update()
                     .set(account_throttle::key.eq(diesel::upsert::excluded(account_throttle::key)))
@@ -113,20 +138,10 @@ impl ThrottleStore for PgStore {
                     .for_update()
                     .first(conn)
                     .await?;
-                let current = (row.failures > 0).then_some(AccountRecord {
-                    failures: u32::try_from(row.failures).unwrap_or_default(),
-                    locked_until: row.locked_until,
-                    expires_at: row.expires_at,
-                });
-                match step(current) {
+                match step(row.record()) {
                     Some(next) => {
                         diesel::update(account_throttle::table.find(&key))
-                            .set(&AccountRow {
-                                key: key.clone(),
-                                failures: i32::try_from(next.failures).unwrap_or(i32::MAX),
-                                locked_until: next.locked_until,
-                                expires_at: next.expires_at,
-                            })
+                            .set(&AccountRow::new(key.clone(), &next))
                             .execute(conn)
                             .await?;
                     }

@@ -51,7 +51,10 @@ async fn an_account_update_dropped_halfway_leaves_no_lock_behind() {
     let store = small_store(db.url(), 2, Duration::from_millis(500));
     let record = AccountRecord {
         failures: 1,
+        pending: 0,
+        pending_until: None,
         locked_until: None,
+        lock_reported: false,
         expires_at: chrono::Utc::now() + chrono::Duration::minutes(15),
     };
     // The step blocks past the timeout, so the update is dropped after the row is

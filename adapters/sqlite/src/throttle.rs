@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use diesel::{OptionalExtension, QueryableByName, RunQueryDsl, sql_query};
 use tessera_application::ports::{RepoError, ThrottleStore};
 use tessera_domain::{AccountRecord, Admission, Rate};
@@ -26,6 +26,26 @@ struct AccountRow {
     locked_until: Option<i64>,
     #[diesel(sql_type = BigInt)]
     expires_at: i64,
+    #[diesel(sql_type = Integer)]
+    pending: i32,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pending_until: Option<i64>,
+    #[diesel(sql_type = Bool)]
+    lock_reported: bool,
+}
+
+impl AccountRow {
+    /// The record the row holds; a row that counts nothing is none.
+    fn record(&self) -> Option<AccountRecord> {
+        (self.failures > 0 || self.pending > 0).then_some(AccountRecord {
+            failures: u32::try_from(self.failures).unwrap_or_default(),
+            pending: u32::try_from(self.pending).unwrap_or_default(),
+            pending_until: self.pending_until.map(instant),
+            locked_until: self.locked_until.map(instant),
+            lock_reported: self.lock_reported,
+            expires_at: instant(self.expires_at),
+        })
+    }
 }
 
 #[async_trait]
@@ -71,16 +91,13 @@ impl ThrottleStore for SqliteStore {
         let transaction = self.run(move |conn| {
             conn.immediate_transaction(|conn| {
                 let row = sql_query(
-                    "SELECT failures, locked_until, expires_at FROM account_throttle WHERE key = ?",
+                    "SELECT failures, locked_until, expires_at, pending, pending_until, \
+                     lock_reported FROM account_throttle WHERE key = ?",
                 )
                 .bind::<Text, _>(&key)
                 .get_result::<AccountRow>(conn)
                 .optional()?;
-                let current = row.filter(|row| row.failures > 0).map(|row| AccountRecord {
-                    failures: u32::try_from(row.failures).unwrap_or_default(),
-                    locked_until: row.locked_until.map(instant),
-                    expires_at: instant(row.expires_at),
-                });
+                let current = row.as_ref().and_then(AccountRow::record);
                 if current_tx.send(current).is_err() {
                     return Err(diesel::result::Error::RollbackTransaction);
                 }
@@ -89,15 +106,20 @@ impl ThrottleStore for SqliteStore {
                 };
                 match next {
                     Some(next) => sql_query(
-                        "INSERT INTO account_throttle (key, failures, locked_until, expires_at)
-                         VALUES (?1, ?2, ?3, ?4)
+                        "INSERT INTO account_throttle (key, failures, locked_until, expires_at,
+                             pending, pending_until, lock_reported)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                          ON CONFLICT (key) DO UPDATE
-                         SET failures = ?2, locked_until = ?3, expires_at = ?4",
+                         SET failures = ?2, locked_until = ?3, expires_at = ?4,
+                             pending = ?5, pending_until = ?6, lock_reported = ?7",
                     )
                     .bind::<Text, _>(&key)
                     .bind::<Integer, _>(i32::try_from(next.failures).unwrap_or(i32::MAX))
                     .bind::<Nullable<BigInt>, _>(next.locked_until.map(micros))
                     .bind::<BigInt, _>(micros(next.expires_at))
+                    .bind::<Integer, _>(i32::try_from(next.pending).unwrap_or(i32::MAX))
+                    .bind::<Nullable<BigInt>, _>(next.pending_until.map(micros))
+                    .bind::<Bool, _>(next.lock_reported)
                     .execute(conn),
                     None => sql_query("DELETE FROM account_throttle WHERE key = ?")
                         .bind::<Text, _>(&key)

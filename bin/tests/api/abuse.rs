@@ -171,6 +171,111 @@ async fn the_wait_is_announced_doubles_and_a_right_password_works_once_it_has_pa
 }
 
 #[tokio::test]
+async fn sixteen_right_password_signins_at_once_on_one_account_all_succeed() {
+    // A hashing queue that holds them all: only the account throttle could refuse.
+    let app = spawn_app_with(&[("HASH_QUEUE", "32")]).await;
+    let user = app.signed_up_user().await;
+    let outcomes = signins_from_many(&app, 100..116, &user.email, &user.password).await;
+    assert_eq!(count(&outcomes, StatusCode::OK), 16, "{outcomes:?}");
+    let page = app
+        .get("/metrics", None)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        !page.lines().any(
+            |l| l.starts_with(r#"tessera_signins_total{outcome="rate_limited"}"#)
+                && !l.ends_with(" 0")
+        ),
+        "{page}"
+    );
+    // Nothing was counted against the account: the limit of failures is still whole.
+    for attempt in 0..5 {
+        let wrong = app.signin(&user.email, "wrong-password-1").await;
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST, "failure {attempt}");
+    }
+    assert_rate_limited(app.signin(&user.email, &user.password).await).await;
+}
+
+#[tokio::test]
+async fn sixteen_wrong_guesses_at_once_on_one_account_get_five_checks_and_then_429() {
+    let app = spawn_app_with(&[("HASH_QUEUE", "32")]).await;
+    let user = app.signed_up_user().await;
+    let outcomes = signins_from_many(&app, 120..136, &user.email, "wrong-password-1").await;
+    assert_eq!(count(&outcomes, StatusCode::BAD_REQUEST), 5, "{outcomes:?}");
+    assert_eq!(
+        count(&outcomes, StatusCode::TOO_MANY_REQUESTS),
+        11,
+        "{outcomes:?}"
+    );
+    let right = signin_from(&app, &client_from(136), None, &user.email, &user.password).await;
+    assert_rate_limited(right).await;
+}
+
+/// The security events of `user`, newest first, by type.
+async fn event_types(app: &TestApp, token: &str) -> Vec<String> {
+    let body = expect_status(
+        app.get("/api/auth/events", Some(token)).await,
+        StatusCode::OK,
+    )
+    .await;
+    body["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_lock_records_one_rate_limited_event_however_many_attempts_it_refuses() {
+    let app = spawn_app_with(&[
+        ("ACCOUNT_FAILURE_LIMIT", "2"),
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+        ("HASH_QUEUE", "32"),
+    ])
+    .await;
+    let user = app.signed_up_user().await;
+    for _ in 0..2 {
+        let wrong = app.signin(&user.email, "wrong-password-1").await;
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    }
+    // The first lock (one second) refuses twenty attempts, one after another and at once.
+    for _ in 0..10 {
+        assert_rate_limited(app.signin(&user.email, &user.password).await).await;
+    }
+    let outcomes = signins_from_many(&app, 140..150, &user.email, &user.password).await;
+    assert_eq!(
+        count(&outcomes, StatusCode::TOO_MANY_REQUESTS),
+        10,
+        "{outcomes:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    // A further failure is a new lock (two seconds): one more event, whatever it refuses.
+    let wrong = app.signin(&user.email, "wrong-password-1").await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    for _ in 0..5 {
+        assert_rate_limited(app.signin(&user.email, &user.password).await).await;
+    }
+    let types = event_types(&app, &user.token).await;
+    assert_eq!(
+        types,
+        [
+            "rate_limited",
+            "signin_failed",
+            "rate_limited",
+            "signin_failed",
+            "signin_failed",
+            "signup",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn an_account_failure_limit_of_zero_turns_the_throttle_off() {
     let app = spawn_app_with(&[("ACCOUNT_FAILURE_LIMIT", "0")]).await;
     let user = app.signed_up_user().await;

@@ -15,9 +15,10 @@ use tessera_application::ports::{
     UserRepository,
 };
 use tessera_domain::{
-    AccountRecord, Admission, ClientAddress, ClientInfo, CredentialVersion, EmailAddress, NewUser,
-    PasswordHash, Rate, SecurityEvent, SecurityEventKind, Session, SessionId, TaskChanges,
-    TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserAgent, UserId, UserName,
+    AccountDecision, AccountLockPolicy, AccountRecord, Admission, AttemptOutcome, ClientAddress,
+    ClientInfo, CredentialVersion, EmailAddress, NewUser, PasswordHash, Rate, SecurityEvent,
+    SecurityEventKind, Session, SessionId, TaskChanges, TaskDescription, TaskId, TaskStatusFilter,
+    TaskTitle, User, UserAgent, UserId, UserName,
 };
 
 /// The three repositories of one store, and whatever keeps that store alive.
@@ -63,6 +64,8 @@ macro_rules! conformance_tests {
             the_rate_limit_admits_a_burst_then_refuses_with_the_wait,
             concurrent_attempts_on_one_address_never_pass_the_burst,
             account_records_are_updated_one_at_a_time_and_deleted,
+            account_records_keep_every_field_and_pending_alone_is_a_record,
+            concurrent_attempts_under_the_lock_policy_see_each_others_pending_marks,
             pruning_deletes_only_what_no_longer_limits,
             a_session_beyond_the_cap_ends_the_oldest_live_ones,
             live_sessions_are_listed_newest_first_with_their_client,
@@ -851,6 +854,7 @@ pub mod cases {
                             failures: record.map_or(0, |r| r.failures) + 1,
                             locked_until: Some(at + Duration::seconds(1)),
                             expires_at: at + Duration::minutes(15),
+                            ..AccountRecord::default()
                         })
                     })
                     .await
@@ -879,12 +883,14 @@ pub mod cases {
                 failures: 20,
                 locked_until: Some(at + Duration::seconds(1)),
                 expires_at: at + Duration::minutes(15),
+                ..AccountRecord::default()
             })
         );
         let mut after_delete = Some(AccountRecord {
             failures: 1,
             locked_until: None,
             expires_at: at,
+            ..AccountRecord::default()
         });
         ok(
             stores
@@ -897,6 +903,128 @@ pub mod cases {
             "read",
         );
         assert_eq!(after_delete, None, "the record was deleted");
+    }
+
+    /// Every field of a record comes back as stored (to the microsecond), and a record
+    /// with attempts pending but no failure is a record, not none.
+    pub async fn account_records_keep_every_field_and_pending_alone_is_a_record(stores: Stores) {
+        let at = now();
+        let full = AccountRecord {
+            failures: 7,
+            pending: 3,
+            pending_until: Some(at + Duration::seconds(33)),
+            locked_until: Some(at + Duration::seconds(4)),
+            lock_reported: true,
+            expires_at: at + Duration::minutes(15),
+        };
+        let pending_only = AccountRecord {
+            failures: 0,
+            pending: 2,
+            pending_until: Some(at + Duration::seconds(30)),
+            locked_until: None,
+            lock_reported: false,
+            expires_at: at + Duration::seconds(30),
+        };
+        for record in [full, pending_only] {
+            let key = unique_email("account");
+            ok(
+                stores
+                    .throttle
+                    .update_account(&key, &mut |_| Some(record))
+                    .await,
+                "store",
+            );
+            let mut seen = None;
+            ok(
+                stores
+                    .throttle
+                    .update_account(&key, &mut |current| {
+                        seen = current;
+                        current
+                    })
+                    .await,
+                "read",
+            );
+            assert_eq!(seen, Some(record));
+        }
+    }
+
+    /// The policy's read-modify-writes on one record, many at once: each sees the pending
+    /// marks of the ones before it, so exactly `limit` attempts are admitted and the others
+    /// held; their failures then set one lock, whose first refusal alone is the first.
+    pub async fn concurrent_attempts_under_the_lock_policy_see_each_others_pending_marks(
+        stores: Stores,
+    ) {
+        let key = unique_email("account");
+        let at = now();
+        let policy = AccountLockPolicy::new(std::num::NonZeroU32::MIN.saturating_add(4), 900);
+        let begin_all = |count: usize| {
+            join_all((0..count).map(|_| {
+                let (throttle, key) = (stores.throttle.clone(), key.clone());
+                tokio::spawn(async move {
+                    let mut decision = None;
+                    throttle
+                        .update_account(&key, &mut |record| {
+                            let (decided, next) = policy.begin(record, at);
+                            decision = Some(decided);
+                            Some(next)
+                        })
+                        .await
+                        .map(|()| decision)
+                })
+            }))
+        };
+        let decisions: Vec<AccountDecision> = begin_all(16)
+            .await
+            .into_iter()
+            .filter_map(|joined| match joined {
+                Ok(result) => ok(result, "begin"),
+                Err(e) => panic!("join: {e}"),
+            })
+            .collect();
+        let admitted = decisions
+            .iter()
+            .filter(|d| **d == AccountDecision::Admitted)
+            .count();
+        let held = decisions
+            .iter()
+            .filter(|d| **d == AccountDecision::Held)
+            .count();
+        assert_eq!((admitted, held), (5, 11), "{decisions:?}");
+        let failures = (0..5).map(|_| {
+            let (throttle, key) = (stores.throttle.clone(), key.clone());
+            tokio::spawn(async move {
+                throttle
+                    .update_account(&key, &mut |record| {
+                        policy.finish(record, AttemptOutcome::Failed, at)
+                    })
+                    .await
+            })
+        });
+        for joined in join_all(failures).await {
+            match joined {
+                Ok(result) => ok(result, "finish"),
+                Err(e) => panic!("join: {e}"),
+            }
+        }
+        let firsts: Vec<bool> = begin_all(10)
+            .await
+            .into_iter()
+            .filter_map(|joined| match joined {
+                Ok(result) => ok(result, "begin"),
+                Err(e) => panic!("join: {e}"),
+            })
+            .map(|decision| match decision {
+                AccountDecision::Locked { first, .. } => first,
+                other => panic!("not locked: {other:?}"),
+            })
+            .collect();
+        assert_eq!(firsts.len(), 10);
+        assert_eq!(
+            firsts.iter().filter(|first| **first).count(),
+            1,
+            "{firsts:?}"
+        );
     }
 
     /// Pruning deletes passed TATs and expired account records, nothing else.
@@ -917,6 +1045,7 @@ pub mod cases {
                 failures: 3,
                 locked_until: None,
                 expires_at,
+                ..AccountRecord::default()
             };
             ok(
                 stores
