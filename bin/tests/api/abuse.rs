@@ -3,7 +3,6 @@
 //! `/metrics` allow-list. Many source addresses come from the loopback range (each
 //! client binds its socket to a 127.0.0.x address); every loop is bounded.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, StatusCode};
@@ -12,19 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    TestApp, assert_error, expect_status, header, send, spawn_app_with, unique_email,
+    TestApp, assert_error, client_from, expect_status, header, send, spawn_app_with, unique_email,
     unique_password,
 };
-
-/// A client whose requests come from `127.0.0.{last}`.
-fn client_from(last: u8) -> Client {
-    Client::builder()
-        .no_proxy()
-        .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("the HTTP client builds")
-}
 
 /// `POST /api/auth/signin` from `client`, with `X-Forwarded-For` when given.
 async fn signin_from(
