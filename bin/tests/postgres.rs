@@ -365,6 +365,54 @@ async fn two_instances_on_one_database_share_the_address_budget_and_the_account_
     );
 }
 
+/// Sixteen signins at once on one account, split over two instances: the outcome of each.
+async fn concurrent_signins(bases: [&str; 2], email: &str, password: &str) -> Vec<StatusCode> {
+    let attempts = (0..16).map(|i| {
+        let (base, email, password) = (
+            bases[i % 2].to_owned(),
+            email.to_owned(),
+            password.to_owned(),
+        );
+        async move { signin_status(&base, &email, &password).await }
+    });
+    futures_util::future::join_all(attempts).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_database_let_concurrent_right_signins_through_and_stop_guesses_at_the_limit()
+ {
+    let Some(db) = TestDatabase::create_or_skip().await else {
+        return;
+    };
+    // A cost that makes checks overlap, and a hashing queue that holds them all.
+    let limits = [
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+        ("ACCOUNT_FAILURE_LIMIT", "5"),
+        ("HASH_QUEUE", "32"),
+        ("BCRYPT_COST", "8"),
+    ];
+    let (a, b) = tokio::join!(start(db.url(), &limits), start(db.url(), &limits));
+    signup(&a, "owner@example.com").await;
+    let right = concurrent_signins([&a, &b], "owner@example.com", "securepassword123").await;
+    assert!(right.iter().all(|s| *s == StatusCode::OK), "{right:?}");
+
+    signup(&b, "target@example.com").await;
+    let wrong = concurrent_signins([&a, &b], "target@example.com", "wrong-password-1").await;
+    let checked = wrong
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    let refused = wrong
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 11), "{wrong:?}");
+    assert_eq!(
+        signin_status(&a, "target@example.com", "securepassword123").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_task_table_leaves_signin_me_and_ready_answering() {
     let Some(db) = TestDatabase::create_or_skip().await else {
