@@ -1,23 +1,20 @@
 //! The `tessera` binary as an operator meets it: refusing bad settings, starting, and
 //! stopping on a signal.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "cli-test-secret-that-is-at-least-32-bytes";
+use tessera_test_kit::process::{
+    Running, free_port, serve, serve_command, spawn_listening, status_kib, terminate,
+    tessera_command,
+};
+use tessera_test_kit::{PASSWORD, SECRET};
 
-fn tessera() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    command
-}
+/// The binary under test.
+const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
 
 fn refused_with(envs: &[(&str, &str)], setting: &str) {
-    let output = match tessera()
+    let output = match tessera_command(TESSERA)
         .args(["serve"])
         .envs(envs.iter().copied())
         .output()
@@ -70,7 +67,11 @@ fn an_invalid_setting_stops_the_start_with_one_line_naming_it() {
 
 #[test]
 fn a_missing_secret_stops_the_start_outside_development_mode() {
-    let output = match tessera().args(["serve"]).env("STORAGE", "memory").output() {
+    let output = match tessera_command(TESSERA)
+        .args(["serve"])
+        .env("STORAGE", "memory")
+        .output()
+    {
         Ok(output) => output,
         Err(e) => panic!("cannot run tessera: {e}"),
     };
@@ -80,85 +81,16 @@ fn a_missing_secret_stops_the_start_outside_development_mode() {
     assert!(stderr.contains("BETTER_AUTH_SECRET"), "{stderr}");
 }
 
-struct Running {
-    child: std::process::Child,
-    port: String,
-}
-
 /// Starts `tessera serve` on a free port and waits for its "listening" line.
 fn start(bcrypt_cost: &str) -> Running {
     start_with(bcrypt_cost, &[]).0
 }
 
-/// A free port on the loopback address.
-fn free_port() -> String {
-    match TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
-        Ok(address) => address.port().to_string(),
-        Err(e) => panic!("no free port: {e}"),
-    }
-}
-
-/// The rest of a server's log, line by line.
-type LogLines = Box<dyn Iterator<Item = String> + Send>;
-
-/// Spawns `command`, a `tessera serve` on `port`, and waits for its "listening" line.
-/// Returns the server, every line it logged up to that one (the last), and the rest of
-/// its log, which the caller must keep reading so that the server never blocks on a full
-/// pipe.
-fn spawn_listening(mut command: Command, port: String) -> (Running, Vec<String>, LogLines) {
-    let mut child = match command.stderr(Stdio::piped()).spawn() {
-        Ok(child) => child,
-        Err(e) => panic!("cannot start tessera: {e}"),
-    };
-    let Some(stderr) = child.stderr.take() else {
-        panic!("stderr is piped");
-    };
-    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut logged = Vec::new();
-    for line in lines.by_ref() {
-        let listening = line.contains("listening");
-        logged.push(line);
-        if listening || Instant::now() >= deadline {
-            break;
-        }
-    }
-    let Some(line) = logged.last().filter(|line| line.contains("listening")) else {
-        let _ = child.kill();
-        panic!("the server never said it was listening");
-    };
-    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
-    (Running { child, port }, logged, Box::new(lines))
-}
-
 /// Like [`start`], with extra environment; also returns the "listening" line.
 fn start_with(bcrypt_cost: &str, extra: &[(&str, &str)]) -> (Running, String) {
-    let port = free_port();
-    let mut command = tessera();
-    command
-        .args(["serve"])
-        .envs([
-            ("STORAGE", "memory"),
-            ("JWT_SECRET", SECRET),
-            ("BCRYPT_COST", bcrypt_cost),
-            ("PORT", port.as_str()),
-            ("RUST_LOG", "info"),
-        ])
-        .envs(extra.iter().copied());
-    let (running, logged, rest) = spawn_listening(command, port);
-    std::thread::spawn(move || rest.for_each(drop));
-    (running, logged.last().cloned().unwrap_or_default())
-}
-
-fn terminate(running: &mut Running) -> std::process::ExitStatus {
-    let killed = Command::new("kill")
-        .args(["-TERM", &running.child.id().to_string()])
-        .status();
-    assert!(matches!(killed, Ok(status) if status.success()));
-    match running.child.wait() {
-        Ok(status) => status,
-        Err(e) => panic!("waiting for tessera: {e}"),
-    }
+    let mut envs = vec![("BCRYPT_COST", bcrypt_cost)];
+    envs.extend_from_slice(extra);
+    serve(TESSERA, &envs)
 }
 
 #[test]
@@ -199,7 +131,7 @@ fn a_request_in_flight_at_sigterm_is_answered_before_the_exit() {
 #[test]
 fn an_unreachable_database_stops_the_start_with_one_line_naming_it_without_its_password() {
     let began = Instant::now();
-    let output = match tessera()
+    let output = match tessera_command(TESSERA)
         .args(["serve"])
         .envs([
             ("STORAGE", "postgres"),
@@ -248,7 +180,7 @@ fn log_format_json_writes_one_json_object_per_line() {
 
 /// Sends raw bytes on a new connection and reads the answer until the server closes it
 /// (or a second passes).
-fn raw_exchange(port: &str, request: &[u8]) -> String {
+fn raw_exchange(port: u16, request: &[u8]) -> String {
     use std::io::{Read, Write};
     let Ok(mut stream) = std::net::TcpStream::connect(format!("127.0.0.1:{port}")) else {
         panic!("cannot connect");
@@ -276,18 +208,11 @@ fn client_parse_errors_are_logged_at_debug_not_error() {
     ];
     for (level, expect_debug) in [("info", false), ("debug", true)] {
         let port = free_port();
-        let mut command = tessera();
-        command.args(["serve"]).envs([
-            ("STORAGE", "memory"),
-            ("JWT_SECRET", SECRET),
-            ("BCRYPT_COST", "4"),
-            ("PORT", port.as_str()),
-            ("RUST_LOG", level),
-        ]);
-        let (mut running, _, rest) = spawn_listening(command, port.clone());
+        let command = serve_command(TESSERA, port, &[("RUST_LOG", level)]);
+        let (mut running, _, rest) = spawn_listening(command, port);
         let collected = std::thread::spawn(move || rest.collect::<Vec<String>>());
         for request in &requests {
-            let answer = raw_exchange(&port, request);
+            let answer = raw_exchange(port, request);
             assert!(answer.starts_with("HTTP/1.1 4"), "{level}: {answer:.80}");
         }
         assert!(terminate(&mut running).success());
@@ -315,16 +240,6 @@ fn client_parse_errors_are_logged_at_debug_not_error() {
 /// The resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     status_kib(pid, "VmRSS:")
-}
-
-/// A memory figure of `/proc/PID/status`, in KiB.
-fn status_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(u64::MAX)
 }
 
 /// Opens `count` connections that each send `head` and then stall, holds them all, closes
@@ -413,21 +328,17 @@ fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_t
     // A process allowed 256 descriptors, soft and hard.
     let mut command = Command::new("sh");
     command
-        .args([
-            "-c",
-            "ulimit -n 256 && exec \"$0\" serve",
-            env!("CARGO_BIN_EXE_tessera"),
-        ])
+        .args(["-c", "ulimit -n 256 && exec \"$0\" serve", TESSERA])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs([
             ("STORAGE", "memory"),
             ("JWT_SECRET", SECRET),
             ("BCRYPT_COST", "4"),
-            ("PORT", port.as_str()),
+            ("PORT", port.to_string().as_str()),
             ("LOG_FORMAT", "json"),
         ]);
-    let (mut running, logged, rest) = spawn_listening(command, port.clone());
+    let (mut running, logged, rest) = spawn_listening(command, port);
     let collected = std::thread::spawn(move || rest.collect::<Vec<_>>());
     let Some(lowered) = logged
         .iter()
@@ -470,7 +381,7 @@ fn max_connections_is_lowered_to_fit_the_open_file_limit_and_a_flood_waits_its_t
 
 /// One HTTP/1.1 request with a JSON body (or none) and a token (or none), on a new
 /// connection that the server closes after the answer; returns the status and the body.
-fn http(port: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
     let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}\
@@ -497,50 +408,34 @@ fn http(port: &str, method: &str, path: &str, token: Option<&str>, body: &str) -
 fn two_processes_on_one_sqlite_file_see_each_others_signouts() {
     let db = tessera_sqlite::testing::TempDatabase::new();
     let url = db.url();
-    let start = |port: String| {
-        let mut command = tessera();
-        command.args(["serve"]).envs([
-            ("STORAGE", "sqlite"),
-            ("DATABASE_URL", url.as_str()),
-            ("JWT_SECRET", SECRET),
-            ("BCRYPT_COST", "4"),
-            ("PORT", port.as_str()),
-            ("RUST_LOG", "info"),
-        ]);
-        let (running, _, rest) = spawn_listening(command, port);
-        std::thread::spawn(move || rest.for_each(drop));
-        running
-    };
-    let (port_a, port_b) = (free_port(), free_port());
+    let on_the_file = [("STORAGE", "sqlite"), ("DATABASE_URL", url.as_str())];
     let (mut a, mut b) = std::thread::scope(|scope| {
-        let a = scope.spawn(|| start(port_a.clone()));
-        let b = scope.spawn(|| start(port_b.clone()));
+        let a = scope.spawn(|| serve(TESSERA, &on_the_file).0);
+        let b = scope.spawn(|| serve(TESSERA, &on_the_file).0);
         match (a.join(), b.join()) {
             (Ok(a), Ok(b)) => (a, b),
             _ => panic!("both processes must start"),
         }
     });
+    let (port_a, port_b) = (a.port, b.port);
     let (status, body) = http(
-        &port_a,
+        port_a,
         "POST",
         "/api/auth/signup",
         None,
-        r#"{"name":"Two","email":"two@example.com","password":"securepassword123"}"#,
+        &format!(r#"{{"name":"Two","email":"two@example.com","password":"{PASSWORD}"}}"#),
     );
     assert_eq!(status, 201, "{body}");
     let token = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v["token"].as_str().map(str::to_owned))
         .unwrap_or_default();
+    assert_eq!(http(port_b, "GET", "/api/auth/me", Some(&token), "").0, 200);
     assert_eq!(
-        http(&port_b, "GET", "/api/auth/me", Some(&token), "").0,
+        http(port_b, "POST", "/api/auth/signout", Some(&token), "").0,
         200
     );
-    assert_eq!(
-        http(&port_b, "POST", "/api/auth/signout", Some(&token), "").0,
-        200
-    );
-    let (status, body) = http(&port_a, "GET", "/api/auth/me", Some(&token), "");
+    let (status, body) = http(port_a, "GET", "/api/auth/me", Some(&token), "");
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("token_revoked"), "{body}");
     assert!(terminate(&mut a).success());

@@ -6,59 +6,24 @@
     reason = "a test that cannot set up its sockets has failed"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "connections-test-secret-at-least-32-bytes";
+use tessera_test_kit::process::{Running, serve, status_kib};
 
-struct Server {
-    child: Child,
-    port: u16,
-}
+/// The binary under test.
+const TESSERA: &str = env!("CARGO_BIN_EXE_tessera");
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[(&str, &str)]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs([
-            ("STORAGE", "memory"),
-            ("JWT_SECRET", SECRET),
-            ("BCRYPT_COST", "4"),
-            ("PORT", &port.to_string()),
-            ("RUST_LOG", "warn,tessera=info"),
-        ])
-        .envs(extra.iter().copied())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tessera starts");
-    let stderr = child.stderr.take().expect("piped");
-    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let listening = lines
-        .by_ref()
-        .take_while(|_| Instant::now() < deadline)
-        .any(|line| line.contains("listening"));
-    assert!(listening, "the server never said it was listening");
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, port }
+/// `tessera serve` with memory storage and `extra` settings, once it listens.
+fn start(extra: &[(&str, &str)]) -> Running {
+    let mut envs = vec![("RUST_LOG", "warn,tessera=info")];
+    envs.extend_from_slice(extra);
+    serve(TESSERA, &envs).0
 }
 
 /// A connection to the server from `source` (a 127.0.0.x address).
-fn connect_from(server: &Server, source: Ipv4Addr) -> TcpStream {
+fn connect_from(server: &Running, source: Ipv4Addr) -> TcpStream {
     let socket =
         socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
     socket
@@ -92,7 +57,7 @@ fn closed_within(stream: &mut TcpStream, within: Duration) -> Option<Duration> {
 }
 
 /// `/health` from `source` on a new connection: its status line, within `within`.
-fn health_from(server: &Server, source: Ipv4Addr, within: Duration) -> String {
+fn health_from(server: &Running, source: Ipv4Addr, within: Duration) -> String {
     let mut stream = connect_from(server, source);
     let _ = stream.set_read_timeout(Some(within));
     let _ =
@@ -195,15 +160,6 @@ fn an_idle_kept_alive_connection_is_closed_after_the_keep_alive_time() {
         closed >= Duration::from_millis(1000) && closed < Duration::from_secs(4),
         "closed after {closed:?}"
     );
-}
-
-fn status_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(u64::MAX)
 }
 
 /// A 1.5 MB answer whose bytes the server copies for each request.

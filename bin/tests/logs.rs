@@ -4,10 +4,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
-use tessera::settings::Settings;
-use tessera::startup::Application;
+use reqwest::StatusCode;
+use tessera_test_kit::{Storage, TestApp, expect_status, string_at};
 
 const SECRET: &str = "log-test-secret-that-must-never-be-logged-0123";
 const PASSWORD: &str = "correct-horse-battery-staple-42";
@@ -36,15 +34,6 @@ impl Captured {
     }
 }
 
-async fn post(client: &Client, url: String, body: Value) -> (StatusCode, Value) {
-    let response = match client.post(url).json(&body).send().await {
-        Ok(response) => response,
-        Err(e) => panic!("request: {e}"),
-    };
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_name_routes_but_never_secrets_passwords_tokens_or_emails() {
     let captured = Captured::default();
@@ -58,45 +47,24 @@ async fn logs_name_routes_but_never_secrets_passwords_tokens_or_emails() {
         panic!("this test binary must own the global subscriber");
     }
 
-    let settings = match Settings::from_pairs([
-        ("STORAGE", "memory"),
-        ("JWT_SECRET", SECRET),
-        ("PORT", "0"),
-        ("BCRYPT_COST", "4"),
-    ]) {
-        Ok(settings) => settings,
-        Err(e) => panic!("{e}"),
-    };
-    let app = match Application::build(settings).await {
-        Ok(app) => app,
-        Err(e) => panic!("{e:#}"),
-    };
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let client = Client::new();
+    let app = TestApp::builder()
+        .storage(Storage::Memory)
+        .setting("JWT_SECRET", SECRET)
+        .start()
+        .await;
 
-    let (status, body) = post(
-        &client,
-        format!("{base}/api/auth/signup"),
-        json!({"name": "Private Person", "email": EMAIL, "password": PASSWORD}),
+    let body = expect_status(
+        app.signup("Private Person", EMAIL, PASSWORD).await,
+        StatusCode::CREATED,
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let token = body["token"].as_str().unwrap_or_default().to_owned();
-    let (status, _) = post(
-        &client,
-        format!("{base}/api/auth/signin"),
-        json!({"email": EMAIL, "password": PASSWORD}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _) = post(
-        &client,
-        format!("{base}/api/auth/signin"),
-        json!({"email": EMAIL, "password": "wrong-password-also-private"}),
-    )
-    .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let token = string_at(&body, "/token");
+    assert_eq!(app.signin_status(EMAIL, PASSWORD).await, StatusCode::OK);
+    assert_eq!(
+        app.signin_status(EMAIL, "wrong-password-also-private")
+            .await,
+        StatusCode::BAD_REQUEST
+    );
 
     let logs = captured.text();
     assert!(

@@ -11,8 +11,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    TestApp, assert_error, client_from, expect_status, header, send, spawn_app_with, unique_email,
-    unique_password,
+    TestApp, assert_error, assert_rate_limited, client_from, event_types, expect_status, header,
+    send, spawn_app_with, unique_email, unique_password,
 };
 
 /// `POST /api/auth/signin` from `client`, with `X-Forwarded-For` when given.
@@ -30,19 +30,6 @@ async fn signin_from(
         request = request.header("X-Forwarded-For", forwarded);
     }
     send(request).await
-}
-
-/// The whole seconds of a 429's `Retry-After`, after checking its body.
-async fn assert_rate_limited(response: reqwest::Response) -> u64 {
-    let retry_after = header(&response, "retry-after").expect("a Retry-After header");
-    assert_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "Too many attempts, please try again later",
-    )
-    .await;
-    retry_after.parse().expect("Retry-After in whole seconds")
 }
 
 /// Sends one signin per source address in `addresses`, all at once; returns the
@@ -200,24 +187,6 @@ async fn sixteen_wrong_guesses_at_once_on_one_account_get_five_checks_and_then_4
     );
     let right = signin_from(&app, &client_from(136), None, &user.email, &user.password).await;
     assert_rate_limited(right).await;
-}
-
-/// The security events of `user`, newest first, by type.
-async fn event_types(app: &TestApp, token: &str) -> Vec<String> {
-    let body = expect_status(
-        app.get("/api/auth/events", Some(token)).await,
-        StatusCode::OK,
-    )
-    .await;
-    body["events"]
-        .as_array()
-        .map(|events| {
-            events
-                .iter()
-                .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[tokio::test]

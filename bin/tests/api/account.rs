@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     ForgedToken, TestApp, TestUser, app_with_user, assert_error, assert_unauthorized,
-    assert_validation, expect_status, spawn_app_with, string_at, task_path, tasks_path,
-    unique_password,
+    assert_validation, event_types, expect_status, spawn_app_with, string_at, task_path,
+    tasks_path, unique_password,
 };
 
 const PASSWORD: &str = "/api/auth/password";
@@ -32,19 +32,6 @@ async fn change_password(app: &TestApp, token: &str, current: &str, new: &str) -
 async fn list_sessions(app: &TestApp, token: &str) -> Vec<Value> {
     let body = expect_status(app.get(SESSIONS, Some(token)).await, StatusCode::OK).await;
     body["sessions"].as_array().cloned().unwrap_or_default()
-}
-
-async fn event_types(app: &TestApp, token: &str) -> Vec<String> {
-    let body = expect_status(app.get(EVENTS, Some(token)).await, StatusCode::OK).await;
-    body["events"]
-        .as_array()
-        .map(|events| {
-            events
-                .iter()
-                .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn jti(token: &str) -> String {
