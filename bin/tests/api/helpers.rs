@@ -39,6 +39,21 @@ pub async fn event_types(app: &TestApp, token: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The `jti` (session id) of a token.
+pub fn jti(token: &str) -> String {
+    string_at(&ForgedToken::parse(token).claims, "/jti")
+}
+
+/// Asserts the 401 `token_revoked`: the token's session has ended.
+pub async fn assert_revoked(response: Response) {
+    assert_unauthorized(
+        response,
+        "token_revoked",
+        "Session has ended, please log in again",
+    )
+    .await;
+}
+
 /// Asserts the contract's 429 `rate_limited`; returns its `Retry-After` in whole seconds.
 pub async fn assert_rate_limited(response: Response) -> u64 {
     let retry_after = header(&response, "retry-after").expect("a Retry-After header");

@@ -1,7 +1,9 @@
 //! Black-box HTTP tests of the Tessera API, following `CONTRACT.md`.
 //!
-//! Each test starts its own server (memory storage unless `TEST_STORAGE=postgres`) on a
-//! free port and talks to it over HTTP, as a client would.
+//! Each test starts its own server through the test kit (`tessera-test-kit`), on the
+//! storage `TEST_STORAGE` names (`memory` unless set, `postgres` or `sqlite`), on a free
+//! loopback port, and talks to it over HTTP, as a client would. One module per area, one
+//! file per route or concern.
 #![expect(
     clippy::expect_used,
     reason = "tests fail loudly, with a message, on unexpected errors"

@@ -18,12 +18,6 @@ async fn app() -> TestApp {
     spawn_app_with(&[("HASH_QUEUE", "64"), ("ACCOUNT_FAILURE_LIMIT", "0")]).await
 }
 
-async fn change(app: &TestApp, token: &str, current: &str, new: &str) -> reqwest::Response {
-    let body = json!({"current_password": current, "new_password": new});
-    app.post_json("/api/auth/password", &body, Some(token))
-        .await
-}
-
 /// Runs `signins` signins of `user`'s current password at the same time as `during`,
 /// and returns each signin's status and body.
 async fn signins_during<F: Future>(
@@ -53,7 +47,7 @@ async fn no_session_of_the_old_password_outlives_a_password_change() {
             &app,
             &user,
             12,
-            change(&app, &user.token, &user.password, &new_password),
+            app.change_password(&user.token, &user.password, &new_password),
         )
         .await;
         let changed = expect_status(changed, StatusCode::OK).await;
@@ -100,8 +94,8 @@ async fn of_two_changes_with_the_same_current_password_one_wins() {
         let second_token = app.new_token(&user).await;
         let (first, second) = (unique_password(), unique_password());
         let (a, b) = tokio::join!(
-            change(&app, &user.token, &user.password, &first),
-            change(&app, &second_token, &user.password, &second),
+            app.change_password(&user.token, &user.password, &first),
+            app.change_password(&second_token, &user.password, &second),
         );
         let results = [(a, first), (b, second)];
         let mut won = None;

@@ -296,6 +296,13 @@ impl TestApp {
         self.post_json("/api/auth/signout", body, token).await
     }
 
+    /// `POST /api/auth/password`: changes the token's user's password from `current` to `new`.
+    pub async fn change_password(&self, token: &str, current: &str, new: &str) -> Response {
+        let body = json!({"current_password": current, "new_password": new});
+        self.post_json("/api/auth/password", &body, Some(token))
+            .await
+    }
+
     /// `GET /api/auth/me` with a bearer token.
     pub async fn me(&self, token: &str) -> Response {
         self.get("/api/auth/me", Some(token)).await

@@ -3,10 +3,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{ME, assert_revoked};
+use super::ME;
 use crate::helpers::{
-    app_with_user, assert_error, assert_validation, expect_status, string_at, task_path,
-    tasks_path, unique_password,
+    app_with_user, assert_error, assert_revoked, assert_validation, expect_status, string_at,
+    task_path, tasks_path, unique_password,
 };
 
 #[tokio::test]

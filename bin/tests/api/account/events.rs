@@ -3,9 +3,9 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{ME, SESSIONS, change_password, jti};
+use super::{ME, SESSIONS};
 use crate::helpers::{
-    assert_validation, event_types, expect_status, spawn_app_with, string_at, unique_password,
+    assert_validation, event_types, expect_status, jti, spawn_app_with, string_at, unique_password,
 };
 
 const EVENTS: &str = "/api/auth/events";
@@ -49,7 +49,8 @@ async fn security_events_are_recorded_newest_first_and_hold_no_secret() {
     );
     let new_password = unique_password();
     let body = expect_status(
-        change_password(&app, &fresh, &user.password, &new_password).await,
+        app.change_password(&fresh, &user.password, &new_password)
+            .await,
         StatusCode::OK,
     )
     .await;

@@ -4,10 +4,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{ME, PASSWORD, assert_revoked, change_password, list_sessions};
+use super::{ME, PASSWORD, list_sessions};
 use crate::helpers::{
-    app_with_user, assert_error, assert_validation, expect_status, spawn_app_with, string_at,
-    unique_password,
+    app_with_user, assert_error, assert_revoked, assert_validation, expect_status, spawn_app_with,
+    string_at, unique_password,
 };
 
 #[tokio::test]
@@ -16,7 +16,9 @@ async fn a_password_change_ends_every_session_and_the_new_token_works() {
     let other = app.new_token(&user).await;
     let new_password = unique_password();
 
-    let response = change_password(&app, &user.token, "wrong-password-1", &new_password).await;
+    let response = app
+        .change_password(&user.token, "wrong-password-1", &new_password)
+        .await;
     assert_error(
         response,
         StatusCode::BAD_REQUEST,
@@ -28,7 +30,8 @@ async fn a_password_change_ends_every_session_and_the_new_token_works() {
     expect_status(app.me(&other).await, StatusCode::OK).await;
 
     let body = expect_status(
-        change_password(&app, &user.token, &user.password, &new_password).await,
+        app.change_password(&user.token, &user.password, &new_password)
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -73,7 +76,9 @@ async fn password_change_fields_are_checked_before_the_password() {
         (&"é".repeat(37), "Password must be at most 72 bytes"),
     ] {
         // A wrong current password is not even checked when the new one is invalid.
-        let response = change_password(&app, &user.token, "not-the-password", new).await;
+        let response = app
+            .change_password(&user.token, "not-the-password", new)
+            .await;
         assert_validation(response, "new_password", message).await;
     }
     let response = app.post_json(PASSWORD, &json!({}), user.auth()).await;
@@ -92,8 +97,9 @@ async fn password_routes_count_against_the_address_budget() {
     let user = app.signed_up_user().await;
     // The signup took one attempt; two more are allowed.
     for _ in 0..2 {
-        let response =
-            change_password(&app, &user.token, "wrong-password-1", &unique_password()).await;
+        let response = app
+            .change_password(&user.token, "wrong-password-1", &unique_password())
+            .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
     let response = app

@@ -3,9 +3,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{SESSIONS, assert_revoked, jti, list_sessions};
+use super::{SESSIONS, list_sessions};
 use crate::helpers::{
-    TestApp, TestUser, app_with_user, assert_error, expect_status, spawn_app_with, string_at,
+    TestApp, TestUser, app_with_user, assert_error, assert_revoked, expect_status, jti,
+    spawn_app_with, string_at,
 };
 
 #[tokio::test]

@@ -9,9 +9,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{
-    ForgedToken, TestApp, assert_keys, expect_status, header, now, string_at, timestamp,
-};
+use crate::helpers::{TestApp, assert_keys, expect_status, header, now, string_at, timestamp};
 
 const DEFAULT_TTL_SECONDS: i64 = 604_800;
 
@@ -46,11 +44,6 @@ fn assert_no_store(response: &reqwest::Response) {
         cache_control.contains("no-store"),
         "Cache-Control is {cache_control:?}"
     );
-}
-
-/// The `jti` (session id) of a token.
-fn jti(token: &str) -> String {
-    string_at(&ForgedToken::parse(token).claims, "/jti")
 }
 
 async fn assert_active(app: &TestApp, token: &str) {

@@ -5,9 +5,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{assert_auth_body, assert_no_store, jti};
+use super::{assert_auth_body, assert_no_store};
 use crate::helpers::{
-    app_with_user, assert_error, assert_validation, expect_status, spawn_app, unique_email,
+    app_with_user, assert_error, assert_validation, expect_status, jti, spawn_app, unique_email,
     unique_password,
 };
 

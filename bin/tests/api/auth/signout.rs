@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::assert_active;
 use crate::helpers::{
-    ForgedToken, TestApp, app_with_user, assert_unauthorized, assert_validation, expect_status,
-    now, spawn_app, tasks_path,
+    ForgedToken, app_with_user, assert_revoked, assert_unauthorized, assert_validation,
+    expect_status, now, spawn_app, tasks_path,
 };
 
 const SIGNOUT: &str = "/api/auth/signout";
@@ -15,15 +15,6 @@ const SIGNED_OUT: &str = "Signed out successfully";
 async fn assert_signed_out(response: reqwest::Response) {
     let body = expect_status(response, StatusCode::OK).await;
     assert_eq!(body, json!({"message": SIGNED_OUT}));
-}
-
-async fn assert_revoked(app: &TestApp, token: &str) {
-    assert_unauthorized(
-        app.me(token).await,
-        "token_revoked",
-        "Session has ended, please log in again",
-    )
-    .await;
 }
 
 #[tokio::test]
@@ -58,7 +49,7 @@ async fn signout_twice_returns_200_both_times() {
     let (app, user) = app_with_user().await;
     assert_signed_out(app.signout(user.auth(), &json!({})).await).await;
     assert_signed_out(app.signout(user.auth(), &json!({})).await).await;
-    assert_revoked(&app, &user.token).await;
+    assert_revoked(app.me(&user.token).await).await;
 }
 
 #[tokio::test]
@@ -67,7 +58,7 @@ async fn signout_with_an_empty_body_and_no_content_type_ends_this_session() {
     let other = app.new_token(&user).await;
     let response = app.raw(Method::POST, SIGNOUT, "", None, user.auth()).await;
     assert_signed_out(response).await;
-    assert_revoked(&app, &user.token).await;
+    assert_revoked(app.me(&user.token).await).await;
     assert_active(&app, &other).await;
 }
 
@@ -76,7 +67,7 @@ async fn signout_with_an_empty_object_ends_this_session() {
     let (app, user) = app_with_user().await;
     let other = app.new_token(&user).await;
     assert_signed_out(app.signout(user.auth(), &json!({})).await).await;
-    assert_revoked(&app, &user.token).await;
+    assert_revoked(app.me(&user.token).await).await;
     assert_active(&app, &other).await;
 }
 
@@ -86,7 +77,7 @@ async fn signout_local_ends_only_this_token() {
     let other = app.new_token(&user).await;
     let response = app.signout(user.auth(), &json!({"scope": "local"})).await;
     assert_signed_out(response).await;
-    assert_revoked(&app, &user.token).await;
+    assert_revoked(app.me(&user.token).await).await;
     assert_active(&app, &other).await;
 }
 
@@ -97,8 +88,8 @@ async fn signout_global_ends_every_session_of_the_user() {
     let stranger = app.signed_up_user().await;
     let response = app.signout(user.auth(), &json!({"scope": "global"})).await;
     assert_signed_out(response).await;
-    assert_revoked(&app, &user.token).await;
-    assert_revoked(&app, &other).await;
+    assert_revoked(app.me(&user.token).await).await;
+    assert_revoked(app.me(&other).await).await;
     assert_active(&app, &stranger.token).await;
 }
 
@@ -110,15 +101,15 @@ async fn signout_others_ends_every_session_but_this_one() {
     let response = app.signout(user.auth(), &json!({"scope": "others"})).await;
     assert_signed_out(response).await;
     assert_active(&app, &user.token).await;
-    assert_revoked(&app, &second).await;
-    assert_revoked(&app, &third).await;
+    assert_revoked(app.me(&second).await).await;
+    assert_revoked(app.me(&third).await).await;
 }
 
 #[tokio::test]
 async fn signed_out_token_returns_token_revoked_on_every_protected_route() {
     let (app, user) = app_with_user().await;
     assert_signed_out(app.signout(user.auth(), &json!({})).await).await;
-    assert_revoked(&app, &user.token).await;
+    assert_revoked(app.me(&user.token).await).await;
     let response = app.get(&tasks_path(&user.id), user.auth()).await;
     assert_unauthorized(
         response,
