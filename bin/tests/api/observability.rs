@@ -217,7 +217,7 @@ async fn the_document_and_docs_paths_answer_other_methods_with_405() {
 #[tokio::test]
 async fn metrics_answer_only_to_known_host_names() {
     let app = crate::helpers::spawn_app_with(&[("METRICS_HOSTS", "metrics.internal")]).await;
-    let url = format!("{}/metrics", app.address);
+    let url = app.url("/metrics");
     let with_host = |host: &'static str| {
         let request = app.client.get(&url).header("Host", host);
         async move { request.send().await.expect("the server answers").status() }
@@ -243,7 +243,7 @@ async fn metrics_answer_only_to_known_host_names() {
     let app = crate::helpers::spawn_app_with(&[("PUBLIC_URL", "https://tasks.example.com")]).await;
     let response = app
         .client
-        .get(format!("{}/metrics", app.address))
+        .get(app.url("/metrics"))
         .header("Host", "tasks.example.com")
         .send()
         .await
@@ -258,7 +258,7 @@ async fn metrics_refuse_a_client_address_that_cannot_be_read() {
         ("TRUSTED_PROXIES", "127.0.0.3/32"),
     ])
     .await;
-    let url = format!("{}/metrics", app.address);
+    let url = app.url("/metrics");
     for forwarded in ["unknown", "garbage", "127.0.0.2, unknown", "_hidden"] {
         let response = client_from(3)
             .get(&url)

@@ -26,7 +26,7 @@ async fn each_loopback_address_has_its_own_budget() {
     assert!((1..=60).contains(&assert_rate_limited(limited).await));
     // Signup counts against the same budget.
     let signup = first
-        .post(format!("{}/api/auth/signup", app.address))
+        .post(app.url("/api/auth/signup"))
         .json(&json!({"name": "N", "email": unique_email(), "password": unique_password()}));
     assert_eq!(send(signup).await.status(), StatusCode::TOO_MANY_REQUESTS);
     let other = signin_from(&app, &second, None, &unique_email(), "pw-12345678").await;
@@ -112,7 +112,7 @@ async fn metrics_are_served_only_to_allowed_client_addresses() {
     ])
     .await;
     let metrics = |client: Client, forwarded: Option<&'static str>| {
-        let url = format!("{}/metrics", app.address);
+        let url = app.url("/metrics");
         async move {
             let mut request = client.get(url);
             if let Some(forwarded) = forwarded {

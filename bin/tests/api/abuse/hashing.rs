@@ -25,7 +25,7 @@ async fn a_signin_flood_gets_prompt_503s_while_guarded_requests_stay_fast() {
     for _ in 0..30 {
         let request = app
             .client
-            .post(format!("{}/api/auth/signin", app.address))
+            .post(app.url("/api/auth/signin"))
             .json(&json!({"email": unique_email(), "password": "flood-password-1"}));
         flood.spawn(async move {
             let started = Instant::now();

@@ -22,7 +22,7 @@ async fn signin_from(
     password: &str,
 ) -> reqwest::Response {
     let mut request = client
-        .post(format!("{}/api/auth/signin", app.address))
+        .post(app.url("/api/auth/signin"))
         .json(&json!({"email": email, "password": password}));
     if let Some(forwarded) = forwarded {
         request = request.header("X-Forwarded-For", forwarded);

@@ -23,7 +23,7 @@ async fn signins_from_many(
 ) -> Vec<(StatusCode, Option<u64>)> {
     let mut requests = JoinSet::new();
     for last in addresses {
-        let url = format!("{}/api/auth/signin", app.address);
+        let url = app.url("/api/auth/signin");
         let body = json!({"email": email, "password": password});
         requests.spawn(async move { send(client_from(last).post(url).json(&body)).await });
     }
