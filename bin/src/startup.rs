@@ -239,7 +239,7 @@ impl Application {
                 limits,
             },
         )
-        .with_throttle(throttle);
+        .with_throttle(throttle.clone());
         let write_budget = WriteBudget::new(
             repositories.throttle.clone(),
             clock.clone(),
@@ -255,7 +255,9 @@ impl Application {
         let server = tessera_http::serve(
             listener,
             Services {
+                accounts: auth.accounts(),
                 auth,
+                throttle,
                 tasks,
                 readiness: repositories.readiness,
                 metrics: metrics.clone(),
