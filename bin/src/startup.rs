@@ -187,7 +187,7 @@ pub async fn apply_migrations(settings: &Settings) -> anyhow::Result<Vec<String>
             .await?
             .with_context(|| format!("migrating the SQLite database at {url}"))?
     } else {
-        tessera_postgres::migrate(url, settings.database.connect_timeout)
+        tessera_postgres::migrate(url, settings.database.pool.connect_timeout)
             .await
             .with_context(|| format!("migrating the database at {}", redact(url)))?
     };
@@ -216,7 +216,7 @@ impl Application {
             repositories.throttle.clone(),
             clock.clone(),
             Arc::new(TokioPause),
-            settings.limits.throttle(settings.hashing.wait),
+            settings.limits.throttle(settings.hashing.limits.wait),
         );
         let retention = Retention::new(
             repositories.sessions.clone(),
@@ -324,7 +324,7 @@ async fn hasher(hashing: &HashingSection) -> anyhow::Result<BcryptHasher> {
             "BCRYPT_COST is below 10: fine for tests, too weak for real passwords"
         );
     }
-    let (cost, limits) = (hashing.bcrypt_cost, hashing.limits());
+    let (cost, limits) = (hashing.bcrypt_cost, hashing.limits);
     tokio::task::spawn_blocking(move || BcryptHasher::with_limits(cost, limits))
         .await
         .context("preparing the password hasher")?

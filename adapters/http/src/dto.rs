@@ -250,7 +250,8 @@ impl ListEventsParams {
             .ok()
             .filter(|n| (1..=Self::MAX).contains(n))
             .ok_or_else(|| {
-                ValidationErrors::single("limit", "Limit must be a whole number from 1 to 100")
+                let message = format!("Limit must be a whole number from 1 to {}", Self::MAX);
+                ValidationErrors::single("limit", message)
             })
     }
 }

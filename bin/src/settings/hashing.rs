@@ -1,7 +1,5 @@
 //! Password hashing: the work factor and the bounded hashing pool.
 
-use std::time::Duration;
-
 use tessera_crypto::HashLimits;
 
 use super::SettingsError;
@@ -12,12 +10,8 @@ use super::read::{BCRYPT_COST, HASH_CONCURRENCY, HASH_QUEUE, HASH_WAIT_SECONDS, 
 pub struct HashingSection {
     /// bcrypt work factor.
     pub bcrypt_cost: u32,
-    /// Password hashes running at once (by default one per core).
-    pub concurrency: usize,
-    /// Requests that may wait for a hashing thread (by default four per thread).
-    pub queue: usize,
-    /// Longest wait for a hashing thread.
-    pub wait: Duration,
+    /// The hashing pool: by default one hash per core, four waiting per thread.
+    pub limits: HashLimits,
 }
 
 impl HashingSection {
@@ -26,19 +20,11 @@ impl HashingSection {
         let concurrency = raw.number_or(&HASH_CONCURRENCY, cores)?;
         Ok(Self {
             bcrypt_cost: raw.number(&BCRYPT_COST)?,
-            concurrency,
-            queue: raw.number_or(&HASH_QUEUE, 4 * concurrency)?,
-            wait: raw.seconds(&HASH_WAIT_SECONDS)?,
+            limits: HashLimits {
+                concurrency,
+                queue: raw.number_or(&HASH_QUEUE, 4 * concurrency)?,
+                wait: raw.seconds(&HASH_WAIT_SECONDS)?,
+            },
         })
-    }
-
-    /// The hashing pool's bounds.
-    #[must_use]
-    pub fn limits(&self) -> HashLimits {
-        HashLimits {
-            concurrency: self.concurrency,
-            queue: self.queue,
-            wait: self.wait,
-        }
     }
 }

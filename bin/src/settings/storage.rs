@@ -85,32 +85,25 @@ impl StorageSection {
 /// The database's pools and time limits.
 #[derive(Debug, Clone)]
 pub struct DatabaseSection {
-    /// Most pooled connections for tasks.
-    pub pool_size: usize,
-    /// Most pooled connections for accounts, sessions and limits.
-    pub auth_pool_size: usize,
-    /// Longest wait for a free pooled connection before a request gets 503.
-    pub pool_timeout: Duration,
-    /// Longest time to open one connection.
-    pub connect_timeout: Duration,
+    /// The PostgreSQL pools (their share per request thread is set at start).
+    pub pool: PoolSettings,
     /// How long `serve` and `migrate` keep trying to reach the database at start.
     pub startup_timeout: Duration,
-    /// Longest a database statement may run.
-    pub statement_timeout: Duration,
-    /// Longest a database statement may wait for a lock.
-    pub lock_timeout: Duration,
 }
 
 impl DatabaseSection {
     pub(super) fn read(raw: &Raw) -> Result<Self, SettingsError> {
         Ok(Self {
-            pool_size: raw.number(&DATABASE_POOL_SIZE)?,
-            auth_pool_size: raw.number(&DATABASE_AUTH_POOL_SIZE)?,
-            pool_timeout: raw.millis(&DATABASE_POOL_TIMEOUT_MS)?,
-            connect_timeout: raw.millis(&DATABASE_CONNECT_TIMEOUT_MS)?,
+            pool: PoolSettings {
+                max_size: raw.number(&DATABASE_POOL_SIZE)?,
+                auth_max_size: raw.number(&DATABASE_AUTH_POOL_SIZE)?,
+                wait_timeout: raw.millis(&DATABASE_POOL_TIMEOUT_MS)?,
+                connect_timeout: raw.millis(&DATABASE_CONNECT_TIMEOUT_MS)?,
+                statement_timeout: raw.millis(&DB_STATEMENT_TIMEOUT_MS)?,
+                lock_timeout: raw.millis(&DB_LOCK_TIMEOUT_MS)?,
+                threads: 1,
+            },
             startup_timeout: raw.seconds(&DATABASE_STARTUP_TIMEOUT_SECONDS)?,
-            statement_timeout: raw.millis(&DB_STATEMENT_TIMEOUT_MS)?,
-            lock_timeout: raw.millis(&DB_LOCK_TIMEOUT_MS)?,
         })
     }
 
@@ -118,13 +111,8 @@ impl DatabaseSection {
     #[must_use]
     pub fn postgres(&self, threads: usize) -> PoolSettings {
         PoolSettings {
-            max_size: self.pool_size,
-            auth_max_size: self.auth_pool_size,
-            wait_timeout: self.pool_timeout,
-            connect_timeout: self.connect_timeout,
-            statement_timeout: self.statement_timeout,
-            lock_timeout: self.lock_timeout,
             threads,
+            ..self.pool
         }
     }
 
@@ -133,13 +121,13 @@ impl DatabaseSection {
     #[must_use]
     pub fn sqlite(&self) -> SqliteSettings {
         SqliteSettings {
-            busy_timeout: self.lock_timeout,
+            busy_timeout: self.pool.lock_timeout,
         }
     }
 
     /// Descriptors the pools may hold open.
     #[must_use]
     pub fn connections(&self) -> usize {
-        self.pool_size + self.auth_pool_size
+        self.pool.max_size + self.pool.auth_max_size
     }
 }

@@ -38,17 +38,20 @@ fn defaults_follow_the_contract() -> Result<(), SettingsError> {
         secrecy::ExposeSecret::expose_secret(&s.storage.url),
         DEFAULT_DATABASE_URL
     );
-    assert_eq!(s.database.pool_size, 10);
-    assert_eq!(s.database.auth_pool_size, 10);
+    assert_eq!(s.database.pool.max_size, 10);
+    assert_eq!(s.database.pool.auth_max_size, 10);
     assert_eq!(s.limits.account_failure_limit, 5);
     assert_eq!(s.limits.account_lock_max_seconds, 900);
-    assert!(s.hashing.concurrency >= 1);
-    assert_eq!(s.hashing.queue, 4 * s.hashing.concurrency);
-    assert_eq!(s.hashing.wait, Duration::from_secs(3));
+    assert!(s.hashing.limits.concurrency >= 1);
+    assert_eq!(s.hashing.limits.queue, 4 * s.hashing.limits.concurrency);
+    assert_eq!(s.hashing.limits.wait, Duration::from_secs(3));
     assert_eq!(s.http.body_timeout, Duration::from_secs(10));
     assert_eq!(s.http.max_connections, 10_000);
-    assert_eq!(s.database.statement_timeout, Duration::from_millis(5000));
-    assert_eq!(s.database.lock_timeout, Duration::from_millis(2000));
+    assert_eq!(
+        s.database.pool.statement_timeout,
+        Duration::from_millis(5000)
+    );
+    assert_eq!(s.database.pool.lock_timeout, Duration::from_millis(2000));
     assert!(s.http.trusted_proxies.is_empty());
     assert_eq!(
         s.http.metrics_allow,
