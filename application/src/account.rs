@@ -2,66 +2,35 @@
 //! security events, and the account itself.
 
 use tessera_domain::{
-    ClientInfo, CredentialVersion, Password, Principal, SecurityEvent, SecurityEventKind, Session,
-    SessionId, User, UserName,
+    ClientInfo, CredentialVersion, EmailKey, Password, PasswordCandidate, Principal, SecurityEvent,
+    SecurityEventKind, Session, SessionId, User, UserName,
 };
 use thiserror::Error;
 
-use crate::auth::{AuthService, CheckError, IssuedSession, REDACTED};
-use crate::error::{Fault, ValidationErrors};
+use crate::auth::IssuedSession;
+use crate::common::{AccountCore, CheckError};
+use crate::error::Fault;
 use crate::ports::RepoError;
 
-/// A password change as received.
-#[derive(Clone, Default)]
-pub struct ChangePasswordCommand {
+/// A password change: the password in use, to check, and a valid new one.
+#[derive(Debug, Clone)]
+pub struct ChangePassword {
     /// The password in use.
-    pub current_password: Option<String>,
+    pub current: PasswordCandidate,
     /// The password wanted.
-    pub new_password: Option<String>,
-    /// Where the request came from.
-    pub client: ClientInfo,
+    pub new: Password,
 }
 
-impl std::fmt::Debug for ChangePasswordCommand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangePasswordCommand")
-            .field(
-                "current_password",
-                &self.current_password.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "new_password",
-                &self.new_password.as_ref().map(|_| REDACTED),
-            )
-            .field("client", &self.client)
-            .finish()
-    }
-}
-
-/// An account deletion as received.
-#[derive(Clone, Default)]
-pub struct DeleteAccountCommand {
+/// An account deletion, confirmed by the account's password.
+#[derive(Debug, Clone)]
+pub struct DeleteAccount {
     /// The account's password.
-    pub password: Option<String>,
-    /// Where the request came from.
-    pub client: ClientInfo,
-}
-
-impl std::fmt::Debug for DeleteAccountCommand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeleteAccountCommand")
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .field("client", &self.client)
-            .finish()
-    }
+    pub password: PasswordCandidate,
 }
 
 /// Why an account operation failed.
 #[derive(Debug, Error)]
 pub enum AccountError {
-    /// Some fields are invalid.
-    #[error("invalid request: {0}")]
-    Validation(ValidationErrors),
     /// The password given is not the account's.
     #[error("wrong password")]
     WrongPassword,
@@ -106,24 +75,35 @@ pub struct SessionView {
     pub current: bool,
 }
 
-impl AuthService {
+/// The account use cases, on the parts of [`crate::AuthService`] (see
+/// [`crate::AuthService::accounts`]).
+#[derive(Clone)]
+pub struct AccountService {
+    core: AccountCore,
+}
+
+impl AccountService {
+    pub(crate) fn new(core: AccountCore) -> Self {
+        Self { core }
+    }
+
     /// Renames the caller's account.
     ///
     /// # Errors
-    /// [`AccountError::Validation`] for a name the signup rules refuse.
+    /// [`AccountError::Gone`] when the account no longer exists, or a fault.
     pub async fn update_name(
         &self,
         caller: Principal,
-        name: Option<String>,
+        name: &UserName,
         client: &ClientInfo,
     ) -> Result<User, AccountError> {
-        let name = UserName::parse(name.as_deref().unwrap_or_default())
-            .map_err(|e| AccountError::Validation(ValidationErrors::single("name", e)))?;
-        let user = self
+        let core = &self.core;
+        let user = core
+            .stores
             .users
-            .set_name(caller.user_id, &name, self.clock.now())
+            .set_name(caller.user_id, name, core.clock.now())
             .await?;
-        self.record(user.id, SecurityEventKind::NameChanged, client)
+        core.record(user.id, SecurityEventKind::NameChanged, client)
             .await;
         Ok(user)
     }
@@ -137,28 +117,17 @@ impl AuthService {
     pub async fn change_password(
         &self,
         caller: Principal,
-        command: ChangePasswordCommand,
+        command: ChangePassword,
+        client: &ClientInfo,
     ) -> Result<IssuedSession, AccountError> {
-        let current = command.current_password.unwrap_or_default();
-        let mut errors = ValidationErrors::default();
-        if current.is_empty() {
-            errors.add("current_password", "Current password is required");
-        }
-        let new_password = errors.check(
-            "new_password",
-            Password::parse(command.new_password.as_deref().unwrap_or_default()),
-        );
-        let Some(new_password) = new_password.filter(|_| errors.is_empty()) else {
-            return Err(AccountError::Validation(errors));
-        };
-        let (user, checked) = self
-            .verify_caller(caller, &current, &command.client)
-            .await?;
-        let hash = self.hasher.hash(&new_password).await.map_err(Fault::from)?;
-        let (session, issued) = self.new_session(user.clone(), &command.client)?;
+        let core = &self.core;
+        let (user, checked) = self.verify_caller(caller, &command.current, client).await?;
+        let hash = core.hasher.hash(&command.new).await.map_err(Fault::from)?;
+        let (session, issued) = core.new_session(user.clone(), client)?;
         // Only if the password just checked is still the account's: of two changes made
         // at once with the same current password, the first to commit wins.
-        match self
+        match core
+            .stores
             .users
             .change_password(user.id, &hash, &session, session.created_at, checked)
             .await
@@ -167,7 +136,7 @@ impl AuthService {
             Err(RepoError::Conflict) => return Err(AccountError::WrongPassword),
             Err(other) => return Err(other.into()),
         }
-        self.record(user.id, SecurityEventKind::PasswordChanged, &command.client)
+        core.record(user.id, SecurityEventKind::PasswordChanged, client)
             .await;
         Ok(issued)
     }
@@ -178,8 +147,10 @@ impl AuthService {
     /// A fault of the storage.
     pub async fn list_sessions(&self, caller: Principal) -> Result<Vec<SessionView>, Fault> {
         let sessions = self
+            .core
+            .stores
             .sessions
-            .list_live(caller.user_id, self.clock.now())
+            .list_live(caller.user_id, self.core.clock.now())
             .await?;
         Ok(sessions
             .into_iter()
@@ -193,24 +164,25 @@ impl AuthService {
     /// Ends one of the caller's sessions by its id (the caller's own included).
     ///
     /// # Errors
-    /// [`AccountError::SessionNotFound`] for an id that is not a UUID, unknown, ended or
-    /// another user's.
+    /// [`AccountError::SessionNotFound`] for an id that is unknown, ended or another
+    /// user's.
     pub async fn end_session(
         &self,
         caller: Principal,
-        raw_id: &str,
+        id: SessionId,
         client: &ClientInfo,
     ) -> Result<(), AccountError> {
-        let id = SessionId::parse(raw_id).ok_or(AccountError::SessionNotFound)?;
-        let ended = self
+        let core = &self.core;
+        let ended = core
+            .stores
             .sessions
-            .end(caller.user_id, id, self.clock.now())
+            .end(caller.user_id, id, core.clock.now())
             .await
             .map_err(Fault::from)?;
         if !ended {
             return Err(AccountError::SessionNotFound);
         }
-        self.record(caller.user_id, SecurityEventKind::SessionEnded, client)
+        core.record(caller.user_id, SecurityEventKind::SessionEnded, client)
             .await;
         Ok(())
     }
@@ -224,7 +196,7 @@ impl AuthService {
         caller: Principal,
         limit: u32,
     ) -> Result<Vec<SecurityEvent>, Fault> {
-        Ok(self.events.list(caller.user_id, limit).await?)
+        Ok(self.core.stores.events.list(caller.user_id, limit).await?)
     }
 
     /// Deletes the caller's account, with its tasks, sessions and events, once its
@@ -235,19 +207,13 @@ impl AuthService {
     pub async fn delete_account(
         &self,
         caller: Principal,
-        command: DeleteAccountCommand,
+        command: DeleteAccount,
+        client: &ClientInfo,
     ) -> Result<(), AccountError> {
-        let password = command.password.unwrap_or_default();
-        if password.is_empty() {
-            return Err(AccountError::Validation(ValidationErrors::single(
-                "password",
-                "Password is required",
-            )));
-        }
         let (user, _) = self
-            .verify_caller(caller, &password, &command.client)
+            .verify_caller(caller, &command.password, client)
             .await?;
-        self.users.delete(user.id).await?;
+        self.core.stores.users.delete(user.id).await?;
         tracing::info!(
             target: "tessera::security",
             event = "account_deleted",
@@ -262,20 +228,18 @@ impl AuthService {
     async fn verify_caller(
         &self,
         caller: Principal,
-        password: &str,
+        password: &PasswordCandidate,
         client: &ClientInfo,
     ) -> Result<(User, CredentialVersion), AccountError> {
-        let user = self
-            .users
+        let users = &self.core.stores.users;
+        let user = users
             .find_by_id(caller.user_id)
             .await
             .map_err(Fault::from)?
             .ok_or(AccountError::Gone)?;
-        // The stored address is already in its normal form.
-        let key = user.email.as_str();
-        let found = self
-            .users
-            .find_credentials(key)
+        let key = EmailKey::from(&user.email);
+        let found = users
+            .find_credentials(key.as_str())
             .await
             .map_err(Fault::from)?
             .filter(|found| found.user.id == user.id);
@@ -284,7 +248,8 @@ impl AuthService {
             .map_or(CredentialVersion::INITIAL, |found| found.version);
         let found = found.map(|found| (found.user, found.hash));
         let user = self
-            .checked_attempt(key, found, password, client)
+            .core
+            .checked_attempt(&key, found, password, client)
             .await?
             .ok_or(AccountError::WrongPassword)?;
         Ok((user, version))

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod auth;
+mod common;
 pub mod error;
 pub mod ports;
 pub mod retention;
@@ -13,16 +14,15 @@ pub mod tasks;
 pub mod throttle;
 pub mod writes;
 
-pub use account::{AccountError, ChangePasswordCommand, DeleteAccountCommand, SessionView};
+pub use account::{AccountError, AccountService, ChangePassword, DeleteAccount, SessionView};
 pub use auth::{
-    AccountStores, AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession,
-    REDACTED, SignInCommand, SignInError, SignOutCommand, SignOutError, SignUpCommand, SignUpError,
+    AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, SignIn,
+    SignInError, SignOut, SignUp, SignUpError,
 };
+pub use common::AccountStores;
 pub use error::{Fault, FieldError, ValidationErrors};
+pub use ports::NewTask;
 pub use retention::{Pruned, Retention};
-pub use tasks::{
-    CreateTaskCommand, ListTasksQuery, PatchTaskCommand, ReplaceTaskCommand, TaskError, TaskList,
-    TaskService, TaskWriter,
-};
+pub use tasks::{TaskError, TaskList, TaskService, TaskWriter};
 pub use throttle::{AccountAttempt, AccountRefusal, Refusal, Throttle, ThrottleSettings};
 pub use writes::{WriteBudget, WriteBudgetSettings};

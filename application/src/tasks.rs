@@ -3,26 +3,13 @@
 
 use std::sync::Arc;
 
-use tessera_domain::{
-    ClientAddress, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, UserId,
-};
+use tessera_domain::{ClientAddress, PageQuery, Task, TaskChanges, TaskId, UserId};
 use thiserror::Error;
 
-use crate::error::{Fault, ValidationErrors};
+use crate::error::Fault;
 use crate::ports::{Clock, NewTask, RepoError, TaskRepository, UserRepository};
 use crate::throttle::Refusal;
 use crate::writes::WriteBudget;
-
-/// The listing's query as received: every value is raw text, or absent.
-#[derive(Debug, Clone, Default)]
-pub struct ListTasksQuery {
-    /// `all`, `pending` or `completed`; default `all`.
-    pub status: Option<String>,
-    /// 1 to 500; default 100.
-    pub limit: Option<String>,
-    /// 0 or more; default 0.
-    pub offset: Option<String>,
-}
 
 /// A page of tasks and the count of all that match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,44 +20,9 @@ pub struct TaskList {
     pub total: u64,
 }
 
-/// A new task as received.
-#[derive(Debug, Clone, Default)]
-pub struct CreateTaskCommand {
-    /// The title.
-    pub title: Option<String>,
-    /// The description.
-    pub description: Option<String>,
-}
-
-/// A full replacement (PUT) as received.
-#[derive(Debug, Clone, Default)]
-pub struct ReplaceTaskCommand {
-    /// The new title.
-    pub title: Option<String>,
-    /// The new description; absent clears it.
-    pub description: Option<String>,
-    /// The new completion state; absent keeps it.
-    pub completed: Option<bool>,
-}
-
-/// A partial update (PATCH) as received. `None` leaves a field alone; `Some(None)` is
-/// an explicit JSON `null`.
-#[derive(Debug, Clone, Default)]
-pub struct PatchTaskCommand {
-    /// A new title (`null` is refused as a missing title).
-    pub title: Option<Option<String>>,
-    /// A new description (`null` clears it).
-    pub description: Option<Option<String>>,
-    /// A new completion state.
-    pub completed: Option<bool>,
-}
-
 /// Why a task operation failed.
 #[derive(Debug, Error)]
 pub enum TaskError {
-    /// The request is invalid.
-    #[error("invalid task request: {0}")]
-    Validation(ValidationErrors),
     /// No such task for this owner.
     #[error("task not found")]
     NotFound,
@@ -97,11 +49,6 @@ impl From<RepoError> for TaskError {
         }
     }
 }
-
-/// Default page size.
-pub const DEFAULT_LIMIT: u32 = 100;
-/// Largest page size.
-pub const MAX_LIMIT: u32 = 500;
 
 impl From<Refusal> for TaskError {
     fn from(refusal: Refusal) -> Self {
@@ -174,45 +121,21 @@ impl TaskService {
         error.into()
     }
 
+    /// The greatest offset a listing may ask for: an owner's most tasks.
+    #[must_use]
+    pub fn max_offset(&self) -> u32 {
+        self.max_tasks
+    }
+
     /// Lists `owner`'s tasks.
     ///
     /// # Errors
-    /// [`TaskError::Validation`] for a bad query value, or a fault.
-    pub async fn list(&self, owner: UserId, query: ListTasksQuery) -> Result<TaskList, TaskError> {
-        let mut errors = ValidationErrors::default();
-        let status = match query.status.as_deref() {
-            None => Some(TaskStatusFilter::All),
-            Some(raw) => errors.check(
-                "status",
-                TaskStatusFilter::parse(raw).ok_or("Status must be one of all, pending, completed"),
-            ),
-        };
-        let limit = match query.limit.as_deref() {
-            None => Some(DEFAULT_LIMIT),
-            Some(raw) => errors.check(
-                "limit",
-                raw.parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or("Limit must be a whole number from 1 to 500"),
-            ),
-        };
-        let offset = match query.offset.as_deref() {
-            None => Some(0),
-            Some(raw) => errors.check(
-                "offset",
-                raw.parse::<u64>()
-                    .ok()
-                    .filter(|n| *n <= u64::from(self.max_tasks))
-                    .ok_or_else(|| {
-                        format!("Offset must be a whole number from 0 to {}", self.max_tasks)
-                    }),
-            ),
-        };
-        let (Some(status), Some(limit), Some(offset)) = (status, limit, offset) else {
-            return Err(TaskError::Validation(errors));
-        };
-        let page = self.tasks.list(owner, status, limit, offset).await?;
+    /// A fault.
+    pub async fn list(&self, owner: UserId, query: PageQuery) -> Result<TaskList, TaskError> {
+        let page = self
+            .tasks
+            .list(owner, query.status, query.limit, query.offset)
+            .await?;
         Ok(TaskList {
             tasks: page.tasks,
             total: page.total,
@@ -222,15 +145,8 @@ impl TaskService {
     /// Creates a task for `owner`.
     ///
     /// # Errors
-    /// [`TaskError::Validation`] for an invalid title or description, or a fault.
-    pub async fn create(
-        &self,
-        writer: TaskWriter,
-        command: CreateTaskCommand,
-    ) -> Result<Task, TaskError> {
-        let (title, description) =
-            parse_title_and_description(command.title.as_deref(), command.description.as_deref())?;
-        let task = NewTask { title, description };
+    /// [`TaskError::QuotaExceeded`], [`TaskError::RateLimited`], or a fault.
+    pub async fn create(&self, writer: TaskWriter, task: NewTask) -> Result<Task, TaskError> {
         self.admit(writer).await?;
         match self
             .tasks
@@ -246,69 +162,36 @@ impl TaskService {
     ///
     /// # Errors
     /// [`TaskError::NotFound`], or a fault.
-    pub async fn get(&self, owner: UserId, id: Option<TaskId>) -> Result<Task, TaskError> {
-        let id = id.ok_or(TaskError::NotFound)?;
+    pub async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, TaskError> {
         Ok(self.tasks.get(owner, id).await?)
     }
 
-    /// Replaces a task's title and description, and its completion state if given.
+    /// Changes the fields `changes` names (a replacement names title and description).
     ///
     /// # Errors
-    /// [`TaskError::Validation`], [`TaskError::NotFound`], or a fault.
-    pub async fn replace(
+    /// [`TaskError::NotFound`], [`TaskError::RateLimited`], or a fault.
+    pub async fn update(
         &self,
         writer: TaskWriter,
-        id: Option<TaskId>,
-        command: ReplaceTaskCommand,
+        id: TaskId,
+        changes: &TaskChanges,
     ) -> Result<Task, TaskError> {
-        let (title, description) =
-            parse_title_and_description(command.title.as_deref(), command.description.as_deref())?;
-        let changes = TaskChanges {
-            title: Some(title),
-            description: Some(description),
-            completed: command.completed,
-        };
-        self.update(writer, id, &changes).await
-    }
-
-    /// Changes the fields given.
-    ///
-    /// # Errors
-    /// [`TaskError::Validation`], [`TaskError::NotFound`], or a fault.
-    pub async fn patch(
-        &self,
-        writer: TaskWriter,
-        id: Option<TaskId>,
-        command: PatchTaskCommand,
-    ) -> Result<Task, TaskError> {
-        let mut errors = ValidationErrors::default();
-        let title = command.title.map(|title| {
-            errors.check(
-                "title",
-                TaskTitle::parse(title.as_deref().unwrap_or_default()),
-            )
-        });
-        let description = command.description.map(|description| {
-            errors.check(
-                "description",
-                TaskDescription::parse(description.as_deref().unwrap_or_default()),
-            )
-        });
-        errors.into_result().map_err(TaskError::Validation)?;
-        let changes = TaskChanges {
-            title: title.flatten(),
-            description: description.flatten(),
-            completed: command.completed,
-        };
-        self.update(writer, id, &changes).await
+        self.admit(writer).await?;
+        match self
+            .tasks
+            .update(writer.owner, id, changes, self.clock.now())
+            .await
+        {
+            Ok(task) => Ok(task),
+            Err(error) => Err(self.refused(writer.owner, error).await),
+        }
     }
 
     /// Flips a task's completion state.
     ///
     /// # Errors
     /// [`TaskError::NotFound`], or a fault.
-    pub async fn toggle(&self, writer: TaskWriter, id: Option<TaskId>) -> Result<Task, TaskError> {
-        let id = id.ok_or(TaskError::NotFound)?;
+    pub async fn toggle(&self, writer: TaskWriter, id: TaskId) -> Result<Task, TaskError> {
         self.admit(writer).await?;
         match self.tasks.toggle(writer.owner, id, self.clock.now()).await {
             Ok(task) => Ok(task),
@@ -320,46 +203,11 @@ impl TaskService {
     ///
     /// # Errors
     /// [`TaskError::NotFound`], or a fault.
-    pub async fn delete(&self, writer: TaskWriter, id: Option<TaskId>) -> Result<(), TaskError> {
-        let id = id.ok_or(TaskError::NotFound)?;
+    pub async fn delete(&self, writer: TaskWriter, id: TaskId) -> Result<(), TaskError> {
         self.admit(writer).await?;
         match self.tasks.delete(writer.owner, id).await {
             Ok(()) => Ok(()),
             Err(error) => Err(self.refused(writer.owner, error).await),
         }
-    }
-
-    async fn update(
-        &self,
-        writer: TaskWriter,
-        id: Option<TaskId>,
-        changes: &TaskChanges,
-    ) -> Result<Task, TaskError> {
-        let id = id.ok_or(TaskError::NotFound)?;
-        self.admit(writer).await?;
-        match self
-            .tasks
-            .update(writer.owner, id, changes, self.clock.now())
-            .await
-        {
-            Ok(task) => Ok(task),
-            Err(error) => Err(self.refused(writer.owner, error).await),
-        }
-    }
-}
-
-fn parse_title_and_description(
-    title: Option<&str>,
-    description: Option<&str>,
-) -> Result<(TaskTitle, Option<TaskDescription>), TaskError> {
-    let mut errors = ValidationErrors::default();
-    let title = errors.check("title", TaskTitle::parse(title.unwrap_or_default()));
-    let description = errors.check(
-        "description",
-        TaskDescription::parse(description.unwrap_or_default()),
-    );
-    match (title, description) {
-        (Some(title), Some(description)) => Ok((title, description)),
-        _ => Err(TaskError::Validation(errors)),
     }
 }

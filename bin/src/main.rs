@@ -70,12 +70,12 @@ async fn main() -> ExitCode {
                 eprintln!("tessera: {error:#}");
                 return ExitCode::FAILURE;
             }
-            settings.migrate_on_start = !no_migrate;
+            settings.storage.migrate_on_start = !no_migrate;
             serve(settings).await
         }
         Command::Migrate => migrate(settings).await,
         Command::HashTime { cost, rounds } => {
-            hash_time(cost.unwrap_or(settings.bcrypt_cost), rounds)
+            hash_time(cost.unwrap_or(settings.hashing.bcrypt_cost), rounds)
         }
     }
 }
@@ -99,12 +99,12 @@ fn hash_time(cost: u32, rounds: u32) -> ExitCode {
 }
 
 async fn migrate(settings: Settings) -> ExitCode {
-    if settings.storage == Storage::Memory {
+    if settings.storage.kind == Storage::Memory {
         eprintln!("tessera: STORAGE=memory has no schema to migrate");
         return ExitCode::FAILURE;
     }
     let result = async {
-        if settings.storage == Storage::Postgres {
+        if settings.storage.kind == Storage::Postgres {
             startup::connect(&settings).await?;
         }
         startup::apply_migrations(&settings).await
@@ -124,7 +124,7 @@ const DEV_SECRET_FILE: &str = ".tessera/jwt-secret";
 
 fn apply_dev_defaults(settings: &mut Settings) -> anyhow::Result<()> {
     use anyhow::Context;
-    if settings.jwt_secret.is_some() {
+    if settings.auth.secret.is_some() {
         tracing::warn!("development mode: using the configured JWT secret");
         return Ok(());
     }
@@ -144,7 +144,7 @@ fn apply_dev_defaults(settings: &mut Settings) -> anyhow::Result<()> {
             generated
         }
     };
-    settings.jwt_secret = Some(SecretString::from(secret));
+    settings.auth.secret = Some(SecretString::from(secret));
     tracing::warn!(
         secret_file = DEV_SECRET_FILE,
         "development mode: JWT secret generated for this machine and kept in {DEV_SECRET_FILE}; never use it in production"

@@ -7,28 +7,23 @@ use std::time::{Duration, Instant};
 use actix_web::dev::Server;
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use std::num::NonZeroU32;
 
 use tessera_application::ports::{
     Clock, EventRepository, Pause, Readiness, SessionRepository, SystemClock, TaskRepository,
     ThrottleStore, UserRepository,
 };
 use tessera_application::{
-    AccountStores, AuthService, AuthSettings, Retention, TaskService, Throttle, ThrottleSettings,
-    WriteBudget, WriteBudgetSettings,
+    AccountStores, AuthService, AuthSettings, Retention, TaskService, Throttle, WriteBudget,
 };
-use tessera_crypto::{BcryptHasher, HashLimits, JwtConfig, JwtTokens};
-use tessera_domain::{AccountLimits, AccountLockPolicy, Rate};
+use tessera_crypto::{BcryptHasher, JwtTokens};
 use tessera_http::metrics::Sampler;
-use tessera_http::{
-    GaugeSources, HashSample, HttpSettings, Metrics, Networks, PoolSample, Services,
-};
+use tessera_http::{GaugeSources, HashSample, Metrics, PoolSample, Services};
 use tessera_memory::{AlwaysReady, InMemoryThrottleStore, MemoryStore};
-use tessera_postgres::{PgStore, PoolSettings, redact};
-use tessera_sqlite::{SqliteSettings, SqliteStore};
+use tessera_postgres::{PgStore, redact};
+use tessera_sqlite::SqliteStore;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::settings::{Settings, Storage};
+use crate::settings::{HashingSection, Settings, Storage};
 
 /// How long in-flight requests may finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -76,7 +71,7 @@ struct Repositories {
 }
 
 async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
-    match settings.storage {
+    match settings.storage.kind {
         Storage::Memory => {
             let store = MemoryStore::new();
             Ok(Repositories {
@@ -90,13 +85,13 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
             })
         }
         Storage::Sqlite => {
-            let url = settings.database_url.expose_secret();
+            let url = settings.storage.url.expose_secret();
             create_parent_directory(url)?;
-            if settings.migrate_on_start {
+            if settings.storage.migrate_on_start {
                 apply_migrations(settings).await?;
             }
             let store = Arc::new(
-                SqliteStore::open(url, &sqlite_settings(settings))
+                SqliteStore::open(url, &settings.database.sqlite())
                     .with_context(|| format!("opening the SQLite database at {url}"))?,
             );
             Ok(Repositories {
@@ -111,7 +106,7 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
         }
         Storage::Postgres => {
             let store = Arc::new(connect(settings).await?);
-            if settings.migrate_on_start {
+            if settings.storage.migrate_on_start {
                 apply_migrations(settings).await?;
             }
             let sampled = store.clone();
@@ -137,14 +132,6 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
     }
 }
 
-/// How the SQLite store opens its file: it waits for another process's lock at most
-/// `DB_LOCK_TIMEOUT_MS`.
-fn sqlite_settings(settings: &Settings) -> SqliteSettings {
-    SqliteSettings {
-        busy_timeout: settings.db_lock_timeout,
-    }
-}
-
 /// Creates the directory of a `sqlite://dir/file.db` URL, so that a first start works.
 fn create_parent_directory(url: &str) -> anyhow::Result<()> {
     let path = std::path::Path::new(tessera_sqlite::path_of(url));
@@ -161,20 +148,9 @@ fn create_parent_directory(url: &str) -> anyhow::Result<()> {
 /// # Errors
 /// One line naming the URL (without its password) when it never answers.
 pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
-    let url = settings.database_url.expose_secret();
-    let store = PgStore::new(
-        url,
-        PoolSettings {
-            max_size: settings.database_pool_size,
-            auth_max_size: settings.database_auth_pool_size,
-            wait_timeout: settings.database_pool_timeout,
-            connect_timeout: settings.database_connect_timeout,
-            statement_timeout: settings.db_statement_timeout,
-            lock_timeout: settings.db_lock_timeout,
-            threads: workers(),
-        },
-    )?;
-    let deadline = Instant::now() + settings.database_startup_timeout;
+    let url = settings.storage.url.expose_secret();
+    let store = PgStore::new(url, settings.database.postgres(workers()))?;
+    let deadline = Instant::now() + settings.database.startup_timeout;
     let mut attempt = 0_u32;
     loop {
         attempt += 1;
@@ -203,15 +179,15 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
 /// # Errors
 /// When a migration fails or the database cannot be reached.
 pub async fn apply_migrations(settings: &Settings) -> anyhow::Result<Vec<String>> {
-    let url = settings.database_url.expose_secret();
-    let applied = if settings.storage == Storage::Sqlite {
-        let (owned, sqlite) = (url.to_owned(), sqlite_settings(settings));
+    let url = settings.storage.url.expose_secret();
+    let applied = if settings.storage.kind == Storage::Sqlite {
+        let (owned, sqlite) = (url.to_owned(), settings.database.sqlite());
         create_parent_directory(url)?;
         tokio::task::spawn_blocking(move || tessera_sqlite::migrate(&owned, &sqlite))
             .await?
             .with_context(|| format!("migrating the SQLite database at {url}"))?
     } else {
-        tessera_postgres::migrate(url, settings.database_connect_timeout)
+        tessera_postgres::migrate(url, settings.database.pool.connect_timeout)
             .await
             .with_context(|| format!("migrating the database at {}", redact(url)))?
     };
@@ -229,68 +205,19 @@ impl Application {
     /// # Errors
     /// An unusable setting, or an address that cannot be bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let secret = settings.require_secret()?.clone();
+        let jwt = settings.auth.jwt()?;
         let repositories = repositories(&settings).await?;
-        if settings.bcrypt_cost < 10 {
-            tracing::warn!(
-                cost = settings.bcrypt_cost,
-                "BCRYPT_COST is below 10: fine for tests, too weak for real passwords"
-            );
-        }
-        let cost = settings.bcrypt_cost;
-        let limits = HashLimits {
-            concurrency: settings.hash_concurrency,
-            queue: settings.hash_queue,
-            wait: settings.hash_wait,
-        };
-        let hasher = tokio::task::spawn_blocking(move || BcryptHasher::with_limits(cost, limits))
-            .await
-            .context("preparing the password hasher")??;
-        let hasher = Arc::new(hasher);
-        let counted = hasher.clone();
-        let metrics = Metrics::new(GaugeSources {
-            pools: repositories.pools.clone(),
-            hashes: Arc::new(move || {
-                let load = counted.load();
-                HashSample {
-                    running: load.running,
-                    waiting: load.waiting,
-                }
-            }),
-        })
-        .context("registering metrics")?;
-        let tokens = Arc::new(JwtTokens::new(&JwtConfig {
-            secret,
-            previous: settings.jwt_secret_previous.clone(),
-            issuer: settings.jwt_issuer.clone(),
-            audience: settings.jwt_audience.clone(),
-        }));
+        let hasher = Arc::new(hasher(&settings.hashing).await?);
+        let metrics = metrics(&repositories, hasher.clone())?;
+        let tokens = Arc::new(JwtTokens::new(&jwt));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        // A pending mark outlives any check: the longest wait for a hashing thread, and
-        // half a minute for the hash and the storage round trips.
-        let pending_for = chrono::Duration::from_std(settings.hash_wait)
-            .unwrap_or(chrono::Duration::zero())
-            + chrono::Duration::seconds(AccountLockPolicy::PENDING_SECONDS);
+        let limits = settings.limits.account();
         let throttle = Throttle::new(
             repositories.throttle.clone(),
             clock.clone(),
             Arc::new(TokioPause),
-            ThrottleSettings {
-                per_address: NonZeroU32::new(settings.auth_rate_limit_per_minute)
-                    .map(Rate::per_minute),
-                per_account: NonZeroU32::new(settings.account_failure_limit).map(|limit| {
-                    AccountLockPolicy::new(limit, settings.account_lock_max_seconds)
-                        .pending_for(pending_for)
-                }),
-                // Held back no longer than a request may wait for a hashing thread.
-                hold: settings.hash_wait,
-            },
+            settings.limits.throttle(settings.hashing.limits.wait),
         );
-        let limits = AccountLimits {
-            max_sessions: settings.max_sessions_per_user,
-            max_tasks: settings.max_tasks_per_user,
-            retention: chrono::Duration::days(i64::from(settings.retention_days)),
-        };
         let retention = Retention::new(
             repositories.sessions.clone(),
             repositories.events.clone(),
@@ -308,51 +235,36 @@ impl Application {
             (tokens.clone(), tokens),
             clock.clone(),
             AuthSettings {
-                token_ttl: chrono::Duration::seconds(i64::from(settings.token_ttl_seconds)),
+                token_ttl: settings.auth.token_ttl(),
                 limits,
             },
         )
-        .with_throttle(throttle);
+        .with_throttle(throttle.clone());
         let write_budget = WriteBudget::new(
             repositories.throttle.clone(),
             clock.clone(),
-            WriteBudgetSettings {
-                per_account: NonZeroU32::new(settings.task_writes_per_minute).map(Rate::per_minute),
-                per_address: NonZeroU32::new(settings.task_writes_per_minute_per_address)
-                    .map(Rate::per_minute),
-            },
+            settings.limits.write_budget(),
         );
         let tasks = TaskService::new(repositories.tasks, owners, clock.clone(), limits.max_tasks)
             .with_write_budget(write_budget);
-        let upkeep_metrics = metrics.clone();
 
-        let requested = SocketAddr::new(settings.host, settings.port);
+        let requested = SocketAddr::new(settings.http.host, settings.http.port);
         let listener = TcpListener::bind(requested)
             .with_context(|| format!("cannot listen on {requested}"))?;
         let address = listener.local_addr().context("reading the bound address")?;
         let server = tessera_http::serve(
             listener,
             Services {
+                accounts: auth.accounts(),
                 auth,
+                throttle,
                 tasks,
                 readiness: repositories.readiness,
-                metrics,
+                metrics: metrics.clone(),
             },
-            HttpSettings {
-                cors_origins: settings.cors_origins.clone(),
-                shutdown_timeout: SHUTDOWN_GRACE,
-                trusted_proxies: Networks::new(settings.trusted_proxies.clone()),
-                metrics_allow: Networks::new(settings.metrics_allow.clone()),
-                body_timeout: settings.body_timeout,
-                max_connections: fit_connections(&settings),
-                head_timeout: settings.head_timeout,
-                keep_alive: settings.keep_alive,
-                send_timeout: settings.send_timeout,
-                max_connections_per_address: settings.max_connections_per_address,
-                metrics_hosts: metrics_hosts(&settings),
-                workers: workers(),
-                hsts_max_age_seconds: settings.hsts_max_age_seconds,
-            },
+            settings
+                .http
+                .server(fit_connections(&settings), workers(), SHUTDOWN_GRACE),
         )
         .context("starting the HTTP server")?;
         let shutdown = ShutdownSignals::register().context("listening for shutdown signals")?;
@@ -360,12 +272,7 @@ impl Application {
             address,
             server,
             shutdown,
-            pruning: Box::pin(upkeep(
-                repositories.throttle,
-                clock,
-                retention,
-                upkeep_metrics,
-            )),
+            pruning: Box::pin(upkeep(repositories.throttle, clock, retention, metrics)),
         })
     }
 
@@ -409,6 +316,36 @@ impl Application {
     }
 }
 
+/// The bcrypt hasher and its bounded pool, built on a blocking thread (it times a hash).
+async fn hasher(hashing: &HashingSection) -> anyhow::Result<BcryptHasher> {
+    if hashing.bcrypt_cost < 10 {
+        tracing::warn!(
+            cost = hashing.bcrypt_cost,
+            "BCRYPT_COST is below 10: fine for tests, too weak for real passwords"
+        );
+    }
+    let (cost, limits) = (hashing.bcrypt_cost, hashing.limits);
+    tokio::task::spawn_blocking(move || BcryptHasher::with_limits(cost, limits))
+        .await
+        .context("preparing the password hasher")?
+        .map_err(Into::into)
+}
+
+/// The metrics registry, sampling the database pools and the hashing pool.
+fn metrics(repositories: &Repositories, hasher: Arc<BcryptHasher>) -> anyhow::Result<Metrics> {
+    Metrics::new(GaugeSources {
+        pools: repositories.pools.clone(),
+        hashes: Arc::new(move || {
+            let load = hasher.load();
+            HashSample {
+                running: load.running,
+                waiting: load.waiting,
+            }
+        }),
+    })
+    .context("registering metrics")
+}
+
 /// Request-handling threads: one per CPU.
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
@@ -426,18 +363,18 @@ fn fit_connections(settings: &Settings) -> usize {
         Ok(limit) => limit,
         Err(error) => {
             tracing::warn!(%error, "could not read or raise the open-file limit");
-            return settings.max_connections;
+            return settings.http.max_connections;
         }
     };
-    let pools = (settings.database_pool_size + settings.database_auth_pool_size) as u64;
+    let pools = settings.database.connections() as u64;
     let room = limit.saturating_sub(RESERVED_DESCRIPTORS + pools).max(1);
     let fitted = usize::try_from(room)
         .unwrap_or(usize::MAX)
-        .min(settings.max_connections);
-    if fitted < settings.max_connections {
+        .min(settings.http.max_connections);
+    if fitted < settings.http.max_connections {
         tracing::warn!(
             max_connections = fitted,
-            configured = settings.max_connections,
+            configured = settings.http.max_connections,
             open_file_limit = limit,
             "MAX_CONNECTIONS lowered to fit the open-file limit"
         );
@@ -491,20 +428,6 @@ async fn upkeep(
             }
         }
     }
-}
-
-/// The host names `/metrics` answers to besides loopback ones: `PUBLIC_URL`'s host and
-/// `METRICS_HOSTS`.
-fn metrics_hosts(settings: &Settings) -> Vec<String> {
-    let public = settings.public_url.host_str().map(|host| {
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase()
-    });
-    public
-        .into_iter()
-        .chain(settings.metrics_hosts.iter().cloned())
-        .collect()
 }
 
 /// Held attempts wait on the runtime's timer.

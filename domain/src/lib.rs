@@ -9,6 +9,7 @@ mod abuse;
 mod access;
 mod account;
 mod ids;
+mod secret;
 mod session;
 mod task;
 mod text;
@@ -23,12 +24,14 @@ pub use account::{
     AccountLimits, ClientInfo, SecurityEvent, SecurityEventKind, UnknownEventKind, UserAgent,
 };
 pub use ids::{SessionId, TaskId, UserId};
+pub use secret::{AccessToken, REDACTED};
 pub use session::{Session, SignOutScope, SignOutScopeError, sessions_beyond_cap};
 pub use task::{
-    Task, TaskChanges, TaskDescription, TaskDescriptionError, TaskStatusFilter, TaskTitle,
-    TaskTitleError,
+    PageError, PageQuery, Task, TaskChanges, TaskDescription, TaskDescriptionError,
+    TaskStatusFilter, TaskTitle, TaskTitleError,
 };
 pub use user::{
-    CredentialVersion, Credentials, EmailAddress, EmailError, NewUser, Password, PasswordError,
-    PasswordHash, User, UserName, UserNameError, common_password_count, is_common_password,
+    CredentialVersion, Credentials, EmailAddress, EmailError, EmailKey, NewUser, Password,
+    PasswordCandidate, PasswordCandidateError, PasswordError, PasswordHash, User, UserName,
+    UserNameError, common_password_count, is_common_password,
 };

@@ -190,6 +190,78 @@ impl TaskDescription {
     }
 }
 
+/// One page of a listing: which tasks, how many, after how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageQuery {
+    /// Which tasks.
+    pub status: TaskStatusFilter,
+    /// Most tasks on the page.
+    pub limit: u32,
+    /// Tasks skipped before the page.
+    pub offset: u64,
+}
+
+/// Why a listing's query value was refused; each message is the contract's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum PageError {
+    /// Not one of the three filters.
+    #[error("Status must be one of all, pending, completed")]
+    Status,
+    /// Not a whole number from 1 to [`PageQuery::MAX_LIMIT`].
+    #[error("Limit must be a whole number from 1 to {}", PageQuery::MAX_LIMIT)]
+    Limit,
+    /// Not a whole number from 0 to the greatest offset (the task quota).
+    #[error("Offset must be a whole number from 0 to {0}")]
+    Offset(u32),
+}
+
+impl Default for PageQuery {
+    fn default() -> Self {
+        Self {
+            status: TaskStatusFilter::All,
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+impl PageQuery {
+    /// Page size when none is asked for.
+    pub const DEFAULT_LIMIT: u32 = 100;
+    /// Largest page size.
+    pub const MAX_LIMIT: u32 = 500;
+
+    /// Reads `all`, `pending` or `completed`.
+    ///
+    /// # Errors
+    /// [`PageError::Status`] for anything else.
+    pub fn status(raw: &str) -> Result<TaskStatusFilter, PageError> {
+        TaskStatusFilter::parse(raw).ok_or(PageError::Status)
+    }
+
+    /// Reads a page size.
+    ///
+    /// # Errors
+    /// [`PageError::Limit`] for anything but 1 to [`PageQuery::MAX_LIMIT`].
+    pub fn limit(raw: &str) -> Result<u32, PageError> {
+        raw.parse::<u32>()
+            .ok()
+            .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
+            .ok_or(PageError::Limit)
+    }
+
+    /// Reads an offset; none is greater than `max` (an owner's most tasks).
+    ///
+    /// # Errors
+    /// [`PageError::Offset`] for anything but 0 to `max`.
+    pub fn offset(raw: &str, max: u32) -> Result<u64, PageError> {
+        raw.parse::<u64>()
+            .ok()
+            .filter(|n| *n <= u64::from(max))
+            .ok_or(PageError::Offset(max))
+    }
+}
+
 /// Which tasks a listing shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TaskStatusFilter {

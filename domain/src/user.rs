@@ -266,6 +266,88 @@ fn is_plausible_address(email: &str) -> bool {
     local_ok && domain_ok
 }
 
+/// The key an account is looked up and throttled by: a typed address in the normal form
+/// of [`EmailAddress`], or as near to it as the text allows. At signin any text may be
+/// typed, so a key is not a valid address, only a non-blank one without a NUL (no stored
+/// address holds one, and storage may refuse to even compare one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailKey(String);
+
+impl EmailKey {
+    /// The key of a typed address.
+    ///
+    /// # Errors
+    /// [`EmailError::Required`] for a blank one, [`EmailError::Invalid`] for one with a
+    /// NUL.
+    pub fn parse(raw: &str) -> Result<Self, EmailError> {
+        if EmailAddress::is_blank(raw) {
+            return Err(EmailError::Required);
+        }
+        if raw.contains('\0') {
+            return Err(EmailError::Invalid);
+        }
+        Ok(Self(EmailAddress::normalise(raw)))
+    }
+
+    /// The key as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&EmailAddress> for EmailKey {
+    /// A stored address is already in its normal form.
+    fn from(email: &EmailAddress) -> Self {
+        Self(email.as_str().to_owned())
+    }
+}
+
+/// A password as typed to be checked (at signin, or to confirm a change or a deletion):
+/// not empty and without a NUL, otherwise anything. It is never stored or shown: `Debug`
+/// prints [`REDACTED`](crate::REDACTED).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordCandidate(String);
+
+/// Why a typed password cannot be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum PasswordCandidateError {
+    /// Missing or empty.
+    #[error("Password is required")]
+    Required,
+    /// Holds a NUL character, which no stored password holds.
+    #[error("Password contains an invalid character")]
+    InvalidCharacter,
+}
+
+impl PasswordCandidate {
+    /// Takes a typed password as it is: no trimming.
+    ///
+    /// # Errors
+    /// The [`PasswordCandidateError`] of the rule broken.
+    pub fn parse(raw: &str) -> Result<Self, PasswordCandidateError> {
+        if raw.is_empty() {
+            return Err(PasswordCandidateError::Required);
+        }
+        if raw.contains('\0') {
+            return Err(PasswordCandidateError::InvalidCharacter);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The text, to be verified against a hash.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordCandidate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(crate::REDACTED)
+    }
+}
+
 /// A password that meets the signup policy. It is never stored: only its hash is.
 ///
 /// `Debug` does not show it.

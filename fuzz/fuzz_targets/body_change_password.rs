@@ -1,44 +1,39 @@
-//! Fuzzes the password change body (`POST /api/auth/password`): bytes are read as
-//! `Object<ChangePasswordBody>` the ways the service reads bodies, turned into the
-//! `ChangePasswordCommand`, and the new password is put through the signup policy the use
-//! case runs (`Password::parse`).
+//! Fuzzes the password change body (`POST /api/auth/password`): bytes are read as the
+//! service reads bodies and turned into the `ChangePassword` command at the edge: the
+//! current password to check (`PasswordCandidate::parse`) and the new one
+//! (`Password::parse`, signup's rules).
 //!
-//! Invariants: both readings agree; each command field is the body's member of the same
-//! name; a new password the policy accepts satisfies every password invariant of
-//! `tessera_fuzz::text` (kept exactly, at most 72 bytes, no NUL, not common).
+//! Invariants: an accepted body is a strict JSON object; the command is made exactly when
+//! both fields pass their checks, otherwise the refused fields are named in body order;
+//! both passwords are the raw text; the password invariants of `tessera_fuzz::text` hold
+//! of the new one.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tessera_application::ChangePasswordCommand;
-use tessera_fuzz::body::{read, text_field};
+use tessera_application::ChangePassword;
+use tessera_domain::{Password, PasswordCandidate};
+use tessera_fuzz::body::{check_conversion, read, text};
 use tessera_fuzz::text::check_password;
 use tessera_http::dto::ChangePasswordBody;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(body) = read::<ChangePasswordBody>(data) else {
+    let Some(read) = read::<ChangePasswordBody>(data) else {
         return;
     };
-    let command = ChangePasswordCommand::from(body.strict);
-    let extractor = ChangePasswordCommand::from(body.extractor);
-    for (name, field, other) in [
-        (
-            "current_password",
-            &command.current_password,
-            &extractor.current_password,
-        ),
-        (
-            "new_password",
-            &command.new_password,
-            &extractor.new_password,
-        ),
-    ] {
-        assert_eq!(field, other, "both readings give one {name}");
-        assert_eq!(
-            field,
-            &text_field(&body.object, name),
-            "{name} is the body's {name}"
-        );
+    let current = text(&read.object, "current_password");
+    let new = text(&read.object, "new_password");
+    check_password(&new);
+    let converted = ChangePassword::try_from(read.body);
+    check_conversion(
+        &converted,
+        &[
+            ("current_password", PasswordCandidate::parse(&current).is_ok()),
+            ("new_password", Password::parse(&new).is_ok()),
+        ],
+    );
+    if let Ok(change) = converted {
+        assert_eq!(change.current.as_str(), current);
+        assert_eq!(change.new.as_str(), new);
     }
-    check_password(command.new_password.as_deref().unwrap_or_default());
 });

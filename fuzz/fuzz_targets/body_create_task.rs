@@ -1,40 +1,38 @@
-//! Fuzzes the task creation body (`POST /api/{user_id}/tasks`): bytes are read as
-//! `Object<CreateTaskBody>` the ways the service reads bodies, turned into the
-//! `CreateTaskCommand`, and its title and description are validated as the create use
-//! case validates them (`TaskTitle::parse`, `TaskDescription::parse`; absent is empty).
+//! Fuzzes the task creation body (`POST /api/{user_id}/tasks`): bytes are read as the
+//! service reads bodies and turned into a `NewTask` at the edge (`TaskTitle::parse`,
+//! `TaskDescription::parse`).
 //!
-//! Invariants: both readings agree; an accepted body is a strict JSON object and each
-//! command field is that object's member of the same name; a parsed title is trimmed,
-//! 1 to 200 characters, without control or bidirectional characters, and parses to
-//! itself; a parsed description is none exactly when blank, else trimmed, at most 1000
-//! characters, without control characters but line breaks and tabs, and parses to
-//! itself; each refusal has its stated cause.
+//! Invariants: an accepted body is a strict JSON object; the task is made exactly when
+//! both fields pass their checks, of the body's members (absent or `null` is empty), and
+//! holds what the checks made; otherwise the refused fields are named in body order; the
+//! title and description invariants of `tessera_fuzz::text` hold.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tessera_application::CreateTaskCommand;
-use tessera_fuzz::body::{read, text_field};
+use tessera_application::NewTask;
+use tessera_domain::{TaskDescription, TaskTitle};
+use tessera_fuzz::body::{check_conversion, read, text};
 use tessera_fuzz::text::{check_description, check_title};
 use tessera_http::dto::CreateTaskBody;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(body) = read::<CreateTaskBody>(data) else {
+    let Some(read) = read::<CreateTaskBody>(data) else {
         return;
     };
-    let command = CreateTaskCommand::from(body.strict);
-    let extractor = CreateTaskCommand::from(body.extractor);
-    for (name, field, other) in [
-        ("title", &command.title, &extractor.title),
-        ("description", &command.description, &extractor.description),
-    ] {
-        assert_eq!(field, other, "both readings give one {name}");
-        assert_eq!(
-            field,
-            &text_field(&body.object, name),
-            "{name} is the body's {name}"
-        );
+    let (title, description) = (text(&read.object, "title"), text(&read.object, "description"));
+    check_title(&title);
+    check_description(&description);
+    let converted = NewTask::try_from(read.body);
+    check_conversion(
+        &converted,
+        &[
+            ("title", TaskTitle::parse(&title).is_ok()),
+            ("description", TaskDescription::parse(&description).is_ok()),
+        ],
+    );
+    if let Ok(task) = converted {
+        assert_eq!(Ok(task.title), TaskTitle::parse(&title));
+        assert_eq!(Ok(task.description), TaskDescription::parse(&description));
     }
-    check_title(command.title.as_deref().unwrap_or_default());
-    check_description(command.description.as_deref().unwrap_or_default());
 });

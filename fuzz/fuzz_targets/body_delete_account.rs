@@ -1,30 +1,29 @@
-//! Fuzzes the account deletion body (`DELETE /api/auth/me`): bytes are read as
-//! `Object<DeleteAccountBody>` the ways the service reads bodies and turned into the
-//! `DeleteAccountCommand`.
+//! Fuzzes the account deletion body (`DELETE /api/auth/me`): bytes are read as the
+//! service reads bodies and turned into the `DeleteAccount` command at the edge, whose
+//! password is one to check (`PasswordCandidate::parse`).
 //!
-//! Invariants: both readings agree, and the command's password is the body's `password`
-//! member, exactly (never trimmed or changed: it is compared with the stored hash).
+//! Invariants: an accepted body is a strict JSON object; the command is made exactly when
+//! the password passes its check, and holds the raw text; otherwise `password` is named.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tessera_application::DeleteAccountCommand;
-use tessera_fuzz::body::{read, text_field};
+use tessera_application::DeleteAccount;
+use tessera_domain::PasswordCandidate;
+use tessera_fuzz::body::{check_conversion, read, text};
 use tessera_http::dto::DeleteAccountBody;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(body) = read::<DeleteAccountBody>(data) else {
+    let Some(read) = read::<DeleteAccountBody>(data) else {
         return;
     };
-    let command = DeleteAccountCommand::from(body.strict);
-    let extractor = DeleteAccountCommand::from(body.extractor);
-    assert_eq!(
-        command.password, extractor.password,
-        "both readings give one password"
+    let password = text(&read.object, "password");
+    let converted = DeleteAccount::try_from(read.body);
+    check_conversion(
+        &converted,
+        &[("password", PasswordCandidate::parse(&password).is_ok())],
     );
-    assert_eq!(
-        command.password,
-        text_field(&body.object, "password"),
-        "password is the body's password"
-    );
+    if let Ok(deletion) = converted {
+        assert_eq!(deletion.password.as_str(), password);
+    }
 });

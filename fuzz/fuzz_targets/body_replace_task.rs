@@ -1,47 +1,39 @@
 //! Fuzzes the task replacement body (`PUT /api/{user_id}/tasks/{id}`): bytes are read as
-//! `Object<ReplaceTaskBody>` the ways the service reads bodies, turned into the
-//! `ReplaceTaskCommand`, and its title and description are validated as the replace use
-//! case validates them (`TaskTitle::parse`, `TaskDescription::parse`; absent is empty).
+//! the service reads bodies and turned into `TaskChanges` at the edge: a title and a
+//! description always (an absent description clears it), a completion state if given.
 //!
-//! Invariants: both readings agree; an accepted body is a strict JSON object and each
-//! command field is that object's member of the same name (`completed` a boolean, absent
-//! or `null` keeping the state); the title and description invariants of
-//! `tessera_fuzz::text` hold.
+//! Invariants: an accepted body is a strict JSON object; the changes are made exactly
+//! when title and description pass their checks, otherwise the refused fields are named
+//! in body order; they name the checked title and description and the body's
+//! `completed`; the title and description invariants of `tessera_fuzz::text` hold.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tessera_application::ReplaceTaskCommand;
-use tessera_fuzz::body::{bool_field, read, text_field};
+use tessera_domain::{TaskChanges, TaskDescription, TaskTitle};
+use tessera_fuzz::body::{bool_field, check_conversion, read, text};
 use tessera_fuzz::text::{check_description, check_title};
 use tessera_http::dto::ReplaceTaskBody;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(body) = read::<ReplaceTaskBody>(data) else {
+    let Some(read) = read::<ReplaceTaskBody>(data) else {
         return;
     };
-    let command = ReplaceTaskCommand::from(body.strict);
-    let extractor = ReplaceTaskCommand::from(body.extractor);
-    for (name, field, other) in [
-        ("title", &command.title, &extractor.title),
-        ("description", &command.description, &extractor.description),
-    ] {
-        assert_eq!(field, other, "both readings give one {name}");
-        assert_eq!(
-            field,
-            &text_field(&body.object, name),
-            "{name} is the body's {name}"
-        );
+    let (title, description) = (text(&read.object, "title"), text(&read.object, "description"));
+    check_title(&title);
+    check_description(&description);
+    let completed = bool_field(&read.object, "completed");
+    let converted = TaskChanges::try_from(read.body);
+    check_conversion(
+        &converted,
+        &[
+            ("title", TaskTitle::parse(&title).is_ok()),
+            ("description", TaskDescription::parse(&description).is_ok()),
+        ],
+    );
+    if let Ok(changes) = converted {
+        assert_eq!(changes.title, TaskTitle::parse(&title).ok());
+        assert_eq!(changes.description, TaskDescription::parse(&description).ok());
+        assert_eq!(changes.completed, completed, "completed is the body's completed");
     }
-    assert_eq!(
-        command.completed, extractor.completed,
-        "both readings give one completed"
-    );
-    assert_eq!(
-        command.completed,
-        bool_field(&body.object, "completed"),
-        "completed is the body's completed"
-    );
-    check_title(command.title.as_deref().unwrap_or_default());
-    check_description(command.description.as_deref().unwrap_or_default());
 });

@@ -1,52 +1,41 @@
-//! Fuzzes the signin body (`POST /api/auth/signin`): bytes are read as
-//! `Object<SignInBody>` the ways the service reads bodies, turned into the
-//! `SignInCommand`, and put through the signin use case's checks before any lookup
-//! (email required and without NUL, password required), then the normalisation that
-//! makes the account and throttle key (`EmailAddress::normalise`).
+//! Fuzzes the signin body (`POST /api/auth/signin`): bytes are read as the service reads
+//! bodies and turned into the `SignIn` command at the edge: an account key
+//! (`EmailKey::parse`: not blank, no NUL, normalised) and a password to check
+//! (`PasswordCandidate::parse`: not empty, no NUL).
 //!
-//! Invariants: both readings agree; an accepted body is a strict JSON object and each
-//! command field is that object's member of the same name; a key that reaches the lookup
-//! holds no NUL; an email that `EmailAddress::parse` accepts satisfies every email
-//! invariant of `tessera_fuzz::text`, its normal form among them, so that signin finds
-//! the address signup stored.
+//! Invariants: an accepted body is a strict JSON object; the command is made exactly when
+//! both fields pass their checks, otherwise the refused fields are named in body order; a
+//! key holds no NUL and is what `EmailAddress::normalise` makes of the raw text, so that
+//! signin finds the address signup stored; the password is the raw text; the email
+//! invariants of `tessera_fuzz::text` hold.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tessera_application::SignInCommand;
-use tessera_domain::{EmailAddress, EmailError};
-use tessera_fuzz::body::{read, text_field};
+use tessera_application::SignIn;
+use tessera_domain::{EmailAddress, EmailKey, PasswordCandidate};
+use tessera_fuzz::body::{check_conversion, read, text};
 use tessera_fuzz::text::check_email;
 use tessera_http::dto::SignInBody;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(body) = read::<SignInBody>(data) else {
+    let Some(read) = read::<SignInBody>(data) else {
         return;
     };
-    let command = SignInCommand::from(body.strict);
-    let extractor = SignInCommand::from(body.extractor);
-    for (name, field, other) in [
-        ("email", &command.email, &extractor.email),
-        ("password", &command.password, &extractor.password),
-    ] {
-        assert_eq!(field, other, "both readings give one {name}");
-        assert_eq!(
-            field,
-            &text_field(&body.object, name),
-            "{name} is the body's {name}"
-        );
-    }
-    let email = command.email.unwrap_or_default();
-    let password = command.password.unwrap_or_default();
+    let (email, password) = (text(&read.object, "email"), text(&read.object, "password"));
     check_email(&email);
-    let refused = EmailAddress::parse(&email) == Err(EmailError::Required)
-        || email.contains('\0')
-        || password.is_empty();
-    if !refused {
-        let key = EmailAddress::normalise(&email);
-        assert!(
-            !key.contains('\0'),
-            "the account key reaching storage holds no NUL"
-        );
+    let converted = SignIn::try_from(read.body);
+    check_conversion(
+        &converted,
+        &[
+            ("email", EmailKey::parse(&email).is_ok()),
+            ("password", PasswordCandidate::parse(&password).is_ok()),
+        ],
+    );
+    if let Ok(signin) = converted {
+        let key = signin.email.as_str();
+        assert!(!key.contains('\0'), "the account key reaching storage holds no NUL");
+        assert_eq!(key, EmailAddress::normalise(&email));
+        assert_eq!(signin.password.as_str(), password, "the password as given");
     }
 });

@@ -1,34 +1,22 @@
-//! Reading a request body as the service reads it: `tessera_json::from_slice` of
-//! `Object<T>` (the signout handler's path) and `serde_json::from_slice` of `Object<T>`
-//! (the path of actix's `Json` extractor behind `JsonBody`). Both must agree, and a body
-//! either accepts must be a strict JSON object.
+//! Reading a request body as the service reads it (`tessera_http::dto::from_json`, the
+//! one reader behind every body route), and the checks every target makes of the
+//! command a body becomes at the HTTP edge.
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tessera_http::dto::Object;
+use tessera_application::ValidationErrors;
 
-/// A body read both ways, with the JSON object it was read from.
+/// A body as the service read it, with the JSON object it was read from.
 pub struct Read<T> {
-    /// As `tessera_json::from_slice` read it.
-    pub strict: T,
-    /// As the JSON extractor (`serde_json::from_slice`) read it.
-    pub extractor: T,
+    /// The body.
+    pub body: T,
     /// The object itself.
     pub object: Map<String, Value>,
 }
 
-/// Reads `data` as a body of type `T` both ways; `None` when it is refused (by both).
+/// Reads `data` as a body of type `T`; `None` when the service refuses it.
 pub fn read<T: DeserializeOwned>(data: &[u8]) -> Option<Read<T>> {
-    let strict = tessera_json::from_slice::<Object<T>>(data);
-    let extractor = serde_json::from_slice::<Object<T>>(data);
-    assert_eq!(
-        strict.is_ok(),
-        extractor.is_ok(),
-        "tessera_json and the JSON extractor agree on whether a body is accepted"
-    );
-    let (Ok(Object(strict)), Ok(Object(extractor))) = (strict, extractor) else {
-        return None;
-    };
+    let body = tessera_http::dto::from_json::<T>(data).ok()?;
     assert!(
         tessera_json::check(data).is_ok(),
         "an accepted body is strict JSON (no key twice)"
@@ -36,11 +24,7 @@ pub fn read<T: DeserializeOwned>(data: &[u8]) -> Option<Read<T>> {
     let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(data) else {
         panic!("an accepted body is a JSON object");
     };
-    Some(Read {
-        strict,
-        extractor,
-        object,
-    })
+    Some(Read { body, object })
 }
 
 /// An optional text field of an accepted body: `None` when absent or `null`.
@@ -51,6 +35,12 @@ pub fn text_field(object: &Map<String, Value>, name: &str) -> Option<String> {
         Some(Value::String(text)) => Some(text.clone()),
         Some(other) => panic!("an accepted body has a text or null {name}, not {other}"),
     }
+}
+
+/// A text field as the edge reads it: absent and `null` are empty.
+#[must_use]
+pub fn text(object: &Map<String, Value>, name: &str) -> String {
+    text_field(object, name).unwrap_or_default()
 }
 
 /// A text field that tells absent (`None`) from `null` (`Some(None)`).
@@ -66,5 +56,22 @@ pub fn bool_field(object: &Map<String, Value>, name: &str) -> Option<bool> {
         None | Some(Value::Null) => None,
         Some(Value::Bool(value)) => Some(*value),
         Some(other) => panic!("an accepted body has a boolean or null {name}, not {other}"),
+    }
+}
+
+/// Holds a conversion at the edge to the field checks: it succeeds exactly when no field
+/// is refused, and otherwise names the refused fields, in body order, each once.
+pub fn check_conversion<T>(converted: &Result<T, ValidationErrors>, checks: &[(&str, bool)]) {
+    let refused: Vec<&str> = checks
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(field, _)| *field)
+        .collect();
+    match converted {
+        Ok(_) => assert!(refused.is_empty(), "accepted although {refused:?} are refused"),
+        Err(errors) => {
+            let named: Vec<&str> = errors.fields().iter().map(|f| f.field).collect();
+            assert_eq!(named, refused, "the refused fields, in body order");
+        }
     }
 }

@@ -3,15 +3,24 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tessera_application::{
-    ChangePasswordCommand, CreateTaskCommand, DeleteAccountCommand, IssuedSession,
-    PatchTaskCommand, REDACTED, ReplaceTaskCommand, SessionView, SignInCommand, SignUpCommand,
+    ChangePassword, DeleteAccount, IssuedSession, NewTask, SessionView, SignIn, SignUp,
+    ValidationErrors,
 };
-use tessera_domain::{ClientInfo, SecurityEvent, Task, User};
+use tessera_domain::{
+    AccessToken, EmailAddress, EmailKey, PageQuery, Password, PasswordCandidate,
+    PasswordCandidateError, REDACTED, SecurityEvent, SignOutScope, Task, TaskChanges,
+    TaskDescription, TaskTitle, User, UserName,
+};
 use utoipa::{IntoParams, ToSchema};
 
 /// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are some.
 fn rfc3339<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// An access token as its text.
+fn token_text<S: Serializer>(token: &AccessToken, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(token.as_str())
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -42,8 +51,46 @@ impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Object<T> {
     }
 }
 
+/// Reads a request body the one way the service reads every body: a strict JSON object
+/// (see [`Object`]) of `T`'s fields.
+///
+/// # Errors
+/// When the bytes are not such an object.
+pub fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice::<Object<T>>(bytes).map(|Object(body)| body)
+}
+
+/// A password as it arrives in a body; `Debug` does not show it.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// The text of an optional field; absent and `null` read as empty.
+fn text(field: Option<&String>) -> &str {
+    field.map_or("", String::as_str)
+}
+
+/// The text of an optional secret field; absent and `null` read as empty.
+fn secret(field: Option<&SecretText>) -> &str {
+    field.map_or("", |secret| secret.0.as_str())
+}
+
+/// `Ok` with `value` when no field was refused, the refusals otherwise.
+fn collected<T>(errors: ValidationErrors, value: Option<T>) -> Result<T, ValidationErrors> {
+    match value {
+        Some(value) if errors.is_empty() => Ok(value),
+        _ => Err(errors),
+    }
+}
+
 /// `POST /api/auth/signup`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"name": "Alice Johnson", "email": "Alice@Example.com", "password": "securepassword123"}))]
 pub struct SignUpBody {
     /// Trimmed; 1 to 100 characters.
@@ -54,32 +101,31 @@ pub struct SignUpBody {
     email: Option<String>,
     /// 8 characters to 72 bytes; not a common password.
     #[schema(value_type = String, min_length = 8, max_length = 72)]
-    password: Option<String>,
+    password: Option<SecretText>,
 }
 
-impl std::fmt::Debug for SignUpBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignUpBody")
-            .field("name", &self.name)
-            .field("email", &self.email)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .finish()
-    }
-}
+impl TryFrom<SignUpBody> for SignUp {
+    type Error = ValidationErrors;
 
-impl From<SignUpBody> for SignUpCommand {
-    fn from(body: SignUpBody) -> Self {
-        Self {
-            name: body.name,
-            email: body.email,
-            password: body.password,
-            client: ClientInfo::default(),
-        }
+    fn try_from(body: SignUpBody) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = errors.check("name", UserName::parse(text(body.name.as_ref())));
+        let email = errors.check("email", EmailAddress::parse(text(body.email.as_ref())));
+        let password = errors.check("password", Password::parse(secret(body.password.as_ref())));
+        let signup = match (name, email, password) {
+            (Some(name), Some(email), Some(password)) => Some(Self {
+                name,
+                email,
+                password,
+            }),
+            _ => None,
+        };
+        collected(errors, signup)
     }
 }
 
 /// `POST /api/auth/signin`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"email": "alice@example.com", "password": "securepassword123"}))]
 pub struct SignInBody {
     /// Any letter case.
@@ -87,25 +133,23 @@ pub struct SignInBody {
     email: Option<String>,
     /// The password.
     #[schema(value_type = String, min_length = 1)]
-    password: Option<String>,
+    password: Option<SecretText>,
 }
 
-impl std::fmt::Debug for SignInBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInBody")
-            .field("email", &self.email)
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .finish()
-    }
-}
+impl TryFrom<SignInBody> for SignIn {
+    type Error = ValidationErrors;
 
-impl From<SignInBody> for SignInCommand {
-    fn from(body: SignInBody) -> Self {
-        Self {
-            email: body.email,
-            password: body.password,
-            client: ClientInfo::default(),
-        }
+    fn try_from(body: SignInBody) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email = errors.check("email", EmailKey::parse(text(body.email.as_ref())));
+        let password = errors.check(
+            "password",
+            PasswordCandidate::parse(secret(body.password.as_ref())),
+        );
+        let signin = email
+            .zip(password)
+            .map(|(email, password)| Self { email, password });
+        collected(errors, signin)
     }
 }
 
@@ -115,69 +159,67 @@ impl From<SignInBody> for SignInCommand {
 pub struct UpdateMeBody {
     /// Trimmed; 1 to 100 characters.
     #[schema(value_type = String, min_length = 1, max_length = 100)]
-    pub name: Option<String>,
+    name: Option<String>,
+}
+
+impl TryFrom<UpdateMeBody> for UserName {
+    type Error = ValidationErrors;
+
+    fn try_from(body: UpdateMeBody) -> Result<Self, ValidationErrors> {
+        UserName::parse(text(body.name.as_ref())).map_err(|e| ValidationErrors::single("name", e))
+    }
 }
 
 /// `POST /api/auth/password`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"current_password": "securepassword123", "new_password": "another-long-secret-42"}))]
 pub struct ChangePasswordBody {
     /// The password in use.
     #[schema(value_type = String, min_length = 1)]
-    current_password: Option<String>,
+    current_password: Option<SecretText>,
     /// 8 characters to 72 bytes; not a common password.
     #[schema(value_type = String, min_length = 8, max_length = 72)]
-    new_password: Option<String>,
+    new_password: Option<SecretText>,
 }
 
-impl std::fmt::Debug for ChangePasswordBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangePasswordBody")
-            .field(
-                "current_password",
-                &self.current_password.as_ref().map(|_| REDACTED),
-            )
-            .field(
-                "new_password",
-                &self.new_password.as_ref().map(|_| REDACTED),
-            )
-            .finish()
-    }
-}
+impl TryFrom<ChangePasswordBody> for ChangePassword {
+    type Error = ValidationErrors;
 
-impl From<ChangePasswordBody> for ChangePasswordCommand {
-    fn from(body: ChangePasswordBody) -> Self {
-        Self {
-            current_password: body.current_password,
-            new_password: body.new_password,
-            client: ClientInfo::default(),
-        }
+    fn try_from(body: ChangePasswordBody) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let current = PasswordCandidate::parse(secret(body.current_password.as_ref()))
+            .map_err(|e| match e {
+                PasswordCandidateError::Required => {
+                    errors.add("current_password", "Current password is required")
+                }
+                other => errors.add("current_password", other),
+            })
+            .ok();
+        let new = errors.check(
+            "new_password",
+            Password::parse(secret(body.new_password.as_ref())),
+        );
+        let change = current.zip(new).map(|(current, new)| Self { current, new });
+        collected(errors, change)
     }
 }
 
 /// `DELETE /api/auth/me`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"password": "securepassword123"}))]
 pub struct DeleteAccountBody {
     /// The account's password.
     #[schema(value_type = String, min_length = 1)]
-    password: Option<String>,
+    password: Option<SecretText>,
 }
 
-impl std::fmt::Debug for DeleteAccountBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeleteAccountBody")
-            .field("password", &self.password.as_ref().map(|_| REDACTED))
-            .finish()
-    }
-}
+impl TryFrom<DeleteAccountBody> for DeleteAccount {
+    type Error = ValidationErrors;
 
-impl From<DeleteAccountBody> for DeleteAccountCommand {
-    fn from(body: DeleteAccountBody) -> Self {
-        Self {
-            password: body.password,
-            client: ClientInfo::default(),
-        }
+    fn try_from(body: DeleteAccountBody) -> Result<Self, ValidationErrors> {
+        PasswordCandidate::parse(secret(body.password.as_ref()))
+            .map(|password| Self { password })
+            .map_err(|e| ValidationErrors::single("password", e))
     }
 }
 
@@ -187,7 +229,31 @@ impl From<DeleteAccountBody> for DeleteAccountCommand {
 pub struct ListEventsParams {
     /// Most events, 1 to 100 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
+    limit: Option<String>,
+}
+
+impl ListEventsParams {
+    /// Default number of events listed.
+    pub const DEFAULT: u32 = 50;
+    /// Most events listed.
+    pub const MAX: u32 = 100;
+
+    /// How many events to list.
+    ///
+    /// # Errors
+    /// For a `limit` that is not a whole number from 1 to [`ListEventsParams::MAX`].
+    pub fn limit(&self) -> Result<u32, ValidationErrors> {
+        let Some(raw) = &self.limit else {
+            return Ok(Self::DEFAULT);
+        };
+        raw.parse::<u32>()
+            .ok()
+            .filter(|n| (1..=Self::MAX).contains(n))
+            .ok_or_else(|| {
+                let message = format!("Limit must be a whole number from 1 to {}", Self::MAX);
+                ValidationErrors::single("limit", message)
+            })
+    }
 }
 
 /// `POST /api/auth/signout`.
@@ -196,7 +262,17 @@ pub struct ListEventsParams {
 pub struct SignOutBody {
     /// `local` (default), `global` or `others`.
     #[schema(pattern = "^(local|global|others)$")]
-    pub scope: Option<String>,
+    scope: Option<String>,
+}
+
+impl TryFrom<SignOutBody> for SignOutScope {
+    type Error = ValidationErrors;
+
+    fn try_from(body: SignOutBody) -> Result<Self, ValidationErrors> {
+        body.scope.map_or(Ok(Self::default()), |raw| {
+            Self::parse(&raw).map_err(|e| ValidationErrors::single("scope", e))
+        })
+    }
 }
 
 /// `POST /api/{user_id}/tasks`.
@@ -211,12 +287,25 @@ pub struct CreateTaskBody {
     description: Option<String>,
 }
 
-impl From<CreateTaskBody> for CreateTaskCommand {
-    fn from(body: CreateTaskBody) -> Self {
-        Self {
-            title: body.title,
-            description: body.description,
-        }
+/// A title and a description as a replacement or a creation gives them: both checked,
+/// an absent description none.
+fn title_and_description(
+    title: Option<&String>,
+    description: Option<&String>,
+) -> Result<(TaskTitle, Option<TaskDescription>), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let title = errors.check("title", TaskTitle::parse(text(title)));
+    let description = errors.check("description", TaskDescription::parse(text(description)));
+    collected(errors, title.zip(description))
+}
+
+impl TryFrom<CreateTaskBody> for NewTask {
+    type Error = ValidationErrors;
+
+    fn try_from(body: CreateTaskBody) -> Result<Self, ValidationErrors> {
+        let (title, description) =
+            title_and_description(body.title.as_ref(), body.description.as_ref())?;
+        Ok(Self { title, description })
     }
 }
 
@@ -234,13 +323,17 @@ pub struct ReplaceTaskBody {
     completed: Option<bool>,
 }
 
-impl From<ReplaceTaskBody> for ReplaceTaskCommand {
-    fn from(body: ReplaceTaskBody) -> Self {
-        Self {
-            title: body.title,
-            description: body.description,
+impl TryFrom<ReplaceTaskBody> for TaskChanges {
+    type Error = ValidationErrors;
+
+    fn try_from(body: ReplaceTaskBody) -> Result<Self, ValidationErrors> {
+        let (title, description) =
+            title_and_description(body.title.as_ref(), body.description.as_ref())?;
+        Ok(Self {
+            title: Some(title),
+            description: Some(description),
             completed: body.completed,
-        }
+        })
     }
 }
 
@@ -260,13 +353,27 @@ pub struct PatchTaskBody {
     completed: Option<bool>,
 }
 
-impl From<PatchTaskBody> for PatchTaskCommand {
-    fn from(body: PatchTaskBody) -> Self {
-        Self {
-            title: body.title,
-            description: body.description,
+impl TryFrom<PatchTaskBody> for TaskChanges {
+    type Error = ValidationErrors;
+
+    fn try_from(body: PatchTaskBody) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        // A `null` title is a missing one; a `null` description clears it.
+        let title = body
+            .title
+            .map(|title| errors.check("title", TaskTitle::parse(text(title.as_ref()))));
+        let description = body.description.map(|description| {
+            errors.check(
+                "description",
+                TaskDescription::parse(text(description.as_ref())),
+            )
+        });
+        let changes = Self {
+            title: title.flatten(),
+            description: description.flatten(),
             completed: body.completed,
-        }
+        };
+        collected(errors, Some(changes))
     }
 }
 
@@ -276,13 +383,42 @@ impl From<PatchTaskBody> for PatchTaskCommand {
 pub struct ListTasksParams {
     /// `all` (default), `pending` or `completed`.
     #[param(pattern = "^(all|pending|completed)$")]
-    pub status: Option<String>,
+    status: Option<String>,
     /// Page size, 1 to 500 (default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
-    pub limit: Option<String>,
+    limit: Option<String>,
     /// Tasks to skip (default 0).
     #[param(value_type = Option<u64>, minimum = 0)]
-    pub offset: Option<String>,
+    offset: Option<String>,
+}
+
+impl ListTasksParams {
+    /// The page asked for; no offset is greater than `max_offset`.
+    ///
+    /// # Errors
+    /// Every value that is not one the listing takes, in query order.
+    pub fn page(&self, max_offset: u32) -> Result<PageQuery, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let default = PageQuery::default();
+        let status = self.status.as_deref().map_or(Some(default.status), |raw| {
+            errors.check("status", PageQuery::status(raw))
+        });
+        let limit = self.limit.as_deref().map_or(Some(default.limit), |raw| {
+            errors.check("limit", PageQuery::limit(raw))
+        });
+        let offset = self.offset.as_deref().map_or(Some(default.offset), |raw| {
+            errors.check("offset", PageQuery::offset(raw, max_offset))
+        });
+        let page = match (status, limit, offset) {
+            (Some(status), Some(limit), Some(offset)) => Some(PageQuery {
+                status,
+                limit,
+                offset,
+            }),
+            _ => None,
+        };
+        collected(errors, page)
+    }
 }
 
 /// The path of a single-task route, for the OpenAPI document (the handlers read it
@@ -320,25 +456,16 @@ impl From<&User> for UserResponse {
 }
 
 /// The answer to a signup or signin.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuthResponse {
     user: UserResponse,
-    token: String,
+    #[serde(serialize_with = "token_text")]
+    #[schema(value_type = String)]
+    token: AccessToken,
     #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
     #[serde(serialize_with = "rfc3339")]
     expires_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for AuthResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthResponse")
-            .field("user", &self.user)
-            .field("token", &REDACTED)
-            .field("token_type", &self.token_type)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
 }
 
 impl From<&IssuedSession> for AuthResponse {
@@ -529,7 +656,7 @@ mod tests {
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },
-            token: secret.to_owned(),
+            token: AccessToken::new(secret.to_owned()),
             expires_at: Utc::now(),
         };
         let shown = [
@@ -541,5 +668,88 @@ mod tests {
             assert!(!text.contains(secret), "{text}");
             assert!(text.contains(REDACTED), "{text}");
         }
+    }
+
+    fn body<T: serde::de::DeserializeOwned>(json: &str) -> T {
+        match from_json::<T>(json.as_bytes()) {
+            Ok(body) => body,
+            Err(e) => panic!("{json}: {e}"),
+        }
+    }
+
+    #[test]
+    fn signup_reports_every_invalid_field_in_body_order() {
+        match SignUp::try_from(body::<SignUpBody>("{}")) {
+            Err(errors) => {
+                let fields: Vec<_> = errors.fields().iter().map(|f| f.field).collect();
+                assert_eq!(fields, ["name", "email", "password"]);
+                assert_eq!(errors.to_string(), "Name is required");
+            }
+            Ok(signup) => panic!("expected a validation error, got {signup:?}"),
+        }
+    }
+
+    #[test]
+    fn signin_requires_both_fields() {
+        match SignIn::try_from(body::<SignInBody>("{}")) {
+            Err(errors) => {
+                let messages: Vec<_> = errors.fields().iter().map(|f| f.message.as_str()).collect();
+                assert_eq!(messages, ["Email is required", "Password is required"]);
+            }
+            Ok(signin) => panic!("expected a validation error, got {signin:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_signout_scope_is_refused_and_none_is_local() {
+        let bad = SignOutScope::try_from(body::<SignOutBody>(r#"{"scope": "everything"}"#));
+        assert!(bad.is_err());
+        let none = SignOutScope::try_from(body::<SignOutBody>("{}"));
+        assert_eq!(none, Ok(SignOutScope::Local));
+    }
+
+    #[test]
+    fn listing_values_out_of_range_are_refused_naming_the_field() {
+        for (query, field) in [
+            (
+                r#"{"status": "bogus", "limit": "1", "offset": "0"}"#,
+                "status",
+            ),
+            (r#"{"status": "all", "limit": "0", "offset": "0"}"#, "limit"),
+            (
+                r#"{"status": "all", "limit": "501", "offset": "0"}"#,
+                "limit",
+            ),
+            (
+                r#"{"status": "all", "limit": "ten", "offset": "0"}"#,
+                "limit",
+            ),
+            (
+                r#"{"status": "all", "limit": "1", "offset": "-1"}"#,
+                "offset",
+            ),
+        ] {
+            match body::<ListTasksParams>(query).page(10_000) {
+                Err(errors) => assert_eq!(errors.fields()[0].field, field),
+                Ok(page) => panic!("{query}: {page:?}"),
+            }
+        }
+        assert_eq!(
+            body::<ListTasksParams>("{}").page(10_000),
+            Ok(PageQuery::default())
+        );
+    }
+
+    #[test]
+    fn a_null_title_in_a_patch_is_refused_and_a_null_description_clears() {
+        assert!(TaskChanges::try_from(body::<PatchTaskBody>(r#"{"title": null}"#)).is_err());
+        let cleared = TaskChanges::try_from(body::<PatchTaskBody>(r#"{"description": null}"#));
+        assert_eq!(
+            cleared,
+            Ok(TaskChanges {
+                description: Some(None),
+                ..TaskChanges::default()
+            })
+        );
     }
 }

@@ -7,8 +7,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use tessera_application::error::BoxError;
 use tessera_application::{
-    AccountError, AuthenticateError, Fault, SignInError, SignOutError, SignUpError, TaskError,
-    ValidationErrors,
+    AccountError, AuthenticateError, Fault, SignInError, SignUpError, TaskError, ValidationErrors,
 };
 use tessera_domain::AccessDenied;
 
@@ -389,7 +388,6 @@ impl From<Fault> for ApiError {
 impl From<SignUpError> for ApiError {
     fn from(error: SignUpError) -> Self {
         match error {
-            SignUpError::Validation(fields) => Self::validation(fields),
             SignUpError::EmailTaken => ErrorKind::EmailTaken.into(),
             SignUpError::Fault(fault) => fault.into(),
         }
@@ -399,7 +397,6 @@ impl From<SignUpError> for ApiError {
 impl From<SignInError> for ApiError {
     fn from(error: SignInError) -> Self {
         match error {
-            SignInError::Validation(fields) => Self::validation(fields),
             SignInError::InvalidCredentials => ErrorKind::InvalidCredentials.into(),
             SignInError::Throttled(wait) => Self::rate_limited(wait),
             SignInError::Fault(fault) => fault.into(),
@@ -407,12 +404,10 @@ impl From<SignInError> for ApiError {
     }
 }
 
-impl From<SignOutError> for ApiError {
-    fn from(error: SignOutError) -> Self {
-        match error {
-            SignOutError::Validation(fields) => Self::validation(fields),
-            SignOutError::Fault(fault) => fault.into(),
-        }
+/// Fields refused at the edge, before any use case runs.
+impl From<ValidationErrors> for ApiError {
+    fn from(fields: ValidationErrors) -> Self {
+        Self::validation(fields)
     }
 }
 
@@ -430,7 +425,6 @@ impl From<AuthenticateError> for ApiError {
 impl From<TaskError> for ApiError {
     fn from(error: TaskError) -> Self {
         match error {
-            TaskError::Validation(fields) => Self::validation(fields),
             TaskError::NotFound => ErrorKind::TaskNotFound.into(),
             TaskError::QuotaExceeded => ErrorKind::QuotaExceeded.into(),
             TaskError::RateLimited(wait) => Self::rate_limited(wait),
@@ -445,7 +439,6 @@ impl From<TaskError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> Self {
         match error {
-            AccountError::Validation(fields) => Self::validation(fields),
             AccountError::WrongPassword => ErrorKind::PasswordIncorrect.into(),
             AccountError::Throttled(wait) => Self::rate_limited(wait),
             AccountError::SessionNotFound => ErrorKind::SessionNotFound.into(),

@@ -30,7 +30,7 @@ impl std::fmt::Debug for Bearer<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Missing => f.write_str("Missing"),
-            Self::Token(_) => write!(f, "Token({})", tessera_application::REDACTED),
+            Self::Token(_) => write!(f, "Token({})", tessera_domain::REDACTED),
         }
     }
 }
@@ -106,7 +106,17 @@ pub struct TaskPath {
     /// The `{user_id}` segment.
     pub user_id: String,
     /// The `{task_id}` segment parsed, `None` when absent or not an id.
-    pub task_id: Option<TaskId>,
+    task_id: Option<TaskId>,
+}
+
+impl TaskPath {
+    /// The task named: a segment that is not a task id names no task (404).
+    ///
+    /// # Errors
+    /// [`ErrorKind::TaskNotFound`] for such a segment.
+    pub fn task_id(&self) -> Result<TaskId, ApiError> {
+        self.task_id.ok_or_else(|| ErrorKind::TaskNotFound.into())
+    }
 }
 
 impl FromRequest for TaskPath {
@@ -204,7 +214,7 @@ mod tests {
         let token = "eyJhbGciOiJIUzI1NiJ9.secret-claims.signature";
         let shown = format!("{:?}", Bearer::Token(token));
         assert!(!shown.contains("secret-claims"), "{shown}");
-        assert!(shown.contains(tessera_application::REDACTED), "{shown}");
+        assert!(shown.contains(tessera_domain::REDACTED), "{shown}");
         assert_eq!(format!("{:?}", Bearer::Missing), "Missing");
     }
 }

@@ -26,7 +26,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use tessera_application::ports::Readiness;
-use tessera_application::{AuthService, TaskService};
+use tessera_application::{AccountService, AuthService, TaskService, Throttle};
 
 pub use crate::client::Networks;
 pub use crate::error::{ApiError, ErrorKind};
@@ -69,6 +69,10 @@ pub struct HttpSettings {
 pub struct Services {
     /// Signup, signin, signout, the guard.
     pub auth: AuthService,
+    /// The signed-in person's account.
+    pub accounts: AccountService,
+    /// The limits on password attempts, counted per address before the routes run.
+    pub throttle: Throttle,
     /// The task operations.
     pub tasks: TaskService,
     /// Whether the storage answers, for `/ready`.
@@ -132,12 +136,16 @@ route_table! {
 /// and the unknown-route answer.
 pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
     let auth = web::Data::new(services.auth.clone());
+    let accounts = web::Data::new(services.accounts.clone());
+    let throttle = web::Data::new(services.throttle.clone());
     let tasks = web::Data::new(services.tasks.clone());
     let readiness = web::Data::from(services.readiness.clone());
     let metrics = web::Data::new(services.metrics.clone());
     move |cfg: &mut web::ServiceConfig| {
         use routes::ops;
         cfg.app_data(auth)
+            .app_data(accounts)
+            .app_data(throttle)
             .app_data(tasks)
             .app_data(readiness)
             .app_data(metrics)

@@ -7,7 +7,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError, web};
-use tessera_application::{AuthService, Refusal};
+use tessera_application::{Refusal, Throttle};
 
 use crate::client::client_address;
 use crate::error::ApiError;
@@ -31,11 +31,11 @@ pub async fn rate_limited(
     if !matches!(*req.method(), Method::POST | Method::DELETE) {
         return next.call(req).await;
     }
-    let Some(auth) = req.app_data::<web::Data<AuthService>>().cloned() else {
+    let Some(throttle) = req.app_data::<web::Data<Throttle>>().cloned() else {
         return next.call(req).await;
     };
     let client = client_address(req.request());
-    let refusal = match auth.throttle().admit_address(client).await {
+    let refusal = match throttle.admit_address(client).await {
         Ok(()) => return next.call(req).await,
         Err(Refusal::Limited(wait)) => {
             if req.match_pattern().as_deref() == Some("/api/auth/signin")

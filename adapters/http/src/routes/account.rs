@@ -2,9 +2,8 @@
 //! `/api/auth/sessions` and `/api/auth/events`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_application::{
-    AccountError, AuthService, ChangePasswordCommand, DeleteAccountCommand, ValidationErrors,
-};
+use tessera_application::{AccountError, AccountService, ChangePassword, DeleteAccount};
+use tessera_domain::{SessionId, UserName};
 
 use crate::client::client_info;
 use crate::dto::{
@@ -17,11 +16,6 @@ use crate::extract::{AuthUser, JsonBody};
 use crate::openapi_responses::{
     BodyTooLargeOrNotJson, QueryError, RateLimited, ServerErrors, Unauthenticated,
 };
-
-/// Default number of events listed.
-pub const DEFAULT_EVENTS: u32 = 50;
-/// Most events listed.
-pub const MAX_EVENTS: u32 = 100;
 
 #[utoipa::path(patch, path = "/api/auth/me", tag = "account", security(("bearer" = [])),
     request_body = UpdateMeBody,
@@ -38,12 +32,12 @@ pub const MAX_EVENTS: u32 = 100;
 pub async fn update_me(
     req: HttpRequest,
     user: AuthUser,
-    auth: web::Data<AuthService>,
+    accounts: web::Data<AccountService>,
     body: Result<JsonBody<UpdateMeBody>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = body?.0.name;
-    let account = auth
-        .update_name(user.principal(), name, &client_info(&req))
+    let name = UserName::try_from(body?.0)?;
+    let account = accounts
+        .update_name(user.principal(), &name, &client_info(&req))
         .await?;
     Ok(HttpResponse::Ok().json(UserEnvelope {
         user: (&account).into(),
@@ -65,13 +59,12 @@ pub async fn update_me(
 pub async fn change_password(
     req: HttpRequest,
     user: AuthUser,
-    auth: web::Data<AuthService>,
+    accounts: web::Data<AccountService>,
     body: Result<JsonBody<ChangePasswordBody>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut command: ChangePasswordCommand = body?.0.into();
-    command.client = client_info(&req);
-    let session = auth
-        .change_password(user.principal(), command)
+    let command = ChangePassword::try_from(body?.0)?;
+    let session = accounts
+        .change_password(user.principal(), command, &client_info(&req))
         .await
         .map_err(|e| match e {
             AccountError::WrongPassword => ErrorKind::CurrentPasswordIncorrect.into(),
@@ -92,9 +85,9 @@ pub async fn change_password(
 /// The guard's 401s.
 pub async fn sessions(
     user: AuthUser,
-    auth: web::Data<AuthService>,
+    accounts: web::Data<AccountService>,
 ) -> Result<HttpResponse, ApiError> {
-    let sessions = auth.list_sessions(user.principal()).await?;
+    let sessions = accounts.list_sessions(user.principal()).await?;
     Ok(HttpResponse::Ok().json(SessionsResponse {
         sessions: sessions.iter().map(SessionResponse::from).collect(),
     }))
@@ -115,10 +108,15 @@ pub async fn sessions(
 pub async fn end_session(
     req: HttpRequest,
     user: AuthUser,
-    auth: web::Data<AuthService>,
+    accounts: web::Data<AccountService>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = req.match_info().get("session_id").unwrap_or_default();
-    auth.end_session(user.principal(), id, &client_info(&req))
+    let id = req
+        .match_info()
+        .get("session_id")
+        .and_then(SessionId::parse)
+        .ok_or(ErrorKind::SessionNotFound)?;
+    accounts
+        .end_session(user.principal(), id, &client_info(&req))
         .await?;
     Ok(HttpResponse::Ok().json(MessageResponse {
         message: "Session ended",
@@ -138,23 +136,11 @@ pub async fn end_session(
 /// The guard's 401s; 400 for a bad `limit`.
 pub async fn events(
     user: AuthUser,
-    auth: web::Data<AuthService>,
+    accounts: web::Data<AccountService>,
     query: Result<web::Query<ListEventsParams>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = match query?.into_inner().limit {
-        None => DEFAULT_EVENTS,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_EVENTS).contains(n))
-            .ok_or_else(|| {
-                ApiError::validation(ValidationErrors::single(
-                    "limit",
-                    "Limit must be a whole number from 1 to 100",
-                ))
-            })?,
-    };
-    let events = auth.list_events(user.principal(), limit).await?;
+    let limit = query?.limit()?;
+    let events = accounts.list_events(user.principal(), limit).await?;
     Ok(HttpResponse::Ok().json(EventsResponse {
         events: events.iter().map(EventResponse::from).collect(),
     }))
@@ -175,12 +161,13 @@ pub async fn events(
 pub async fn delete_me(
     req: HttpRequest,
     user: AuthUser,
-    auth: web::Data<AuthService>,
+    accounts: web::Data<AccountService>,
     body: Result<JsonBody<DeleteAccountBody>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut command: DeleteAccountCommand = body?.0.into();
-    command.client = client_info(&req);
-    auth.delete_account(user.principal(), command).await?;
+    let command = DeleteAccount::try_from(body?.0)?;
+    accounts
+        .delete_account(user.principal(), command, &client_info(&req))
+        .await?;
     Ok(HttpResponse::Ok().json(MessageResponse {
         message: "Account deleted",
     }))

@@ -1,12 +1,13 @@
 //! `/api/auth/*`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_application::{AuthService, SignInCommand, SignInError, SignOutCommand, SignUpCommand};
+use tessera_application::{AuthService, SignIn, SignInError, SignOut, SignUp};
+use tessera_domain::{AccessToken, SignOutScope};
 
 use crate::client::client_info;
 use crate::dto::{
-    AuthResponse, ErrorResponse, MeResponse, MessageResponse, Object, SignInBody, SignOutBody,
-    SignUpBody,
+    AuthResponse, ErrorResponse, MeResponse, MessageResponse, SignInBody, SignOutBody, SignUpBody,
+    from_json,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, JsonBody, bearer, is_json};
@@ -30,9 +31,8 @@ pub async fn sign_up(
     auth: web::Data<AuthService>,
     body: JsonBody<SignUpBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut command: SignUpCommand = body.0.into();
-    command.client = client_info(&req);
-    let session = auth.sign_up(command).await?;
+    let command = SignUp::try_from(body.0)?;
+    let session = auth.sign_up(command, &client_info(&req)).await?;
     Ok(HttpResponse::Created().json(AuthResponse::from(&session)))
 }
 
@@ -54,9 +54,8 @@ pub async fn sign_in(
     metrics: web::Data<Metrics>,
     body: JsonBody<SignInBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut command: SignInCommand = body.0.into();
-    command.client = client_info(&req);
-    let result = auth.sign_in(command).await;
+    let command = SignIn::try_from(body.0)?;
+    let result = auth.sign_in(command, &client_info(&req)).await;
     metrics.observe_signin(match &result {
         Ok(_) => SigninOutcome::Success,
         Err(SignInError::InvalidCredentials) => SigninOutcome::InvalidCredentials,
@@ -89,25 +88,20 @@ pub async fn sign_out(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let scope = if body.iter().all(u8::is_ascii_whitespace) {
-        None
+        SignOutScope::default()
     } else if !is_json(&req) {
         return Err(ErrorKind::UnsupportedMediaType.into());
     } else {
-        serde_json::from_slice::<Object<SignOutBody>>(&body)
+        from_json::<SignOutBody>(&body)
             .map_err(|_| ErrorKind::InvalidJson)?
-            .0
-            .scope
+            .try_into()?
     };
     let token = match bearer(&req) {
-        Bearer::Token(token) => Some(token.to_owned()),
+        Bearer::Token(token) => Some(AccessToken::new(token.to_owned())),
         Bearer::Missing => None,
     };
     let ended = auth
-        .sign_out(SignOutCommand {
-            token,
-            scope,
-            client: client_info(&req),
-        })
+        .sign_out(SignOut { token, scope }, &client_info(&req))
         .await?;
     metrics.observe_sessions_ended(ended);
     Ok(HttpResponse::Ok().json(MessageResponse {

@@ -4,7 +4,8 @@
 //! guard (401) and the ownership check (403): a stranger learns nothing from a body.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_application::{ListTasksQuery, TaskService, TaskWriter};
+use tessera_application::{NewTask, TaskService, TaskWriter};
+use tessera_domain::TaskChanges;
 
 use crate::client::client_address;
 use crate::dto::{
@@ -51,13 +52,8 @@ pub async fn list(
     query: Result<web::Query<ListTasksParams>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
-    let params = query?.into_inner();
-    let query = ListTasksQuery {
-        status: params.status,
-        limit: params.limit,
-        offset: params.offset,
-    };
-    let list = tasks.list(owner, query).await?;
+    let page = query?.page(tasks.max_offset())?;
+    let list = tasks.list(owner, page).await?;
     let body: Vec<TaskResponse> = list.tasks.iter().map(TaskResponse::from).collect();
     Ok(HttpResponse::Ok()
         .insert_header((TOTAL_COUNT_HEADER, list.total.to_string()))
@@ -84,7 +80,7 @@ pub async fn create(
     body: Body<CreateTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let writer = writer(&user, &path, &req)?;
-    let task = tasks.create(writer, body?.0.into()).await?;
+    let task = tasks.create(writer, NewTask::try_from(body?.0)?).await?;
     Ok(HttpResponse::Created().json(TaskResponse::from(&task)))
 }
 
@@ -105,7 +101,7 @@ pub async fn get(
     tasks: web::Data<TaskService>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.acting_as(&path.user_id)?;
-    let task = tasks.get(owner, path.task_id).await?;
+    let task = tasks.get(owner, path.task_id()?).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -129,7 +125,8 @@ pub async fn replace(
     body: Body<ReplaceTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let writer = writer(&user, &path, &req)?;
-    let task = tasks.replace(writer, path.task_id, body?.0.into()).await?;
+    let changes = TaskChanges::try_from(body?.0)?;
+    let task = tasks.update(writer, path.task_id()?, &changes).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -153,7 +150,8 @@ pub async fn patch(
     body: Body<PatchTaskBody>,
 ) -> Result<HttpResponse, ApiError> {
     let writer = writer(&user, &path, &req)?;
-    let task = tasks.patch(writer, path.task_id, body?.0.into()).await?;
+    let changes = TaskChanges::try_from(body?.0)?;
+    let task = tasks.update(writer, path.task_id()?, &changes).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -176,7 +174,7 @@ pub async fn toggle(
     tasks: web::Data<TaskService>,
 ) -> Result<HttpResponse, ApiError> {
     let writer = writer(&user, &path, &req)?;
-    let task = tasks.toggle(writer, path.task_id).await?;
+    let task = tasks.toggle(writer, path.task_id()?).await?;
     Ok(HttpResponse::Ok().json(TaskResponse::from(&task)))
 }
 
@@ -220,7 +218,7 @@ pub async fn delete(
     tasks: web::Data<TaskService>,
 ) -> Result<HttpResponse, ApiError> {
     let writer = writer(&user, &path, &req)?;
-    tasks.delete(writer, path.task_id).await?;
+    tasks.delete(writer, path.task_id()?).await?;
     Ok(HttpResponse::Ok().json(MessageResponse {
         message: "Task deleted successfully",
     }))

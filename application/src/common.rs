@@ -1,0 +1,197 @@
+//! What the authentication and account services share: the account stores, the one
+//! password check (a bcrypt verification under the per-account throttle), the security
+//! events it records, and the sessions both open.
+
+use std::sync::Arc;
+
+use chrono::DateTime;
+use tessera_domain::{
+    AccessToken, AttemptOutcome, ClientInfo, EmailKey, PasswordCandidate, PasswordHash,
+    SecurityEvent, SecurityEventKind, Session, SessionId, User, UserId,
+};
+
+use crate::auth::{AuthSettings, IssuedSession};
+use crate::error::Fault;
+use crate::ports::{
+    AccessClaims, Clock, EventRepository, PasswordHasher, SessionRepository, TokenIssuer,
+    UserRepository,
+};
+use crate::throttle::{AccountRefusal, Throttle};
+
+/// The stores the authentication and account use cases keep accounts in.
+#[derive(Clone)]
+pub struct AccountStores {
+    /// Accounts.
+    pub users: Arc<dyn UserRepository>,
+    /// Sessions.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Security events.
+    pub events: Arc<dyn EventRepository>,
+}
+
+/// Why a password check did not give an answer.
+#[derive(Debug)]
+pub(crate) enum CheckError {
+    /// The account must wait this long.
+    Throttled(std::time::Duration),
+    /// The server failed.
+    Fault(Fault),
+}
+
+/// The parts both account services are built on.
+#[derive(Clone)]
+pub(crate) struct AccountCore {
+    pub(crate) stores: AccountStores,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: AuthSettings,
+    pub(crate) throttle: Throttle,
+    issuer: Arc<dyn TokenIssuer>,
+}
+
+impl AccountCore {
+    pub(crate) fn new(
+        stores: AccountStores,
+        hasher: Arc<dyn PasswordHasher>,
+        issuer: Arc<dyn TokenIssuer>,
+        clock: Arc<dyn Clock>,
+        settings: AuthSettings,
+    ) -> Self {
+        Self {
+            stores,
+            hasher,
+            clock,
+            settings,
+            throttle: Throttle::off(),
+            issuer,
+        }
+    }
+
+    /// One password check of the account `key`, known or not, under the per-account
+    /// throttle: the user when `password` is theirs. A wrong password for a known
+    /// account, and the first refusal of each lock of the throttle, are recorded as its
+    /// events. Unknown accounts cost the same bcrypt verification as known ones.
+    pub(crate) async fn checked_attempt(
+        &self,
+        key: &EmailKey,
+        found: Option<(User, PasswordHash)>,
+        password: &PasswordCandidate,
+        client: &ClientInfo,
+    ) -> Result<Option<User>, CheckError> {
+        let known = found.as_ref().map(|(user, _)| user.id);
+        let attempt = match self.throttle.begin_account(key.as_str()).await {
+            Ok(attempt) => attempt,
+            Err(AccountRefusal::Locked { wait, first }) => {
+                // One event per wait, however many attempts it refuses.
+                if first && let Some(id) = known {
+                    self.record(id, SecurityEventKind::RateLimited, client)
+                        .await;
+                }
+                return Err(CheckError::Throttled(wait));
+            }
+            Err(AccountRefusal::Fault(fault)) => return Err(CheckError::Fault(fault)),
+        };
+        let checked = self.check_password(found, password).await;
+        let outcome = match &checked {
+            Ok(Some(_)) => AttemptOutcome::Succeeded,
+            Ok(None) => AttemptOutcome::Failed,
+            Err(_) => AttemptOutcome::NotChecked,
+        };
+        self.throttle
+            .finish_account(attempt, outcome)
+            .await
+            .map_err(CheckError::Fault)?;
+        let checked = checked.map_err(CheckError::Fault)?;
+        if checked.is_none()
+            && let Some(id) = known
+        {
+            self.record(id, SecurityEventKind::SignInFailed, client)
+                .await;
+        }
+        Ok(checked)
+    }
+
+    /// The account `found` holds, if `password` is its password.
+    async fn check_password(
+        &self,
+        found: Option<(User, PasswordHash)>,
+        password: &PasswordCandidate,
+    ) -> Result<Option<User>, Fault> {
+        // Never compare a password bcrypt would truncate: it could match on its first
+        // 72 bytes alone. Such a password matches no account, yet costs the same time.
+        let fits = password.as_str().len() <= tessera_domain::Password::MAX_BYTES;
+        let (user, hash) = match found {
+            Some((user, hash)) if fits => (Some(user), hash),
+            _ => (None, self.hasher.dummy_hash().clone()),
+        };
+        let matches = self.hasher.verify(password.as_str(), &hash).await?;
+        Ok(user.filter(|_| matches))
+    }
+
+    /// Records a security event of `user`, and logs it as a structured line (target
+    /// `tessera::security`). Best effort: an event that cannot be stored is logged with
+    /// the failure, and the operation it describes stands.
+    pub(crate) async fn record(&self, user: UserId, kind: SecurityEventKind, client: &ClientInfo) {
+        let event = SecurityEvent {
+            user_id: user,
+            kind,
+            at: self.clock.now(),
+            client: client.clone(),
+        };
+        let ip = client.ip.map(|ip| ip.to_string());
+        let user_agent = client.user_agent.as_ref().map(|ua| ua.as_str().to_owned());
+        match self.stores.events.record(&event).await {
+            Ok(()) => tracing::info!(
+                target: "tessera::security",
+                event = kind.as_str(),
+                user_id = %user,
+                ip = ip.as_deref(),
+                user_agent = user_agent.as_deref(),
+                "security event"
+            ),
+            Err(error) => tracing::warn!(
+                target: "tessera::security",
+                event = kind.as_str(),
+                user_id = %user,
+                ip = ip.as_deref(),
+                user_agent = user_agent.as_deref(),
+                error = %error,
+                "security event not stored"
+            ),
+        }
+    }
+
+    /// A new session for `user`, opened from `client`, not yet stored, and its token.
+    pub(crate) fn new_session(
+        &self,
+        user: User,
+        client: &ClientInfo,
+    ) -> Result<(Session, IssuedSession), Fault> {
+        let now = self.clock.now();
+        let expires_at = now + self.settings.token_ttl;
+        let session = Session {
+            id: SessionId::new_random(),
+            user_id: user.id,
+            created_at: now,
+            expires_at,
+            ended_at: None,
+            client: client.clone(),
+        };
+        let claims = AccessClaims {
+            user_id: user.id,
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            session_id: session.id,
+            issued_at: now,
+            expires_at,
+        };
+        let token = AccessToken::new(self.issuer.issue(&claims)?);
+        let issued = IssuedSession {
+            user,
+            token,
+            // The token carries whole seconds; report the instant it really expires.
+            expires_at: DateTime::from_timestamp(expires_at.timestamp(), 0).unwrap_or(expires_at),
+        };
+        Ok((session, issued))
+    }
+}
