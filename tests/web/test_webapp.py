@@ -2,15 +2,18 @@
 Python, against the debug binary on memory storage, with every request to another origin
 blocked (the app must work offline).
 
-Run by `make test-web` (part of `make test`). TESSERA_BINARY names the binary;
-CHROMIUM the browser (default /usr/bin/chromium); WEB_SCREENSHOTS where the phone and
+Run by `make test-web` (part of `make test`). TESSERA_BIN names the binary (default:
+the debug build in cargo's target directory, which honours CARGO_TARGET_DIR); CHROMIUM
+the browser (default /usr/bin/chromium); WEB_SCREENSHOTS where the phone and
 desktop screenshots go (default .tessera/screenshots; `make screenshots` writes
 docs/screenshots/).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import socket
 import subprocess
 import time
@@ -22,7 +25,20 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("TESSERA_BINARY", ROOT / "target/debug/tessera"))
+
+
+def tessera_binary() -> Path:
+    """TESSERA_BIN, else the debug binary in the target directory cargo builds into."""
+    if os.environ.get("TESSERA_BIN"):
+        return Path(os.environ["TESSERA_BIN"])
+    metadata = subprocess.run(
+        [*shlex.split(os.environ.get("CARGO", "cargo")), "metadata", "--format-version", "1", "--no-deps"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )
+    return Path(json.loads(metadata.stdout)["target_directory"]) / "debug/tessera"
+
+
+BINARY = tessera_binary()
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Screenshots go to .tessera/screenshots (git-ignored) unless WEB_SCREENSHOTS names
 # another folder: `make screenshots` writes those of docs/screenshots.
@@ -49,6 +65,8 @@ def start_server(extra: dict[str, str] | None = None) -> tuple[str, subprocess.P
         "RUST_LOG": "warn",
         **(extra or {}),
     }
+    if not BINARY.is_file():
+        pytest.fail(f"no Tessera binary at {BINARY}: `cargo build -p tessera --bin tessera`, or set TESSERA_BIN")
     server = subprocess.Popen([str(BINARY), "serve"], env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
