@@ -395,3 +395,31 @@ def test_the_api_page_renders_under_its_policy_with_no_violation(tab: Offline, b
     expect(page.locator(".opblock-body").first).to_be_visible()
     page.wait_for_timeout(300)
     assert violations == [], violations
+
+
+def test_an_account_list_that_fails_to_load_shows_why_and_is_no_longer_busy(tab: Offline, base: str):
+    page = tab.page
+    sign_up(page, base, "Unlucky Person", email())
+    # The sessions answer the API's 503; the events a proxy's 500 page, which is not JSON.
+    page.route("**/api/auth/sessions", lambda route: route.fulfill(
+        status=503, headers={"Retry-After": "5"}, content_type="application/json",
+        body=json.dumps({"error": "Service temporarily unavailable, please try again", "code": "unavailable"})))
+    page.route("**/api/auth/events?*", lambda route: route.fulfill(
+        status=500, content_type="text/html", body="<h1>Bad gateway</h1>"))
+    page.get_by_role("link", name="Account").click()
+    sessions = page.get_by_role("region", name="Active sessions")
+    events = page.get_by_role("region", name="Recent security events")
+    expect(sessions.get_by_role("alert")).to_have_text("Service temporarily unavailable, please try again")
+    expect(events.get_by_role("alert")).to_have_text("Something went wrong, please try again")
+    expect(sessions.locator("ul")).to_have_attribute("aria-busy", "false")
+    expect(events.locator("ul")).to_have_attribute("aria-busy", "false")
+    accessible(page, "account with failed lists")
+
+    # Once the API answers again, the next load shows the list and no error.
+    page.unroute("**/api/auth/sessions")
+    page.unroute("**/api/auth/events?*")
+    page.reload()
+    expect(page.locator("[data-session-id]")).to_have_count(1)
+    expect(sessions.get_by_role("alert")).to_be_hidden()
+    expect(events.locator(".item").first).to_be_visible()
+    expect(events.get_by_role("alert")).to_be_hidden()

@@ -1,4 +1,4 @@
-//! The web app (`web/`: `index.html`, `app.js`, `app.css`), compiled into the binary
+//! The web app (`web/`: `index.html`, `app.css` and the ES modules), compiled into the binary
 //! and served from one table, [`FILES`]: a new file is one line there. Each answer carries
 //! an `ETag` (a hash of its bytes, computed once) and `Cache-Control: no-cache`: a browser
 //! keeps the file and revalidates it, and an unchanged file costs a 304 with no body.
@@ -25,11 +25,21 @@ macro_rules! web_file {
     };
 }
 
-/// Every file of the app: the path it is served at, its content type, its bytes.
+/// Every file of the app: the path it is served at, its content type, its bytes. The page
+/// loads `app.js`, the entry module, which imports the others.
 const FILES: &[(&str, &str, &[u8])] = &[
     ("/", HTML, include_bytes!("../../../web/index.html")),
     web_file!("app.css", STYLE),
     web_file!("app.js", SCRIPT),
+    web_file!("api.js", SCRIPT),
+    web_file!("session.js", SCRIPT),
+    web_file!("dom.js", SCRIPT),
+    web_file!("forms.js", SCRIPT),
+    web_file!("nav.js", SCRIPT),
+    web_file!("signin.js", SCRIPT),
+    web_file!("signup.js", SCRIPT),
+    web_file!("tasks.js", SCRIPT),
+    web_file!("account.js", SCRIPT),
 ];
 
 /// One file of the app, with its tag.
