@@ -59,7 +59,7 @@ async function submit(event, form, box, work) {
 export function showFailure(region, error) {
   if (error instanceof ApiError && error.status === 401) return;
   if (!(error instanceof ApiError)) console.error(error);
-  region.textContent = error instanceof ApiError ? error.message : GENERIC;
+  region.textContent = error instanceof ApiError ? messageOf(error) : GENERIC;
   region.hidden = false;
 }
 

@@ -409,7 +409,7 @@ def test_an_account_list_that_fails_to_load_shows_why_and_is_no_longer_busy(tab:
     page.get_by_role("link", name="Account").click()
     sessions = page.get_by_role("region", name="Active sessions")
     events = page.get_by_role("region", name="Recent security events")
-    expect(sessions.get_by_role("alert")).to_have_text("Service temporarily unavailable, please try again")
+    expect(sessions.get_by_role("alert")).to_have_text("Service temporarily unavailable, please try again (wait 5 s)")
     expect(events.get_by_role("alert")).to_have_text("Something went wrong, please try again")
     expect(sessions.locator("ul")).to_have_attribute("aria-busy", "false")
     expect(events.locator("ul")).to_have_attribute("aria-busy", "false")
@@ -423,3 +423,14 @@ def test_an_account_list_that_fails_to_load_shows_why_and_is_no_longer_busy(tab:
     expect(sessions.get_by_role("alert")).to_be_hidden()
     expect(events.locator(".item").first).to_be_visible()
     expect(events.get_by_role("alert")).to_be_hidden()
+
+
+def test_a_task_list_that_fails_to_load_shows_why_and_is_no_longer_busy(tab: Offline, base: str):
+    page = tab.page
+    sign_up(page, base, "Patient Person", email())
+    page.route("**/api/*/tasks?*", lambda route: route.fulfill(
+        status=503, headers={"Retry-After": "5"}, content_type="application/json",
+        body=json.dumps({"error": "Service temporarily unavailable, please try again", "code": "unavailable"})))
+    page.reload()
+    expect(page.get_by_role("status")).to_have_text("Service temporarily unavailable, please try again (wait 5 s)")
+    expect(page.locator("ul.list")).to_have_attribute("aria-busy", "false")
