@@ -11,18 +11,14 @@ export function accountPage() {
   const user = currentUser();
   const sessions = { list: el("ul", { class: "list", "aria-busy": "true" }), box: alertBox() };
   const events = { list: el("ul", { class: "list", "aria-busy": "true" }), box: alertBox() };
+  const everywhere = el("button", { type: "button", class: "secondary", text: "Sign out everywhere" });
+  everywhere.addEventListener("click", signOutEverywhere);
   setPage(
     "Account",
     el("p", { class: "muted", text: user?.email ?? "" }),
     card("h-name", "Your name", nameForm(user)),
     card("h-password", "Change password", passwordForm()),
-    card(
-      "h-sessions",
-      "Active sessions",
-      sessions.list,
-      sessions.box,
-      el("div", { class: "actions" }, el("button", { type: "button", class: "secondary", text: "Sign out everywhere", onclick: signOutEverywhere })),
-    ),
+    card("h-sessions", "Active sessions", sessions.list, sessions.box, el("div", { class: "actions" }, everywhere)),
     card("h-events", "Recent security events", events.list, events.box),
     card("h-delete", "Delete account", deleteForm()),
   );
@@ -149,9 +145,8 @@ function loadEvents(events) {
   events.box.hidden = true;
   return whileLoading(events.list, events.box, async () => {
     const { data } = await api("GET", "/api/auth/events?limit=20");
-    events.list.replaceChildren(
-      ...(data.events.length === 0 ? [el("li", { class: "muted", text: "No events yet." })] : data.events.map(eventItem)),
-    );
+    const none = [el("li", { class: "muted", text: "No events yet." })];
+    events.list.replaceChildren(...(data.events.length === 0 ? none : data.events.map(eventItem)));
   });
 }
 

@@ -10,7 +10,6 @@ export class ApiError extends Error {
   constructor(status, body, retryAfter) {
     super(body?.error ?? GENERIC);
     this.status = status;
-    this.code = body?.code;
     this.fields = body?.fields ?? {};
     this.retryAfter = retryAfter;
   }

@@ -38,7 +38,8 @@ export function field(label, name, type = "text", attributes = {}) {
 
 export function checkbox(label, name) {
   const id = uniqueId(name);
-  return el("div", { class: "check" }, el("input", { id, name, type: "checkbox" }), el("label", { for: id, text: label }));
+  const input = el("input", { id, name, type: "checkbox" });
+  return el("div", { class: "check" }, input, el("label", { for: id, text: label }));
 }
 
 export function alertBox() {

@@ -106,13 +106,14 @@ async function showTasks(tasks) {
 /// One task: its text, and its buttons, which `item.actions` holds.
 function taskItem(tasks, task) {
   const state = task.completed ? "Reopen" : "Complete";
+  const meta = `${task.completed ? "Done" : "Pending"} · updated ${formatTime(task.updated_at)}`;
   const item = {
     view: el(
       "div",
       {},
       el("p", { class: "title", text: task.title }),
       task.description ? el("p", { class: "description", text: task.description }) : null,
-      el("p", { class: "meta", text: `${task.completed ? "Done" : "Pending"} · updated ${formatTime(task.updated_at)}` }),
+      el("p", { class: "meta", text: meta }),
     ),
     errorBox: alertBox(),
     remove: el("button", {
