@@ -47,7 +47,9 @@ test:
 
 ## The web app in a real browser: Debian's Chromium (CHROMIUM, default /usr/bin/chromium)
 ## driven by Playwright for Python (installed into .tessera/web-venv on first use, from
-## tests/web/requirements.txt), against the debug binary; other origins are blocked.
+## tests/web/requirements.txt), against the debug binary, built first (TESSERA_BIN names
+## another; by default the tests find it in cargo's target directory, CARGO_TARGET_DIR
+## included); other origins are blocked.
 ## Screenshots go to .tessera/screenshots (`make screenshots`: docs/screenshots/).
 test-web:
 	@if [ ! -x .tessera/web-venv/bin/pytest ]; then \
@@ -58,8 +60,8 @@ test-web:
 	@if [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
 		echo "test-web: no Chromium at $${CHROMIUM:-/usr/bin/chromium} (Debian: apt-get install chromium)"; exit 1; \
 	fi
-	$(CARGO) build -q -p tessera
-	.tessera/web-venv/bin/pytest -q tests/web
+	@if [ -z "$$TESSERA_BIN" ]; then $(CARGO) build -q -p tessera --bin tessera; fi
+	CARGO="$(CARGO)" .tessera/web-venv/bin/pytest -q tests/web
 
 ## The screenshots of the README (docs/screenshots/), taken by the browser tests.
 screenshots:

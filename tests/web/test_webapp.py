@@ -2,15 +2,18 @@
 Python, against the debug binary on memory storage, with every request to another origin
 blocked (the app must work offline).
 
-Run by `make test-web` (part of `make test`). TESSERA_BINARY names the binary;
-CHROMIUM the browser (default /usr/bin/chromium); WEB_SCREENSHOTS where the phone and
+Run by `make test-web` (part of `make test`). TESSERA_BIN names the binary (default:
+the debug build in cargo's target directory, which honours CARGO_TARGET_DIR); CHROMIUM
+the browser (default /usr/bin/chromium); WEB_SCREENSHOTS where the phone and
 desktop screenshots go (default .tessera/screenshots; `make screenshots` writes
 docs/screenshots/).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import socket
 import subprocess
 import time
@@ -22,7 +25,20 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("TESSERA_BINARY", ROOT / "target/debug/tessera"))
+
+
+def tessera_binary() -> Path:
+    """TESSERA_BIN, else the debug binary in the target directory cargo builds into."""
+    if os.environ.get("TESSERA_BIN"):
+        return Path(os.environ["TESSERA_BIN"])
+    metadata = subprocess.run(
+        [*shlex.split(os.environ.get("CARGO", "cargo")), "metadata", "--format-version", "1", "--no-deps"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )
+    return Path(json.loads(metadata.stdout)["target_directory"]) / "debug/tessera"
+
+
+BINARY = tessera_binary()
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Screenshots go to .tessera/screenshots (git-ignored) unless WEB_SCREENSHOTS names
 # another folder: `make screenshots` writes those of docs/screenshots.
@@ -49,6 +65,8 @@ def start_server(extra: dict[str, str] | None = None) -> tuple[str, subprocess.P
         "RUST_LOG": "warn",
         **(extra or {}),
     }
+    if not BINARY.is_file():
+        pytest.fail(f"no Tessera binary at {BINARY}: `cargo build -p tessera --bin tessera`, or set TESSERA_BIN")
     server = subprocess.Popen([str(BINARY), "serve"], env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -377,3 +395,42 @@ def test_the_api_page_renders_under_its_policy_with_no_violation(tab: Offline, b
     expect(page.locator(".opblock-body").first).to_be_visible()
     page.wait_for_timeout(300)
     assert violations == [], violations
+
+
+def test_an_account_list_that_fails_to_load_shows_why_and_is_no_longer_busy(tab: Offline, base: str):
+    page = tab.page
+    sign_up(page, base, "Unlucky Person", email())
+    # The sessions answer the API's 503; the events a proxy's 500 page, which is not JSON.
+    page.route("**/api/auth/sessions", lambda route: route.fulfill(
+        status=503, headers={"Retry-After": "5"}, content_type="application/json",
+        body=json.dumps({"error": "Service temporarily unavailable, please try again", "code": "unavailable"})))
+    page.route("**/api/auth/events?*", lambda route: route.fulfill(
+        status=500, content_type="text/html", body="<h1>Bad gateway</h1>"))
+    page.get_by_role("link", name="Account").click()
+    sessions = page.get_by_role("region", name="Active sessions")
+    events = page.get_by_role("region", name="Recent security events")
+    expect(sessions.get_by_role("alert")).to_have_text("Service temporarily unavailable, please try again (wait 5 s)")
+    expect(events.get_by_role("alert")).to_have_text("Something went wrong, please try again")
+    expect(sessions.locator("ul")).to_have_attribute("aria-busy", "false")
+    expect(events.locator("ul")).to_have_attribute("aria-busy", "false")
+    accessible(page, "account with failed lists")
+
+    # Once the API answers again, the next load shows the list and no error.
+    page.unroute("**/api/auth/sessions")
+    page.unroute("**/api/auth/events?*")
+    page.reload()
+    expect(page.locator("[data-session-id]")).to_have_count(1)
+    expect(sessions.get_by_role("alert")).to_be_hidden()
+    expect(events.locator(".item").first).to_be_visible()
+    expect(events.get_by_role("alert")).to_be_hidden()
+
+
+def test_a_task_list_that_fails_to_load_shows_why_and_is_no_longer_busy(tab: Offline, base: str):
+    page = tab.page
+    sign_up(page, base, "Patient Person", email())
+    page.route("**/api/*/tasks?*", lambda route: route.fulfill(
+        status=503, headers={"Retry-After": "5"}, content_type="application/json",
+        body=json.dumps({"error": "Service temporarily unavailable, please try again", "code": "unavailable"})))
+    page.reload()
+    expect(page.get_by_role("status")).to_have_text("Service temporarily unavailable, please try again (wait 5 s)")
+    expect(page.locator("ul.list")).to_have_attribute("aria-busy", "false")

@@ -171,21 +171,7 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
                     .default_service(web::to(ops::only_get)),
             )
             // The web app, from the binary.
-            .service(
-                web::resource("/")
-                    .route(web::get().to(webapp::page))
-                    .default_service(web::to(ops::only_get)),
-            )
-            .service(
-                web::resource("/app.js")
-                    .route(web::get().to(webapp::script))
-                    .default_service(web::to(ops::only_get)),
-            )
-            .service(
-                web::resource("/app.css")
-                    .route(web::get().to(webapp::style))
-                    .default_service(web::to(ops::only_get)),
-            )
+            .configure(webapp::routes)
             .default_service(web::to(ops::not_found));
     }
 }

@@ -1,0 +1,31 @@
+// The sign-in page.
+
+import { api } from "./api.js";
+import { alertBox, checkbox, el, field } from "./dom.js";
+import { onSubmit } from "./forms.js";
+import { go, setPage } from "./nav.js";
+import { saveSession } from "./session.js";
+
+export function signInPage() {
+  const box = alertBox();
+  const form = el(
+    "form",
+    { novalidate: true },
+    field("Email", "email", "email", { autocomplete: "email", required: true }),
+    field("Password", "password", "password", { autocomplete: "current-password", required: true }),
+    checkbox("Keep me signed in", "keep"),
+    box,
+    el("div", { class: "actions" }, el("button", { type: "submit", text: "Sign in" })),
+  );
+  onSubmit(form, box, signIn);
+  setPage("Sign in", form, el("p", {}, "New here? ", el("a", { href: "#/signup", text: "Create an account" })));
+}
+
+async function signIn(data) {
+  const { data: auth } = await api("POST", "/api/auth/signin", {
+    email: data.get("email"),
+    password: data.get("password"),
+  });
+  saveSession(auth, data.get("keep") === "on");
+  go("#/tasks");
+}
