@@ -107,6 +107,18 @@ async fn of_two_changes_with_the_same_current_password_one_wins() {
                     assert!(won.is_none(), "round {round}: both changes succeeded");
                     won = Some((password, string_at(&body, "/token")));
                 }
+                // A loser whose guard ran after the winner committed finds its session
+                // ended with the others: 401, the password unchanged all the same.
+                StatusCode::UNAUTHORIZED => {
+                    assert_error(
+                        response,
+                        StatusCode::UNAUTHORIZED,
+                        "token_revoked",
+                        "Session has ended, please log in again",
+                    )
+                    .await;
+                    lost = Some(password);
+                }
                 _ => {
                     assert_error(
                         response,

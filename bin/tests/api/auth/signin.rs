@@ -141,3 +141,16 @@ async fn signin_with_a_nul_character_in_the_email_is_a_validation_error() {
     let response = app.signin(&email, &user.password).await;
     assert_validation(response, "email", "Please enter a valid email").await;
 }
+
+#[tokio::test]
+async fn signin_with_a_nul_character_in_the_password_is_a_validation_error() {
+    let (app, user) = app_with_user().await;
+    let password = format!("{}\u{0}", user.password);
+    let response = app.signin(&user.email, &password).await;
+    assert_validation(
+        response,
+        "password",
+        "Password contains an invalid character",
+    )
+    .await;
+}
