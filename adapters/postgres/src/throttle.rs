@@ -170,13 +170,18 @@ impl ThrottleStore for PgStore {
         .execute(&mut conn)
         .await
         .map_err(query_error)?;
+        // One batch for both tables: what the rates used is not left to the records.
+        let left = limit - i64::try_from(rates).unwrap_or(i64::MAX);
+        if left <= 0 {
+            return Ok(rates as u64);
+        }
         let accounts = diesel::sql_query(
             "DELETE FROM account_throttle WHERE key IN \
              (SELECT key FROM account_throttle WHERE expires_at <= $1 LIMIT $2 \
               FOR UPDATE SKIP LOCKED)",
         )
         .bind::<Timestamptz, _>(now)
-        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(left)
         .execute(&mut conn)
         .await
         .map_err(query_error)?;

@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
             account_records_keep_every_field_and_pending_alone_is_a_record,
             concurrent_attempts_under_the_lock_policy_see_each_others_pending_marks,
             pruning_deletes_only_what_no_longer_limits,
+            pruning_never_deletes_more_than_its_batch,
             a_session_beyond_the_cap_ends_the_oldest_live_ones,
             live_sessions_are_listed_newest_first_with_their_client,
             ending_a_session_says_whether_it_ended_one,
@@ -1082,6 +1083,37 @@ pub mod cases {
         // The spent one starts a new budget.
         let again = ok(stores.throttle.admit(&spent, rate(1), later).await, "admit");
         assert_eq!(again, Admission::Admitted);
+    }
+
+    /// One batch covers rates and account records together: with one spent rate and
+    /// one expired record, a batch of one deletes one of them, the next batch the other.
+    pub async fn pruning_never_deletes_more_than_its_batch(stores: Stores) {
+        let at = now();
+        ok(
+            stores
+                .throttle
+                .admit(&unique_email("ip"), rate(1), at)
+                .await,
+            "admit",
+        );
+        let record = AccountRecord {
+            failures: 1,
+            locked_until: None,
+            expires_at: at,
+            ..AccountRecord::default()
+        };
+        ok(
+            stores
+                .throttle
+                .update_account(&unique_email("account"), &mut |_| Some(record))
+                .await,
+            "store",
+        );
+        let later = at + Duration::minutes(2);
+        let first = ok(stores.throttle.prune(later, 1).await, "prune");
+        assert_eq!(first, 1, "a batch of one deletes one");
+        let second = ok(stores.throttle.prune(later, 1).await, "prune");
+        assert_eq!(second, 1, "the next batch deletes the other");
     }
 
     fn session_at(user_id: UserId, created_at: DateTime<Utc>) -> Session {
