@@ -11,9 +11,11 @@ use tessera_domain::{
 use thiserror::Error;
 
 use crate::account::AccountService;
-use crate::common::{AccountCore, AccountStores, CheckError};
+use crate::common::{AccountCore, CheckError};
 use crate::error::Fault;
-use crate::ports::{Clock, PasswordHasher, RepoError, TokenError, TokenIssuer, TokenVerifier};
+use crate::ports::{
+    Clock, PasswordHasher, RepoError, Stores, TokenError, TokenIssuer, TokenVerifier,
+};
 use crate::throttle::Throttle;
 
 /// Settings of the authentication use cases.
@@ -136,14 +138,14 @@ impl AuthService {
     /// Builds the service on its ports.
     #[must_use]
     pub fn new(
-        stores: AccountStores,
+        stores: &Stores,
         hasher: Arc<dyn PasswordHasher>,
         tokens: (Arc<dyn TokenIssuer>, Arc<dyn TokenVerifier>),
         clock: Arc<dyn Clock>,
         settings: AuthSettings,
     ) -> Self {
         Self {
-            core: AccountCore::new(stores, hasher, tokens.0, clock, settings),
+            core: AccountCore::new(stores.clone(), hasher, tokens.0, clock, settings),
             verifier: tokens.1,
         }
     }

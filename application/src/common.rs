@@ -1,4 +1,4 @@
-//! What the authentication and account services share: the account stores, the one
+//! What the authentication and account services share: the stores, the one
 //! password check (a bcrypt verification under the per-account throttle), the security
 //! events it records, and the sessions both open.
 
@@ -12,22 +12,8 @@ use tessera_domain::{
 
 use crate::auth::{AuthSettings, IssuedSession};
 use crate::error::Fault;
-use crate::ports::{
-    AccessClaims, Clock, EventRepository, PasswordHasher, SessionRepository, TokenIssuer,
-    UserRepository,
-};
+use crate::ports::{AccessClaims, Clock, PasswordHasher, Stores, TokenIssuer};
 use crate::throttle::{AccountRefusal, Throttle};
-
-/// The stores the authentication and account use cases keep accounts in.
-#[derive(Clone)]
-pub struct AccountStores {
-    /// Accounts.
-    pub users: Arc<dyn UserRepository>,
-    /// Sessions.
-    pub sessions: Arc<dyn SessionRepository>,
-    /// Security events.
-    pub events: Arc<dyn EventRepository>,
-}
 
 /// Why a password check did not give an answer.
 #[derive(Debug)]
@@ -41,7 +27,7 @@ pub(crate) enum CheckError {
 /// The parts both account services are built on.
 #[derive(Clone)]
 pub(crate) struct AccountCore {
-    pub(crate) stores: AccountStores,
+    pub(crate) stores: Stores,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: AuthSettings,
@@ -51,7 +37,7 @@ pub(crate) struct AccountCore {
 
 impl AccountCore {
     pub(crate) fn new(
-        stores: AccountStores,
+        stores: Stores,
         hasher: Arc<dyn PasswordHasher>,
         issuer: Arc<dyn TokenIssuer>,
         clock: Arc<dyn Clock>,

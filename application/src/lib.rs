@@ -19,9 +19,8 @@ pub use auth::{
     AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, SignIn,
     SignInError, SignOut, SignUp, SignUpError,
 };
-pub use common::AccountStores;
 pub use error::{Fault, FieldError, ValidationErrors};
-pub use ports::NewTask;
+pub use ports::{NewTask, Stores};
 pub use retention::{Pruned, Retention};
 pub use tasks::{TaskError, TaskList, TaskService, TaskWriter};
 pub use throttle::{AccountAttempt, AccountRefusal, Refusal, Throttle, ThrottleSettings};

@@ -3,6 +3,8 @@
 //! Every port is object safe (`#[async_trait]`) and held as `Arc<dyn Port>`, so the
 //! storage is a choice made at start (`STORAGE=postgres|memory`), not at compile time.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
@@ -328,6 +330,48 @@ pub trait Readiness: Send + Sync {
     /// # Errors
     /// [`RepoError::Unavailable`] when it cannot be reached.
     async fn check(&self) -> Result<(), RepoError>;
+}
+
+/// Every storage port of one store: what `bin` wires into the use cases, what the
+/// conformance suite holds to the ports' promises, what the tests build on.
+#[derive(Clone)]
+pub struct Stores {
+    /// Accounts.
+    pub users: Arc<dyn UserRepository>,
+    /// Sessions.
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Security events.
+    pub events: Arc<dyn EventRepository>,
+    /// Tasks.
+    pub tasks: Arc<dyn TaskRepository>,
+    /// Rate-limit and throttle counts.
+    pub throttle: Arc<dyn ThrottleStore>,
+    /// Whether the store answers.
+    pub readiness: Arc<dyn Readiness>,
+}
+
+impl Stores {
+    /// Every port of one store that implements them all.
+    #[must_use]
+    pub fn of<S>(store: Arc<S>) -> Self
+    where
+        S: UserRepository
+            + SessionRepository
+            + EventRepository
+            + TaskRepository
+            + ThrottleStore
+            + Readiness
+            + 'static,
+    {
+        Self {
+            users: store.clone(),
+            sessions: store.clone(),
+            events: store.clone(),
+            tasks: store.clone(),
+            throttle: store.clone(),
+            readiness: store,
+        }
+    }
 }
 
 /// Why a cryptographic operation failed on the server's side.

@@ -7,7 +7,7 @@ use tessera_domain::{ClientAddress, PageQuery, Task, TaskChanges, TaskId, UserId
 use thiserror::Error;
 
 use crate::error::Fault;
-use crate::ports::{Clock, NewTask, RepoError, TaskRepository, UserRepository};
+use crate::ports::{Clock, NewTask, RepoError, Stores, TaskRepository, UserRepository};
 use crate::throttle::Refusal;
 use crate::writes::WriteBudget;
 
@@ -80,18 +80,13 @@ pub struct TaskService {
 }
 
 impl TaskService {
-    /// Builds the service on its ports; an owner may hold at most `max_tasks` tasks.
-    /// `owners` tells a task that is gone from an account that is gone.
+    /// Builds the service on the stores; an owner may hold at most `max_tasks` tasks.
+    /// The accounts tell a task that is gone from an account that is gone.
     #[must_use]
-    pub fn new(
-        tasks: Arc<dyn TaskRepository>,
-        owners: Arc<dyn UserRepository>,
-        clock: Arc<dyn Clock>,
-        max_tasks: u32,
-    ) -> Self {
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>, max_tasks: u32) -> Self {
         Self {
-            tasks,
-            owners,
+            tasks: stores.tasks.clone(),
+            owners: stores.users.clone(),
             clock,
             max_tasks,
             budget: WriteBudget::off(),

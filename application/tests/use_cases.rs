@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use std::num::NonZeroU32;
-use tessera_application::ports::{Clock, Pause, TaskRepository, UserRepository};
+use tessera_application::ports::{Clock, Pause, UserRepository};
 use tessera_application::{
-    AccountStores, AuthService, AuthSettings, AuthenticateError, Fault, NewTask, Pruned, Retention,
-    SignIn, SignInError, SignOut, SignUp, SignUpError, TaskError, TaskService, TaskWriter,
+    AuthService, AuthSettings, AuthenticateError, Fault, NewTask, Pruned, Retention, SignIn,
+    SignInError, SignOut, SignUp, SignUpError, Stores, TaskError, TaskService, TaskWriter,
     Throttle, ThrottleSettings,
 };
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
@@ -18,7 +18,9 @@ use tessera_domain::{
     EmailKey, PageQuery, Password, PasswordCandidate, SignOutScope, TaskChanges, TaskDescription,
     TaskId, TaskStatusFilter, TaskTitle, UserId, UserName,
 };
-use tessera_memory::{InMemoryThrottleStore, ManualClock, MemoryStore, UnavailableStore};
+use tessera_memory::{
+    AlwaysReady, InMemoryThrottleStore, ManualClock, MemoryStore, UnavailableStore,
+};
 
 struct World {
     auth: AuthService,
@@ -26,13 +28,12 @@ struct World {
     clock: Arc<ManualClock>,
 }
 
-fn world_with(stores: AccountStores, tasks: Arc<dyn TaskRepository>) -> World {
-    let owners = stores.users.clone();
+fn world_with(stores: &Stores) -> World {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let as_clock: Arc<dyn Clock> = clock.clone();
     World {
         auth: auth_at_cost(stores, as_clock.clone(), 4),
-        tasks: TaskService::new(tasks, owners, as_clock, 10_000),
+        tasks: TaskService::new(stores, as_clock, 10_000),
         clock,
     }
 }
@@ -45,17 +46,21 @@ fn writer(owner: UserId) -> TaskWriter {
     }
 }
 
-/// The account stores of a memory store.
-fn memory_accounts(store: &MemoryStore) -> AccountStores {
-    AccountStores {
-        users: store.users.clone(),
-        sessions: store.sessions.clone(),
-        events: store.events.clone(),
+/// Stores that cannot be reached (the counts and readiness kept in memory).
+fn unreachable() -> Stores {
+    let down = Arc::new(UnavailableStore);
+    Stores {
+        users: down.clone(),
+        sessions: down.clone(),
+        events: down.clone(),
+        tasks: down,
+        throttle: Arc::new(InMemoryThrottleStore::new()),
+        readiness: Arc::new(AlwaysReady),
     }
 }
 
 /// The auth use cases with bcrypt at `cost`.
-fn auth_at_cost(stores: AccountStores, clock: Arc<dyn Clock>, cost: u32) -> AuthService {
+fn auth_at_cost(stores: &Stores, clock: Arc<dyn Clock>, cost: u32) -> AuthService {
     let tokens = Arc::new(JwtTokens::new(&JwtConfig {
         secret: "a-test-secret-that-is-32-bytes-long!".to_owned().into(),
         previous: None,
@@ -79,8 +84,7 @@ fn auth_at_cost(stores: AccountStores, clock: Arc<dyn Clock>, cost: u32) -> Auth
 }
 
 fn world() -> World {
-    let store = MemoryStore::new();
-    world_with(memory_accounts(&store), store.tasks)
+    world_with(&MemoryStore::new().stores())
 }
 
 /// A signup of values the HTTP edge accepts.
@@ -220,7 +224,7 @@ async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
     let store = MemoryStore::new();
     let users = store.users.clone();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
-    let at_four = auth_at_cost(memory_accounts(&store), clock.clone(), 4);
+    let at_four = auth_at_cost(&store.stores(), clock.clone(), 4);
     at_four
         .sign_up(
             signup("Ann", "ann@example.com", "securepassword123"),
@@ -236,7 +240,7 @@ async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
     };
     assert_eq!(stored_cost().await.as_deref(), Some("$2b$04$"));
 
-    let at_five = auth_at_cost(memory_accounts(&store), clock, 5);
+    let at_five = auth_at_cost(&store.stores(), clock, 5);
     // A wrong password changes nothing.
     let wrong = at_five
         .sign_in(
@@ -618,18 +622,7 @@ async fn signin_waits_after_repeated_failures_and_a_success_resets_the_count() -
 
 #[tokio::test]
 async fn a_signin_the_store_could_not_check_does_not_count_against_the_account() -> TestResult {
-    let down = Arc::new(UnavailableStore);
-    let (auth, _) = throttled(
-        world_with(
-            AccountStores {
-                users: down.clone(),
-                sessions: down.clone(),
-                events: down.clone(),
-            },
-            down,
-        ),
-        1,
-    );
+    let (auth, _) = throttled(world_with(&unreachable()), 1);
     for _ in 0..3 {
         let signin = auth
             .sign_in(
@@ -647,15 +640,7 @@ async fn a_signin_the_store_could_not_check_does_not_count_against_the_account()
 
 #[tokio::test]
 async fn an_unreachable_store_is_reported_as_unavailable() {
-    let down = Arc::new(UnavailableStore);
-    let w = world_with(
-        AccountStores {
-            users: down.clone(),
-            sessions: down.clone(),
-            events: down.clone(),
-        },
-        down,
-    );
+    let w = world_with(&unreachable());
     let signup = w
         .auth
         .sign_up(
@@ -690,7 +675,7 @@ async fn retention_deletes_sessions_and_events_only_once_past_the_period() -> Te
     let store = MemoryStore::new();
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let as_clock: Arc<dyn Clock> = clock.clone();
-    let auth = auth_at_cost(memory_accounts(&store), as_clock.clone(), 4);
+    let auth = auth_at_cost(&store.stores(), as_clock.clone(), 4);
     let issued = auth
         .sign_up(
             signup("Ret", "ret@example.com", "securepassword123"),

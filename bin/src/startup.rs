@@ -8,22 +8,19 @@ use actix_web::dev::Server;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
-use tessera_application::ports::{
-    Clock, EventRepository, Pause, Readiness, SessionRepository, SystemClock, TaskRepository,
-    ThrottleStore, UserRepository,
-};
+use tessera_application::ports::{Clock, Pause, SystemClock, ThrottleStore};
 use tessera_application::{
-    AccountStores, AuthService, AuthSettings, Retention, TaskService, Throttle, WriteBudget,
+    AuthService, AuthSettings, Retention, Stores, TaskService, Throttle, WriteBudget,
 };
 use tessera_crypto::{BcryptHasher, JwtTokens};
 use tessera_http::metrics::Sampler;
 use tessera_http::{GaugeSources, HashSample, Metrics, PoolSample, Services};
-use tessera_memory::{AlwaysReady, InMemoryThrottleStore, MemoryStore};
+use tessera_memory::MemoryStore;
 use tessera_postgres::{PgStore, redact};
 use tessera_sqlite::SqliteStore;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::settings::{HashingSection, Settings, Storage};
+use crate::settings::{HashingSection, Settings, Storage as StorageKind};
 
 /// How long in-flight requests may finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -60,51 +57,32 @@ impl ShutdownSignals {
     }
 }
 
-struct Repositories {
-    users: Arc<dyn UserRepository>,
-    sessions: Arc<dyn SessionRepository>,
-    events: Arc<dyn EventRepository>,
-    tasks: Arc<dyn TaskRepository>,
-    throttle: Arc<dyn ThrottleStore>,
-    readiness: Arc<dyn Readiness>,
+/// The stores of the chosen storage, and the pools' status with PostgreSQL.
+struct Storage {
+    stores: Stores,
     pools: Option<Sampler<Vec<(&'static str, PoolSample)>>>,
 }
 
-async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
+async fn storage(settings: &Settings) -> anyhow::Result<Storage> {
     match settings.storage.kind {
-        Storage::Memory => {
-            let store = MemoryStore::new();
-            Ok(Repositories {
-                users: store.users,
-                sessions: store.sessions,
-                events: store.events,
-                tasks: store.tasks,
-                throttle: Arc::new(InMemoryThrottleStore::new()),
-                readiness: Arc::new(AlwaysReady),
-                pools: None,
-            })
-        }
-        Storage::Sqlite => {
+        StorageKind::Memory => Ok(Storage {
+            stores: MemoryStore::new().stores(),
+            pools: None,
+        }),
+        StorageKind::Sqlite => {
             let url = settings.storage.url.expose_secret();
             create_parent_directory(url)?;
             if settings.storage.migrate_on_start {
                 apply_migrations(settings).await?;
             }
-            let store = Arc::new(
-                SqliteStore::open(url, &settings.database.sqlite())
-                    .with_context(|| format!("opening the SQLite database at {url}"))?,
-            );
-            Ok(Repositories {
-                users: store.clone(),
-                sessions: store.clone(),
-                events: store.clone(),
-                tasks: store.clone(),
-                throttle: store.clone(),
-                readiness: store,
+            let store = SqliteStore::open(url, &settings.database.sqlite())
+                .with_context(|| format!("opening the SQLite database at {url}"))?;
+            Ok(Storage {
+                stores: Stores::of(Arc::new(store)),
                 pools: None,
             })
         }
-        Storage::Postgres => {
+        StorageKind::Postgres => {
             let store = Arc::new(connect(settings).await?);
             if settings.storage.migrate_on_start {
                 apply_migrations(settings).await?;
@@ -119,13 +97,8 @@ async fn repositories(settings: &Settings) -> anyhow::Result<Repositories> {
                 });
                 vec![("tasks", tasks), ("auth", auth)]
             });
-            Ok(Repositories {
-                users: store.clone(),
-                sessions: store.clone(),
-                events: store.clone(),
-                tasks: store.clone(),
-                throttle: store.clone(),
-                readiness: store,
+            Ok(Storage {
+                stores: Stores::of(store),
                 pools: Some(pools),
             })
         }
@@ -180,7 +153,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
 /// When a migration fails or the database cannot be reached.
 pub async fn apply_migrations(settings: &Settings) -> anyhow::Result<Vec<String>> {
     let url = settings.storage.url.expose_secret();
-    let applied = if settings.storage.kind == Storage::Sqlite {
+    let applied = if settings.storage.kind == StorageKind::Sqlite {
         let (owned, sqlite) = (url.to_owned(), settings.database.sqlite());
         create_parent_directory(url)?;
         tokio::task::spawn_blocking(move || tessera_sqlite::migrate(&owned, &sqlite))
@@ -206,31 +179,26 @@ impl Application {
     /// An unusable setting, or an address that cannot be bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let jwt = settings.auth.jwt()?;
-        let repositories = repositories(&settings).await?;
+        let Storage { stores, pools } = storage(&settings).await?;
         let hasher = Arc::new(hasher(&settings.hashing).await?);
-        let metrics = metrics(&repositories, hasher.clone())?;
+        let metrics = metrics(pools, hasher.clone())?;
         let tokens = Arc::new(JwtTokens::new(&jwt));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let limits = settings.limits.account();
         let throttle = Throttle::new(
-            repositories.throttle.clone(),
+            stores.throttle.clone(),
             clock.clone(),
             Arc::new(TokioPause),
             settings.limits.throttle(settings.hashing.limits.wait),
         );
         let retention = Retention::new(
-            repositories.sessions.clone(),
-            repositories.events.clone(),
+            stores.sessions.clone(),
+            stores.events.clone(),
             clock.clone(),
             limits,
         );
-        let owners = repositories.users.clone();
         let auth = AuthService::new(
-            AccountStores {
-                users: repositories.users,
-                sessions: repositories.sessions,
-                events: repositories.events,
-            },
+            &stores,
             hasher,
             (tokens.clone(), tokens),
             clock.clone(),
@@ -241,11 +209,11 @@ impl Application {
         )
         .with_throttle(throttle.clone());
         let write_budget = WriteBudget::new(
-            repositories.throttle.clone(),
+            stores.throttle.clone(),
             clock.clone(),
             settings.limits.write_budget(),
         );
-        let tasks = TaskService::new(repositories.tasks, owners, clock.clone(), limits.max_tasks)
+        let tasks = TaskService::new(&stores, clock.clone(), limits.max_tasks)
             .with_write_budget(write_budget);
 
         let requested = SocketAddr::new(settings.http.host, settings.http.port);
@@ -259,7 +227,7 @@ impl Application {
                 auth,
                 throttle,
                 tasks,
-                readiness: repositories.readiness,
+                readiness: stores.readiness.clone(),
                 metrics: metrics.clone(),
             },
             settings
@@ -272,7 +240,7 @@ impl Application {
             address,
             server,
             shutdown,
-            pruning: Box::pin(upkeep(repositories.throttle, clock, retention, metrics)),
+            pruning: Box::pin(upkeep(stores.throttle, clock, retention, metrics)),
         })
     }
 
@@ -332,9 +300,12 @@ async fn hasher(hashing: &HashingSection) -> anyhow::Result<BcryptHasher> {
 }
 
 /// The metrics registry, sampling the database pools and the hashing pool.
-fn metrics(repositories: &Repositories, hasher: Arc<BcryptHasher>) -> anyhow::Result<Metrics> {
+fn metrics(
+    pools: Option<Sampler<Vec<(&'static str, PoolSample)>>>,
+    hasher: Arc<BcryptHasher>,
+) -> anyhow::Result<Metrics> {
     Metrics::new(GaugeSources {
-        pools: repositories.pools.clone(),
+        pools,
         hashes: Arc::new(move || {
             let load = hasher.load();
             HashSample {

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 #[cfg(feature = "test-support")]
 use tessera_application::ports::Clock;
 use tessera_application::ports::{
-    EventRepository, NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository,
-    UserRepository,
+    EventRepository, NewTask, Readiness, RepoError, SessionRepository, Stores, TaskPage,
+    TaskRepository, UserRepository,
 };
 use tessera_domain::{
     CredentialVersion, Credentials, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task,
@@ -41,6 +41,8 @@ pub struct MemoryStore {
     pub tasks: Arc<InMemoryTaskRepository>,
     /// Security events.
     pub events: Arc<InMemoryEventRepository>,
+    /// Rate-limit and throttle counts.
+    pub throttle: Arc<InMemoryThrottleStore>,
 }
 
 impl MemoryStore {
@@ -65,6 +67,20 @@ impl MemoryStore {
             sessions,
             tasks,
             events,
+            throttle: Arc::new(InMemoryThrottleStore::new()),
+        }
+    }
+
+    /// Its ports, as the use cases take them.
+    #[must_use]
+    pub fn stores(&self) -> Stores {
+        Stores {
+            users: self.users.clone(),
+            sessions: self.sessions.clone(),
+            events: self.events.clone(),
+            tasks: self.tasks.clone(),
+            throttle: self.throttle.clone(),
+            readiness: Arc::new(AlwaysReady),
         }
     }
 }

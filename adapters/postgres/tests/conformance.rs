@@ -3,20 +3,12 @@
 
 use std::sync::Arc;
 
-use tessera_conformance::{Stores, conformance_tests};
+use tessera_conformance::{Stores, Subject, conformance_tests};
 use tessera_postgres::testing::TestDatabase;
 
-async fn stores() -> Option<Stores> {
+async fn stores() -> Option<Subject> {
     let db = TestDatabase::create_or_skip().await?;
-    let store = Arc::new(db.store());
-    Some(Stores {
-        users: store.clone(),
-        sessions: store.clone(),
-        events: store.clone(),
-        tasks: store.clone(),
-        throttle: store,
-        guard: Box::new(db),
-    })
+    Some((Stores::of(Arc::new(db.store())), Box::new(db)))
 }
 
 conformance_tests!(stores());

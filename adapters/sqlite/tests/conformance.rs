@@ -3,11 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tessera_conformance::{Stores, conformance_tests};
+use tessera_conformance::{Stores, Subject, conformance_tests};
 use tessera_sqlite::testing::TempDatabase;
 use tessera_sqlite::{SqliteSettings, SqliteStore, migrate};
 
-async fn stores() -> Option<Stores> {
+async fn stores() -> Option<Subject> {
     let guard = TempDatabase::new();
     let url = guard.url();
     let settings = SqliteSettings {
@@ -20,14 +20,7 @@ async fn stores() -> Option<Stores> {
         Ok(store) => Arc::new(store),
         Err(e) => panic!("opening {url}: {e}"),
     };
-    Some(Stores {
-        users: store.clone(),
-        sessions: store.clone(),
-        events: store.clone(),
-        tasks: store.clone(),
-        throttle: store,
-        guard: Box::new(guard),
-    })
+    Some((Stores::of(store), Box::new(guard)))
 }
 
 conformance_tests!(stores());

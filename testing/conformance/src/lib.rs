@@ -3,17 +3,13 @@
 //! does.
 //!
 //! An adapter's test file calls [`conformance_tests!`] with an async expression that
-//! yields `Option<Stores>` (`None` skips, for a database that is not there outside CI).
+//! yields `Option<Subject>` (`None` skips, for a database that is not there outside CI).
 
 use std::any::Any;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
-use tessera_application::ports::{
-    EventRepository, NewTask, RepoError, SessionRepository, TaskRepository, ThrottleStore,
-    UserRepository,
-};
+use tessera_application::ports::{NewTask, RepoError};
 use tessera_domain::{
     AccountDecision, AccountLockPolicy, AccountRecord, Admission, AttemptOutcome, ClientAddress,
     ClientInfo, CredentialVersion, EmailAddress, NewUser, PasswordHash, Rate, SecurityEvent,
@@ -21,21 +17,11 @@ use tessera_domain::{
     TaskTitle, User, UserAgent, UserId, UserName,
 };
 
-/// The three repositories of one store, and whatever keeps that store alive.
-pub struct Stores {
-    /// Accounts.
-    pub users: Arc<dyn UserRepository>,
-    /// Sessions.
-    pub sessions: Arc<dyn SessionRepository>,
-    /// Security events.
-    pub events: Arc<dyn EventRepository>,
-    /// Tasks.
-    pub tasks: Arc<dyn TaskRepository>,
-    /// Rate-limit and throttle counts.
-    pub throttle: Arc<dyn ThrottleStore>,
-    /// Dropped with the stores (a test database, for instance).
-    pub guard: Box<dyn Any + Send>,
-}
+pub use tessera_application::ports::Stores;
+
+/// The stores of one adapter, and whatever keeps them alive (a test database, say),
+/// dropped when the case ends.
+pub type Subject = (Stores, Box<dyn Any + Send>);
 
 /// Generates one `#[tokio::test]` per case of the suite.
 #[macro_export]
@@ -86,7 +72,7 @@ macro_rules! conformance_tests {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                if let Some(stores) = $stores.await {
+                if let Some((stores, _guard)) = $stores.await {
                     $crate::cases::$case(stores).await;
                 }
             }
