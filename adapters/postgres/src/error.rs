@@ -5,11 +5,19 @@ use diesel_async::pooled_connection::PoolError as ConnectionError;
 use diesel_async::pooled_connection::deadpool::PoolError;
 use tessera_application::ports::RepoError;
 
+/// The unique index of accounts' emails (any letter case): the one constraint whose
+/// violation is a [`RepoError::Conflict`]. Any other (a session id taken, say) is a fault.
+const EMAIL_KEY: &str = "users_email_lower_key";
+
 /// A query's failure as the ports see it.
 pub(crate) fn query_error(error: DieselError) -> RepoError {
     match error {
         DieselError::NotFound => RepoError::NotFound,
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => RepoError::Conflict,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info)
+            if info.constraint_name() == Some(EMAIL_KEY) =>
+        {
+            RepoError::Conflict
+        }
         // A connection lost mid-query (network cut, server restart or shutdown): the
         // database is away, not broken; retrying later is the right advice.
         DieselError::DatabaseError(

@@ -82,18 +82,6 @@ impl UserRow {
     }
 }
 
-/// A session id that is taken is a fault, never a [`RepoError::Conflict`] (which, for
-/// users, means a taken email).
-fn session_id_taken(error: diesel::result::Error) -> diesel::result::Error {
-    match error {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => diesel::result::Error::QueryBuilderError("the session id is taken".into()),
-        other => other,
-    }
-}
-
 #[async_trait]
 impl UserRepository for PgStore {
     async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
@@ -119,7 +107,6 @@ impl UserRepository for PgStore {
                     .values(&session)
                     .execute(conn)
                     .await
-                    .map_err(session_id_taken)
                     .map(drop)
             })
             .await
@@ -360,8 +347,7 @@ impl SessionRepository for PgStore {
                 diesel::insert_into(sessions::table)
                     .values(&row)
                     .execute(conn)
-                    .await
-                    .map_err(session_id_taken)?;
+                    .await?;
                 diesel::sql_query(SESSIONS_BEYOND_CAP)
                     .bind::<diesel::sql_types::Uuid, _>(user)
                     .bind::<diesel::sql_types::Timestamptz, _>(at)

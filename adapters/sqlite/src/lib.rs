@@ -140,11 +140,20 @@ impl SqliteStore {
     }
 }
 
+/// The unique index of accounts' emails (any letter case): the one constraint whose
+/// violation is a [`RepoError::Conflict`]. Any other (a session id taken, say) is a fault.
+/// SQLite names it only in its message: `UNIQUE constraint failed: index '...'`.
+const EMAIL_KEY: &str = "index 'users_email_lower_key'";
+
 /// A query's failure as the ports see it.
 pub(crate) fn query_error(error: DieselError) -> RepoError {
     match error {
         DieselError::NotFound => RepoError::NotFound,
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => RepoError::Conflict,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info)
+            if info.message().ends_with(EMAIL_KEY) =>
+        {
+            RepoError::Conflict
+        }
         // Another process held the file's lock for the whole busy timeout: busy, not
         // broken.
         DieselError::DatabaseError(_, ref info)

@@ -175,18 +175,6 @@ fn insert_session(conn: &mut SqliteConnection, session: &Session) -> QueryResult
     .execute(conn)
 }
 
-/// A session id that is taken is a fault, never a [`RepoError::Conflict`] (which, for
-/// users, means a taken email).
-fn session_id_taken(error: diesel::result::Error) -> diesel::result::Error {
-    match error {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => diesel::result::Error::QueryBuilderError("the session id is taken".into()),
-        other => other,
-    }
-}
-
 /// `updated_at` of a change at `now` to a row last changed at the stored value: never
 /// backwards (see `Task::next_updated_at`), in SQL.
 const NEXT_UPDATED_AT: &str = "max(?, updated_at + 1)";
@@ -211,7 +199,7 @@ impl UserRepository for SqliteStore {
                 .bind::<BigInt, _>(micros(user.updated_at))
                 .execute(conn)?;
                 // Only a taken email is a conflict for the caller.
-                insert_session(conn, &session).map_err(session_id_taken)
+                insert_session(conn, &session)
             })
             .await;
         inserted.map(drop)
@@ -349,7 +337,7 @@ impl SessionRepository for SqliteStore {
             if credential_version(conn, session.user_id)? != Some(checked.get()) {
                 return Ok(Err(RepoError::NotFound));
             }
-            insert_session(conn, &session).map_err(session_id_taken)?;
+            insert_session(conn, &session)?;
             // After the insert the new session is among the live ones: keep the newest
             // `cap`, it included.
             sql_query(
