@@ -8,9 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
-    AccountRecord, Admission, CredentialVersion, Credentials, NewUser, Password, PasswordHash,
-    Rate, SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
-    TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    AccountDecision, AccountLockPolicy, AccountRecord, AccountStep, Admission, CredentialVersion,
+    Credentials, NewUser, Password, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task,
+    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 use thiserror::Error;
 
@@ -283,6 +283,33 @@ pub trait EventRepository: Send + Sync {
     async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError>;
 }
 
+/// What an update of an account record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountUpdate {
+    /// The step's decision.
+    pub decision: AccountDecision,
+    /// The record the step read and replaced; `None` when there was none.
+    pub replaced: Option<AccountRecord>,
+}
+
+impl AccountUpdate {
+    /// Applies `step` of `policy` at `now` to `stored`: the update, and the record to store.
+    #[must_use]
+    pub fn apply(
+        stored: Option<AccountRecord>,
+        policy: AccountLockPolicy,
+        step: AccountStep,
+        now: DateTime<Utc>,
+    ) -> (Self, Option<AccountRecord>) {
+        let (decision, next) = policy.apply(stored, step, now);
+        let update = Self {
+            decision,
+            replaced: stored,
+        };
+        (update, next)
+    }
+}
+
 /// The counts behind the rate limits and throttles. Instances that share a store share
 /// the counts: every method is atomic across them.
 #[async_trait]
@@ -302,17 +329,21 @@ pub trait ThrottleStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Admission, RepoError>;
 
-    /// Replaces the account record of `key` by what `step` makes of it (`None` in: there
-    /// is none; `None` out: delete it), atomically: concurrent updates of one key MUST
-    /// each see the record the previous one stored.
+    /// Applies `step` of `policy` at `now` to the account record of `key` where it is
+    /// stored ([`AccountLockPolicy::apply`]: the record it makes replaces the stored one,
+    /// `None` deletes it), atomically: concurrent updates of one key MUST each see the
+    /// record the previous one stored. Returns the step's decision and the record it
+    /// replaced.
     ///
     /// # Errors
     /// Storage failures only.
     async fn update_account(
         &self,
         key: &str,
-        step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
-    ) -> Result<(), RepoError>;
+        policy: AccountLockPolicy,
+        step: AccountStep,
+        now: DateTime<Utc>,
+    ) -> Result<AccountUpdate, RepoError>;
 
     /// Deletes what no longer limits anything at `now` (GCRA entries whose TAT has
     /// passed, account records past `expires_at`), at most `batch` rows; returns how many.

@@ -4,8 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tessera_domain::{
-    AccountDecision, AccountLockPolicy, AccountRecord, Admission, AttemptOutcome, ClientAddress,
-    Rate,
+    AccountDecision, AccountLockPolicy, AccountStep, Admission, AttemptOutcome, ClientAddress, Rate,
 };
 use thiserror::Error;
 
@@ -168,17 +167,12 @@ impl Throttle {
         let mut held_for = Duration::ZERO;
         loop {
             let now = counts.clock.now();
-            let mut decision = AccountDecision::Admitted;
-            counts
+            let update = counts
                 .store
-                .update_account(&key, &mut |record: Option<AccountRecord>| {
-                    let (decided, next) = policy.begin(record, now);
-                    decision = decided;
-                    Some(next)
-                })
+                .update_account(&key, policy, AccountStep::Begin, now)
                 .await
                 .map_err(Fault::from)?;
-            match decision {
+            match update.decision {
                 AccountDecision::Admitted => return Ok(AccountAttempt { key: Some(key) }),
                 AccountDecision::Locked { wait, first } => {
                     return Err(AccountRefusal::Locked { wait, first });
@@ -214,8 +208,9 @@ impl Throttle {
         let now = counts.clock.now();
         counts
             .store
-            .update_account(&key, &mut |record| policy.finish(record, outcome, now))
+            .update_account(&key, policy, AccountStep::Finish(outcome), now)
             .await
+            .map(drop)
             .map_err(Fault::from)
     }
 }

@@ -151,6 +151,15 @@ pub enum AttemptOutcome {
     NotChecked,
 }
 
+/// One step of an attempt on an account, as a store applies it to the account's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStep {
+    /// A new attempt: admitted, held back or refused.
+    Begin,
+    /// An admitted attempt ended so.
+    Finish(AttemptOutcome),
+}
+
 /// The per-account throttle: after `limit` failed checks for one account within the
 /// window, attempts wait; the wait starts at one second and doubles with each further
 /// failure, never more than `max_wait`. A success resets the count. Unknown and known
@@ -207,6 +216,27 @@ impl AccountLockPolicy {
         };
         let seconds = 1_i64 << beyond.min(62);
         Duration::seconds(seconds.min(self.max_wait.num_seconds()))
+    }
+
+    /// What `step` decides about `record` at `now`, and the record to store in its place
+    /// (`None`: delete it). A finish decides nothing: it answers
+    /// [`AccountDecision::Admitted`].
+    #[must_use]
+    pub fn apply(
+        &self,
+        record: Option<AccountRecord>,
+        step: AccountStep,
+        now: DateTime<Utc>,
+    ) -> (AccountDecision, Option<AccountRecord>) {
+        match step {
+            AccountStep::Begin => {
+                let (decision, next) = self.begin(record, now);
+                (decision, Some(next))
+            }
+            AccountStep::Finish(outcome) => {
+                (AccountDecision::Admitted, self.finish(record, outcome, now))
+            }
+        }
     }
 
     /// Decides on a new attempt and returns the record to store.

@@ -16,8 +16,8 @@ mod text;
 mod user;
 
 pub use abuse::{
-    AccountDecision, AccountLockPolicy, AccountRecord, Admission, AttemptOutcome, ClientAddress,
-    Rate,
+    AccountDecision, AccountLockPolicy, AccountRecord, AccountStep, Admission, AttemptOutcome,
+    ClientAddress, Rate,
 };
 pub use access::{AccessDenied, Principal};
 pub use account::{

@@ -5,8 +5,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tessera_application::ports::{RepoError, ThrottleStore};
-use tessera_domain::{AccountRecord, Admission, Rate};
+use tessera_application::ports::{AccountUpdate, RepoError, ThrottleStore};
+use tessera_domain::{AccountLockPolicy, AccountRecord, AccountStep, Admission, Rate};
 
 use crate::lock;
 
@@ -42,14 +42,17 @@ impl ThrottleStore for InMemoryThrottleStore {
     async fn update_account(
         &self,
         key: &str,
-        step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
-    ) -> Result<(), RepoError> {
+        policy: AccountLockPolicy,
+        step: AccountStep,
+        now: DateTime<Utc>,
+    ) -> Result<AccountUpdate, RepoError> {
         let mut accounts = lock(&self.accounts);
-        match step(accounts.get(key).copied()) {
+        let (update, next) = AccountUpdate::apply(accounts.get(key).copied(), policy, step, now);
+        match next {
             Some(record) => accounts.insert(key.to_owned(), record),
             None => accounts.remove(key),
         };
-        Ok(())
+        Ok(update)
     }
 
     async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {

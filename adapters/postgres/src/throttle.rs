@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use tessera_application::ports::{RepoError, ThrottleStore};
-use tessera_domain::{AccountRecord, Admission, Rate};
+use tessera_application::ports::{AccountUpdate, RepoError, ThrottleStore};
+use tessera_domain::{AccountLockPolicy, AccountRecord, AccountStep, Admission, Rate};
 
 use crate::error::query_error;
 use crate::pool::PgStore;
@@ -116,8 +116,10 @@ impl ThrottleStore for PgStore {
     async fn update_account(
         &self,
         key: &str,
-        step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
-    ) -> Result<(), RepoError> {
+        policy: AccountLockPolicy,
+        step: AccountStep,
+        now: DateTime<Utc>,
+    ) -> Result<AccountUpdate, RepoError> {
         let key = key.to_owned();
         self.on_auth(async |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -138,7 +140,8 @@ impl ThrottleStore for PgStore {
                     .for_update()
                     .first(conn)
                     .await?;
-                match step(row.record()) {
+                let (update, next) = AccountUpdate::apply(row.record(), policy, step, now);
+                match next {
                     Some(next) => {
                         diesel::update(account_throttle::table.find(&key))
                             .set(&AccountRow::new(key.clone(), &next))
@@ -151,7 +154,7 @@ impl ThrottleStore for PgStore {
                             .await?;
                     }
                 }
-                Ok(())
+                Ok(update)
             })
             .await
         })

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tessera_application::ports::{RepoError, TaskRepository, UserRepository};
 use tessera_domain::{TaskId, UserId};
-use tessera_postgres::testing::{TestDatabase, hold_connection, small_store};
+use tessera_postgres::testing::{TestDatabase, hold_connection, lock_table, small_store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exhausted_pool_is_unavailable_within_its_wait_and_recovers() {
@@ -43,44 +43,39 @@ async fn an_exhausted_pool_is_unavailable_within_its_wait_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_update_dropped_halfway_leaves_no_lock_behind() {
     use tessera_application::ports::ThrottleStore;
-    use tessera_domain::AccountRecord;
+    use tessera_domain::{AccountLockPolicy, AccountStep, AttemptOutcome};
 
     let Some(db) = TestDatabase::create_or_skip().await else {
         return;
     };
     let store = small_store(db.url(), 2, Duration::from_millis(500));
-    let record = AccountRecord {
-        failures: 1,
-        pending: 0,
-        pending_until: None,
-        locked_until: None,
-        lock_reported: false,
-        expires_at: chrono::Utc::now() + chrono::Duration::minutes(15),
+    let policy = AccountLockPolicy::new(std::num::NonZeroU32::MIN, 900);
+    let failed = AccountStep::Finish(AttemptOutcome::Failed);
+    let key = "account:halfway@example.com";
+    // The table is locked by another session, so the update stops inside its
+    // transaction, and is dropped there.
+    let lock = match lock_table(db.url(), "account_throttle").await {
+        Ok(lock) => lock,
+        Err(e) => panic!("lock: {e}"),
     };
-    // The step blocks past the timeout, so the update is dropped after the row is
-    // locked and before the transaction ends.
     let dropped = tokio::time::timeout(
-        Duration::from_millis(50),
-        store.update_account("account:halfway@example.com", &mut |_| {
-            std::thread::sleep(Duration::from_millis(300));
-            Some(record)
-        }),
+        Duration::from_millis(200),
+        store.update_account(key, policy, failed, chrono::Utc::now()),
     )
     .await;
     assert!(dropped.is_err(), "the update should have been dropped");
+    drop(lock);
     let began = Instant::now();
-    let mut seen = None;
     let next = store
-        .update_account("account:halfway@example.com", &mut |current| {
-            seen = current;
-            current
-        })
+        .update_account(key, policy, AccountStep::Begin, chrono::Utc::now())
         .await;
-    assert!(next.is_ok(), "{next:?}");
     assert!(
         began.elapsed() < Duration::from_secs(1),
         "the next update waited {:?} for a lock",
         began.elapsed()
     );
-    assert_eq!(seen, None, "the dropped update was rolled back");
+    match next {
+        Ok(update) => assert_eq!(update.replaced, None, "the dropped update was rolled back"),
+        Err(e) => panic!("next update: {e}"),
+    }
 }

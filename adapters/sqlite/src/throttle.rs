@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 use diesel::{OptionalExtension, QueryableByName, RunQueryDsl, sql_query};
-use tessera_application::ports::{RepoError, ThrottleStore};
-use tessera_domain::{AccountRecord, Admission, Rate};
+use tessera_application::ports::{AccountUpdate, RepoError, ThrottleStore};
+use tessera_domain::{AccountLockPolicy, AccountRecord, AccountStep, Admission, Rate};
 
 use crate::SqliteStore;
 use crate::convert::{instant, micros};
@@ -80,63 +80,45 @@ impl ThrottleStore for SqliteStore {
     async fn update_account(
         &self,
         key: &str,
-        step: &mut (dyn FnMut(Option<AccountRecord>) -> Option<AccountRecord> + Send),
-    ) -> Result<(), RepoError> {
-        // The step runs here, on the caller's task, while the blocking thread holds the
-        // write transaction: it sends the stored record over, and waits for the new one.
-        // If this side goes away, the thread rolls back.
+        policy: AccountLockPolicy,
+        step: AccountStep,
+        now: DateTime<Utc>,
+    ) -> Result<AccountUpdate, RepoError> {
         let key = key.to_owned();
-        let (current_tx, current_rx) = tokio::sync::oneshot::channel();
-        let (next_tx, next_rx) = std::sync::mpsc::channel::<Option<AccountRecord>>();
-        let transaction = self.run(move |conn| {
-            conn.immediate_transaction(|conn| {
-                let row = sql_query(
-                    "SELECT failures, locked_until, expires_at, pending, pending_until, \
-                     lock_reported FROM account_throttle WHERE key = ?",
+        self.write(move |conn| {
+            let row = sql_query(
+                "SELECT failures, locked_until, expires_at, pending, pending_until, \
+                 lock_reported FROM account_throttle WHERE key = ?",
+            )
+            .bind::<Text, _>(&key)
+            .get_result::<AccountRow>(conn)
+            .optional()?;
+            let stored = row.as_ref().and_then(AccountRow::record);
+            let (update, next) = AccountUpdate::apply(stored, policy, step, now);
+            match next {
+                Some(next) => sql_query(
+                    "INSERT INTO account_throttle (key, failures, locked_until, expires_at,
+                         pending, pending_until, lock_reported)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (key) DO UPDATE
+                     SET failures = ?2, locked_until = ?3, expires_at = ?4,
+                         pending = ?5, pending_until = ?6, lock_reported = ?7",
                 )
                 .bind::<Text, _>(&key)
-                .get_result::<AccountRow>(conn)
-                .optional()?;
-                let current = row.as_ref().and_then(AccountRow::record);
-                if current_tx.send(current).is_err() {
-                    return Err(diesel::result::Error::RollbackTransaction);
-                }
-                let Ok(next) = next_rx.recv() else {
-                    return Err(diesel::result::Error::RollbackTransaction);
-                };
-                match next {
-                    Some(next) => sql_query(
-                        "INSERT INTO account_throttle (key, failures, locked_until, expires_at,
-                             pending, pending_until, lock_reported)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                         ON CONFLICT (key) DO UPDATE
-                         SET failures = ?2, locked_until = ?3, expires_at = ?4,
-                             pending = ?5, pending_until = ?6, lock_reported = ?7",
-                    )
+                .bind::<Integer, _>(i32::try_from(next.failures).unwrap_or(i32::MAX))
+                .bind::<Nullable<BigInt>, _>(next.locked_until.map(micros))
+                .bind::<BigInt, _>(micros(next.expires_at))
+                .bind::<Integer, _>(i32::try_from(next.pending).unwrap_or(i32::MAX))
+                .bind::<Nullable<BigInt>, _>(next.pending_until.map(micros))
+                .bind::<Bool, _>(next.lock_reported)
+                .execute(conn),
+                None => sql_query("DELETE FROM account_throttle WHERE key = ?")
                     .bind::<Text, _>(&key)
-                    .bind::<Integer, _>(i32::try_from(next.failures).unwrap_or(i32::MAX))
-                    .bind::<Nullable<BigInt>, _>(next.locked_until.map(micros))
-                    .bind::<BigInt, _>(micros(next.expires_at))
-                    .bind::<Integer, _>(i32::try_from(next.pending).unwrap_or(i32::MAX))
-                    .bind::<Nullable<BigInt>, _>(next.pending_until.map(micros))
-                    .bind::<Bool, _>(next.lock_reported)
                     .execute(conn),
-                    None => sql_query("DELETE FROM account_throttle WHERE key = ?")
-                        .bind::<Text, _>(&key)
-                        .execute(conn),
-                }
-                .map(drop)
-            })
-        });
-        let stepping = async {
-            let Ok(current) = current_rx.await else {
-                // The transaction failed before reading; its error is the answer.
-                return;
-            };
-            let _ = next_tx.send(step(current));
-        };
-        let (result, ()) = tokio::join!(transaction, stepping);
-        result
+            }?;
+            Ok(update)
+        })
+        .await
     }
 
     async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {

@@ -9,12 +9,12 @@ use std::any::Any;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use futures_util::future::join_all;
-use tessera_application::ports::{NewTask, RepoError};
+use tessera_application::ports::{AccountUpdate, NewTask, RepoError};
 use tessera_domain::{
-    AccountDecision, AccountLockPolicy, AccountRecord, Admission, AttemptOutcome, ClientAddress,
-    ClientInfo, CredentialVersion, EmailAddress, NewUser, PasswordHash, Rate, SecurityEvent,
-    SecurityEventKind, Session, SessionId, TaskChanges, TaskDescription, TaskId, TaskStatusFilter,
-    TaskTitle, User, UserAgent, UserId, UserName,
+    AccountDecision, AccountLockPolicy, AccountRecord, AccountStep, Admission, AttemptOutcome,
+    ClientAddress, ClientInfo, CredentialVersion, EmailAddress, NewUser, PasswordHash, Rate,
+    SecurityEvent, SecurityEventKind, Session, SessionId, TaskChanges, TaskDescription, TaskId,
+    TaskStatusFilter, TaskTitle, User, UserAgent, UserId, UserName,
 };
 
 pub use tessera_application::ports::Stores;
@@ -827,145 +827,138 @@ pub mod cases {
         assert_eq!(admitted, 10);
     }
 
-    /// Concurrent read-modify-writes of one account record each see the previous one's
-    /// result; `None` deletes the record.
+    /// A policy of `limit` failures before a wait of at most 900 s.
+    fn policy(limit: u32) -> AccountLockPolicy {
+        AccountLockPolicy::new(
+            std::num::NonZeroU32::new(limit).unwrap_or(std::num::NonZeroU32::MIN),
+            900,
+        )
+    }
+
+    /// One step on the account record of `key`.
+    async fn step(
+        stores: &Stores,
+        key: &str,
+        policy: AccountLockPolicy,
+        step: AccountStep,
+        at: DateTime<Utc>,
+    ) -> AccountUpdate {
+        ok(
+            stores.throttle.update_account(key, policy, step, at).await,
+            "update",
+        )
+    }
+
+    /// `count` failed checks on `key` at `at`, one after the other.
+    async fn failures(
+        stores: &Stores,
+        key: &str,
+        policy: AccountLockPolicy,
+        count: u32,
+        at: DateTime<Utc>,
+    ) {
+        for _ in 0..count {
+            let failed = AccountStep::Finish(AttemptOutcome::Failed);
+            step(stores, key, policy, failed, at).await;
+        }
+    }
+
+    /// The record of `key` as stored now, read by a step that gives an attempt back and
+    /// so leaves the record as it was.
+    async fn stored(stores: &Stores, key: &str, at: DateTime<Utc>) -> Option<AccountRecord> {
+        let read = AccountStep::Finish(AttemptOutcome::NotChecked);
+        step(stores, key, policy(1), read, at).await.replaced
+    }
+
+    /// Concurrent updates of one account record each see the previous one's result; a
+    /// step that leaves nothing to count deletes the record.
     pub async fn account_records_are_updated_one_at_a_time_and_deleted(stores: Stores) {
         let key = unique_email("account");
         let at = now();
+        let policy = policy(1000);
+        let fail = AccountStep::Finish(AttemptOutcome::Failed);
         let updates = (0..20).map(|_| {
             let (throttle, key) = (stores.throttle.clone(), key.clone());
-            tokio::spawn(async move {
-                throttle
-                    .update_account(&key, &mut |record: Option<AccountRecord>| {
-                        Some(AccountRecord {
-                            failures: record.map_or(0, |r| r.failures) + 1,
-                            locked_until: Some(at + Duration::seconds(1)),
-                            expires_at: at + Duration::minutes(15),
-                            ..AccountRecord::default()
-                        })
-                    })
-                    .await
-            })
+            tokio::spawn(async move { throttle.update_account(&key, policy, fail, at).await })
         });
         for joined in join_all(updates).await {
             match joined {
-                Ok(result) => ok(result, "update"),
+                Ok(result) => drop(ok(result, "update")),
                 Err(e) => panic!("join: {e}"),
             }
         }
-        let mut seen = None;
-        ok(
-            stores
-                .throttle
-                .update_account(&key, &mut |record| {
-                    seen = record;
-                    None
-                })
-                .await,
-            "read and delete",
-        );
-        assert_eq!(
-            seen,
-            Some(AccountRecord {
-                failures: 20,
-                locked_until: Some(at + Duration::seconds(1)),
-                expires_at: at + Duration::minutes(15),
-                ..AccountRecord::default()
-            })
-        );
-        let mut after_delete = Some(AccountRecord {
-            failures: 1,
-            locked_until: None,
-            expires_at: at,
-            ..AccountRecord::default()
+        let expected = (0..20).fold(None, |record, _| {
+            policy.finish(record, AttemptOutcome::Failed, at)
         });
-        ok(
-            stores
-                .throttle
-                .update_account(&key, &mut |record| {
-                    after_delete = record;
-                    record
-                })
-                .await,
-            "read",
+        let success = AccountStep::Finish(AttemptOutcome::Succeeded);
+        let reset = step(&stores, &key, policy, success, at).await;
+        assert_eq!(reset.replaced, expected);
+        assert_eq!(reset.replaced.map(|r| r.failures), Some(20));
+        assert_eq!(
+            stored(&stores, &key, at).await,
+            None,
+            "the record was deleted"
         );
-        assert_eq!(after_delete, None, "the record was deleted");
     }
 
-    /// Every field of a record comes back as stored (to the microsecond), and a record
-    /// with attempts pending but no failure is a record, not none.
+    /// Each step reads exactly the record the one before stored, every field to the
+    /// microsecond; a record with an attempt pending but no failure is a record, not none.
     pub async fn account_records_keep_every_field_and_pending_alone_is_a_record(stores: Stores) {
+        let key = unique_email("account");
         let at = now();
-        let full = AccountRecord {
-            failures: 7,
-            pending: 3,
-            pending_until: Some(at + Duration::seconds(33)),
-            locked_until: Some(at + Duration::seconds(4)),
-            lock_reported: true,
-            expires_at: at + Duration::minutes(15),
-        };
-        let pending_only = AccountRecord {
-            failures: 0,
-            pending: 2,
-            pending_until: Some(at + Duration::seconds(30)),
-            locked_until: None,
-            lock_reported: false,
-            expires_at: at + Duration::seconds(30),
-        };
-        for record in [full, pending_only] {
-            let key = unique_email("account");
-            ok(
-                stores
-                    .throttle
-                    .update_account(&key, &mut |_| Some(record))
-                    .await,
-                "store",
-            );
-            let mut seen = None;
-            ok(
-                stores
-                    .throttle
-                    .update_account(&key, &mut |current| {
-                        seen = current;
-                        current
-                    })
-                    .await,
-                "read",
-            );
-            assert_eq!(seen, Some(record));
+        let policy = policy(2);
+        let micros = |n: i64| at + Duration::microseconds(n);
+        let failed = AccountStep::Finish(AttemptOutcome::Failed);
+        // Pending alone, two pending, a failure, the lock, its first refusal, a second.
+        let steps = [
+            (AccountStep::Begin, micros(1)),
+            (AccountStep::Begin, micros(3)),
+            (failed, micros(5)),
+            (failed, micros(7)),
+            (AccountStep::Begin, micros(11)),
+            (AccountStep::Begin, micros(13)),
+        ];
+        let mut model: Option<AccountRecord> = None;
+        for (n, (next, at)) in steps.into_iter().enumerate() {
+            let update = step(&stores, &key, policy, next, at).await;
+            assert_eq!(update.replaced, model, "step {n} read what the last stored");
+            let (decision, record) = policy.apply(model, next, at);
+            assert_eq!(update.decision, decision, "step {n}");
+            model = record;
         }
+        let last = stored(&stores, &key, micros(17)).await;
+        assert_eq!(last, model);
+        let record = last.unwrap_or_default();
+        assert!(
+            record.locked_until.is_some() && record.lock_reported,
+            "{record:?}"
+        );
+        let pending_only = unique_email("account");
+        step(&stores, &pending_only, policy, AccountStep::Begin, at).await;
+        let record = stored(&stores, &pending_only, at).await;
+        assert_eq!(record.map(|r| (r.failures, r.pending)), Some((0, 1)));
     }
 
-    /// The policy's read-modify-writes on one record, many at once: each sees the pending
-    /// marks of the ones before it, so exactly `limit` attempts are admitted and the others
-    /// held; their failures then set one lock, whose first refusal alone is the first.
+    /// The policy's steps on one record, many at once: each sees the pending marks of the
+    /// ones before it, so exactly `limit` attempts are admitted and the others held; their
+    /// failures then set one lock, whose first refusal alone is the first.
     pub async fn concurrent_attempts_under_the_lock_policy_see_each_others_pending_marks(
         stores: Stores,
     ) {
         let key = unique_email("account");
         let at = now();
-        let policy = AccountLockPolicy::new(std::num::NonZeroU32::MIN.saturating_add(4), 900);
-        let begin_all = |count: usize| {
+        let policy = policy(5);
+        let all_at_once = |count: usize, next: AccountStep| {
             join_all((0..count).map(|_| {
                 let (throttle, key) = (stores.throttle.clone(), key.clone());
-                tokio::spawn(async move {
-                    let mut decision = None;
-                    throttle
-                        .update_account(&key, &mut |record| {
-                            let (decided, next) = policy.begin(record, at);
-                            decision = Some(decided);
-                            Some(next)
-                        })
-                        .await
-                        .map(|()| decision)
-                })
+                tokio::spawn(async move { throttle.update_account(&key, policy, next, at).await })
             }))
         };
-        let decisions: Vec<AccountDecision> = begin_all(16)
+        let decisions: Vec<AccountDecision> = all_at_once(16, AccountStep::Begin)
             .await
             .into_iter()
-            .filter_map(|joined| match joined {
-                Ok(result) => ok(result, "begin"),
+            .map(|joined| match joined {
+                Ok(result) => ok(result, "begin").decision,
                 Err(e) => panic!("join: {e}"),
             })
             .collect();
@@ -978,32 +971,21 @@ pub mod cases {
             .filter(|d| **d == AccountDecision::Held)
             .count();
         assert_eq!((admitted, held), (5, 11), "{decisions:?}");
-        let failures = (0..5).map(|_| {
-            let (throttle, key) = (stores.throttle.clone(), key.clone());
-            tokio::spawn(async move {
-                throttle
-                    .update_account(&key, &mut |record| {
-                        policy.finish(record, AttemptOutcome::Failed, at)
-                    })
-                    .await
-            })
-        });
-        for joined in join_all(failures).await {
+        for joined in all_at_once(5, AccountStep::Finish(AttemptOutcome::Failed)).await {
             match joined {
-                Ok(result) => ok(result, "finish"),
+                Ok(result) => drop(ok(result, "finish")),
                 Err(e) => panic!("join: {e}"),
             }
         }
-        let firsts: Vec<bool> = begin_all(10)
+        let firsts: Vec<bool> = all_at_once(10, AccountStep::Begin)
             .await
             .into_iter()
-            .filter_map(|joined| match joined {
-                Ok(result) => ok(result, "begin"),
+            .map(|joined| match joined {
+                Ok(result) => match ok(result, "begin").decision {
+                    AccountDecision::Locked { first, .. } => first,
+                    other => panic!("not locked: {other:?}"),
+                },
                 Err(e) => panic!("join: {e}"),
-            })
-            .map(|decision| match decision {
-                AccountDecision::Locked { first, .. } => first,
-                other => panic!("not locked: {other:?}"),
             })
             .collect();
         assert_eq!(firsts.len(), 10);
@@ -1026,22 +1008,19 @@ pub mod cases {
                 .await,
             "admit",
         );
+        // Failures are remembered for the window after the last one: the old record
+        // expires at `at`, the live one half an hour later.
+        let window = Duration::minutes(AccountLockPolicy::WINDOW_MINUTES);
         let (old, live) = (unique_email("account"), unique_email("account"));
-        for (key, expires_at) in [(&old, at), (&live, at + Duration::minutes(30))] {
-            let record = AccountRecord {
-                failures: 3,
-                locked_until: None,
-                expires_at,
-                ..AccountRecord::default()
-            };
-            ok(
-                stores
-                    .throttle
-                    .update_account(key, &mut |_| Some(record))
-                    .await,
-                "store",
-            );
-        }
+        failures(&stores, &old, policy(10), 3, at - window).await;
+        failures(
+            &stores,
+            &live,
+            policy(10),
+            3,
+            at + Duration::minutes(30) - window,
+        )
+        .await;
         let later = at + Duration::minutes(2);
         let pruned = ok(stores.throttle.prune(later, 100).await, "prune");
         assert_eq!(pruned, 2, "the spent rate and the expired record");
@@ -1054,17 +1033,7 @@ pub mod cases {
             "admit",
         );
         assert!(matches!(refused, Admission::Limited(_)));
-        let mut kept = None;
-        ok(
-            stores
-                .throttle
-                .update_account(&live, &mut |record| {
-                    kept = record;
-                    record
-                })
-                .await,
-            "read",
-        );
+        let kept = stored(&stores, &live, later).await;
         assert_eq!(kept.map(|r| r.failures), Some(3));
         // The spent one starts a new budget.
         let again = ok(stores.throttle.admit(&spent, rate(1), later).await, "admit");
@@ -1082,19 +1051,15 @@ pub mod cases {
                 .await,
             "admit",
         );
-        let record = AccountRecord {
-            failures: 1,
-            locked_until: None,
-            expires_at: at,
-            ..AccountRecord::default()
-        };
-        ok(
-            stores
-                .throttle
-                .update_account(&unique_email("account"), &mut |_| Some(record))
-                .await,
-            "store",
-        );
+        let window = Duration::minutes(AccountLockPolicy::WINDOW_MINUTES);
+        failures(
+            &stores,
+            &unique_email("account"),
+            policy(10),
+            1,
+            at - window,
+        )
+        .await;
         let later = at + Duration::minutes(2);
         let first = ok(stores.throttle.prune(later, 1).await, "prune");
         assert_eq!(first, 1, "a batch of one deletes one");
