@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use std::num::NonZeroU32;
-use tessera_application::ports::{Clock, Pause, UserRepository};
+use tessera_application::ports::{Clock, Pause};
 use tessera_application::{
     AuthService, AuthSettings, AuthenticateError, Fault, NewTask, Pruned, Retention, SignIn,
     SignInError, SignOut, SignUp, SignUpError, Stores, TaskError, TaskService, TaskWriter,
@@ -18,9 +18,7 @@ use tessera_domain::{
     EmailKey, PageQuery, Password, PasswordCandidate, SignOutScope, TaskChanges, TaskDescription,
     TaskId, TaskStatusFilter, TaskTitle, UserId, UserName,
 };
-use tessera_memory::{
-    AlwaysReady, InMemoryThrottleStore, ManualClock, MemoryStore, UnavailableStore,
-};
+use tessera_memory::{AlwaysReady, ManualClock, MemoryStore, UnavailableStore};
 
 struct World {
     auth: AuthService,
@@ -54,7 +52,7 @@ fn unreachable() -> Stores {
         sessions: down.clone(),
         events: down.clone(),
         tasks: down,
-        throttle: Arc::new(InMemoryThrottleStore::new()),
+        throttle: Arc::new(MemoryStore::new()),
         readiness: Arc::new(AlwaysReady),
     }
 }
@@ -221,10 +219,10 @@ async fn signin_never_matches_a_password_longer_than_72_bytes() -> TestResult {
 
 #[tokio::test]
 async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
-    let store = MemoryStore::new();
+    let store = MemoryStore::new().stores();
     let users = store.users.clone();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(Utc::now()));
-    let at_four = auth_at_cost(&store.stores(), clock.clone(), 4);
+    let at_four = auth_at_cost(&store, clock.clone(), 4);
     at_four
         .sign_up(
             signup("Ann", "ann@example.com", "securepassword123"),
@@ -240,7 +238,7 @@ async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
     };
     assert_eq!(stored_cost().await.as_deref(), Some("$2b$04$"));
 
-    let at_five = auth_at_cost(&store.stores(), clock, 5);
+    let at_five = auth_at_cost(&store, clock, 5);
     // A wrong password changes nothing.
     let wrong = at_five
         .sign_in(
@@ -560,7 +558,7 @@ fn throttled(w: World, limit: u32) -> (AuthService, Arc<ManualClock>) {
     };
     let clock: Arc<dyn Clock> = w.clock.clone();
     let throttle = Throttle::new(
-        Arc::new(InMemoryThrottleStore::new()),
+        Arc::new(MemoryStore::new()),
         clock,
         Arc::new(TokioPause),
         limits,
@@ -675,7 +673,8 @@ async fn retention_deletes_sessions_and_events_only_once_past_the_period() -> Te
     let store = MemoryStore::new();
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let as_clock: Arc<dyn Clock> = clock.clone();
-    let auth = auth_at_cost(&store.stores(), as_clock.clone(), 4);
+    let store = store.stores();
+    let auth = auth_at_cost(&store, as_clock.clone(), 4);
     let issued = auth
         .sign_up(
             signup("Ret", "ret@example.com", "securepassword123"),

@@ -1,7 +1,9 @@
-//! In-process repositories: the storage of `STORAGE=memory` and of the test harness.
+//! The storage of `STORAGE=memory` and of the tests: one store in this process, every
+//! port on one set of maps behind one lock, so that each operation, however many maps it
+//! touches, happens whole (as one transaction does in the SQL adapters).
 //!
-//! They keep the same promises as the Postgres adapter (the port docs say which), held
-//! to them by the same conformance tests. Data lives as long as the process.
+//! It keeps the same promises as the SQL adapters (the port docs say which), held to them
+//! by the same conformance tests. Data lives as long as the process.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -11,118 +13,99 @@ use chrono::{DateTime, Utc};
 #[cfg(feature = "test-support")]
 use tessera_application::ports::Clock;
 use tessera_application::ports::{
-    EventRepository, NewTask, Readiness, RepoError, SessionRepository, Stores, TaskPage,
-    TaskRepository, UserRepository,
+    AccountUpdate, EventRepository, NewTask, Readiness, RepoError, SessionRepository, Stores,
+    TaskPage, TaskRepository, ThrottleStore, UserRepository,
 };
 use tessera_domain::{
-    CredentialVersion, Credentials, NewUser, PasswordHash, SecurityEvent, Session, SessionId, Task,
-    TaskChanges, TaskId, TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
+    AccountLockPolicy, AccountRecord, AccountStep, Admission, CredentialVersion, Credentials,
+    NewUser, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges, TaskId,
+    TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
 };
-
-mod throttle;
-
-pub use throttle::InMemoryThrottleStore;
 
 /// Locks a store. A panic while the lock was held cannot leave a half-written row (every
 /// write is a single insert or assignment), so a poisoned lock is still safe to use.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One in-memory store: its repositories, which see each other's rows where the ports
-/// ask for one transaction across them (signup, password change, account deletion).
-#[derive(Debug, Clone)]
+/// Everything one store holds.
+#[derive(Debug, Default)]
+struct Data {
+    users: HashMap<UserId, Credentials>,
+    sessions: HashMap<SessionId, Session>,
+    tasks: BTreeMap<TaskId, Task>,
+    /// The last task id given, like a database sequence.
+    last_task_id: i64,
+    /// How many tasks each owner holds, for the quota (like `users.task_count`).
+    held: HashMap<UserId, u32>,
+    /// Security events, numbered in the order recorded.
+    events: Vec<(u64, SecurityEvent)>,
+    /// The GCRA time of each rate-limit key.
+    rates: HashMap<String, DateTime<Utc>>,
+    /// The throttle record of each account key.
+    accounts: HashMap<String, AccountRecord>,
+}
+
+impl Data {
+    fn owned_mut(&mut self, owner: UserId, id: TaskId) -> Result<&mut Task, RepoError> {
+        self.tasks
+            .get_mut(&id)
+            .filter(|task| task.is_owned_by(owner))
+            .ok_or(RepoError::NotFound)
+    }
+
+    /// Stores `session`, unless its id is taken (a fault, never a conflict).
+    fn insert_session(&mut self, session: &Session) -> Result<(), RepoError> {
+        if self.sessions.contains_key(&session.id) {
+            return Err(RepoError::Other("the session id is taken".into()));
+        }
+        self.sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+
+    /// The account of `email`, in any letter case (like the unique index on
+    /// `lower(email)` of the SQL stores).
+    fn by_email(&self, email: &str) -> Option<&Credentials> {
+        let email = email.to_lowercase();
+        self.users
+            .values()
+            .find(|found| found.user.email.as_str().to_lowercase() == email)
+    }
+}
+
+/// One in-memory store. Clones share it.
+#[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    /// Accounts.
-    pub users: Arc<InMemoryUserRepository>,
-    /// Sessions.
-    pub sessions: Arc<InMemorySessionRepository>,
-    /// Tasks.
-    pub tasks: Arc<InMemoryTaskRepository>,
-    /// Security events.
-    pub events: Arc<InMemoryEventRepository>,
-    /// Rate-limit and throttle counts.
-    pub throttle: Arc<InMemoryThrottleStore>,
+    data: Arc<Mutex<Data>>,
 }
 
 impl MemoryStore {
     /// An empty store.
     #[must_use]
     pub fn new() -> Self {
-        let accounts = Accounts::default();
-        let sessions = Arc::new(InMemorySessionRepository {
-            accounts: accounts.clone(),
-            sessions: Mutex::default(),
-        });
-        let tasks = Arc::new(InMemoryTaskRepository::new());
-        let events = Arc::new(InMemoryEventRepository::new());
-        let users = Arc::new(InMemoryUserRepository {
-            users: accounts,
-            sessions: sessions.clone(),
-            tasks: tasks.clone(),
-            events: events.clone(),
-        });
-        Self {
-            users,
-            sessions,
-            tasks,
-            events,
-            throttle: Arc::new(InMemoryThrottleStore::new()),
-        }
+        Self::default()
     }
 
     /// Its ports, as the use cases take them.
     #[must_use]
     pub fn stores(&self) -> Stores {
-        Stores {
-            users: self.users.clone(),
-            sessions: self.sessions.clone(),
-            events: self.events.clone(),
-            tasks: self.tasks.clone(),
-            throttle: self.throttle.clone(),
-            readiness: Arc::new(AlwaysReady),
-        }
+        Stores::of(Arc::new(self.clone()))
     }
-}
 
-impl Default for MemoryStore {
-    fn default() -> Self {
-        Self::new()
+    fn data(&self) -> MutexGuard<'_, Data> {
+        lock(&self.data)
     }
-}
-
-/// The accounts, shared by the user and session repositories: a session is stored under
-/// the account lock, so that it sees a password change or a deletion whole.
-type Accounts = Arc<Mutex<HashMap<UserId, Credentials>>>;
-
-/// Accounts in memory, unique by normalised email. Writes that span an account's
-/// sessions, tasks and events take the account lock first, then the others', so each
-/// happens whole or not at all.
-#[derive(Debug)]
-pub struct InMemoryUserRepository {
-    users: Accounts,
-    sessions: Arc<InMemorySessionRepository>,
-    tasks: Arc<InMemoryTaskRepository>,
-    events: Arc<InMemoryEventRepository>,
 }
 
 #[async_trait]
-impl UserRepository for InMemoryUserRepository {
+impl UserRepository for MemoryStore {
     async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
-        let mut users = lock(&self.users);
-        let email = new_user.user.email.as_str().to_lowercase();
-        if users
-            .values()
-            .any(|found| found.user.email.as_str().to_lowercase() == email)
-        {
+        let mut data = self.data();
+        if data.by_email(new_user.user.email.as_str()).is_some() {
             return Err(RepoError::Conflict);
         }
-        let mut sessions = lock(&self.sessions.sessions);
-        if sessions.contains_key(&first_session.id) {
-            return Err(RepoError::Other("the session id is taken".into()));
-        }
-        sessions.insert(first_session.id, first_session.clone());
-        users.insert(
+        data.insert_session(first_session)?;
+        data.users.insert(
             new_user.user.id,
             Credentials {
                 user: new_user.user.clone(),
@@ -139,7 +122,7 @@ impl UserRepository for InMemoryUserRepository {
         hash: &PasswordHash,
         version: CredentialVersion,
     ) -> Result<(), RepoError> {
-        if let Some(stored) = lock(&self.users).get_mut(&id)
+        if let Some(stored) = self.data().users.get_mut(&id)
             && stored.version == version
         {
             stored.hash = hash.clone();
@@ -153,8 +136,8 @@ impl UserRepository for InMemoryUserRepository {
         name: &UserName,
         at: DateTime<Utc>,
     ) -> Result<User, RepoError> {
-        let mut users = lock(&self.users);
-        let user = &mut users.get_mut(&id).ok_or(RepoError::NotFound)?.user;
+        let mut data = self.data();
+        let user = &mut data.users.get_mut(&id).ok_or(RepoError::NotFound)?.user;
         user.name = name.clone();
         user.updated_at = Task::next_updated_at(user.updated_at, at);
         Ok(user.clone())
@@ -168,99 +151,85 @@ impl UserRepository for InMemoryUserRepository {
         at: DateTime<Utc>,
         checked: CredentialVersion,
     ) -> Result<(), RepoError> {
-        let mut users = lock(&self.users);
-        let stored = users.get_mut(&id).ok_or(RepoError::NotFound)?;
-        if stored.version != checked {
+        let mut data = self.data();
+        let version = data.users.get(&id).ok_or(RepoError::NotFound)?.version;
+        if version != checked {
             return Err(RepoError::Conflict);
         }
-        let mut sessions = lock(&self.sessions.sessions);
-        if sessions.contains_key(&new_session.id) {
+        if data.sessions.contains_key(&new_session.id) {
             return Err(RepoError::Other("the session id is taken".into()));
         }
-        for session in sessions.values_mut() {
+        for session in data.sessions.values_mut() {
             if session.user_id == id && session.ended_at.is_none() {
                 session.ended_at = Some(at);
             }
         }
-        sessions.insert(new_session.id, new_session.clone());
-        stored.hash = hash.clone();
-        stored.version = checked.next();
-        stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
+        data.sessions.insert(new_session.id, new_session.clone());
+        if let Some(stored) = data.users.get_mut(&id) {
+            stored.hash = hash.clone();
+            stored.version = checked.next();
+            stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
+        }
         Ok(())
     }
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {
-        let mut users = lock(&self.users);
-        if users.remove(&id).is_none() {
+        let mut data = self.data();
+        if data.users.remove(&id).is_none() {
             return Err(RepoError::NotFound);
         }
-        lock(&self.sessions.sessions).retain(|_, session| session.user_id != id);
-        let mut tasks = lock(&self.tasks.store);
-        tasks.tasks.retain(|_, task| !task.is_owned_by(id));
-        tasks.held.remove(&id);
-        drop(tasks);
-        lock(&self.events.events).retain(|(_, event)| event.user_id != id);
+        data.sessions.retain(|_, session| session.user_id != id);
+        data.tasks.retain(|_, task| !task.is_owned_by(id));
+        data.held.remove(&id);
+        data.events.retain(|(_, event)| event.user_id != id);
         Ok(())
     }
 
     async fn find_credentials(&self, email: &str) -> Result<Option<Credentials>, RepoError> {
-        // Case-insensitive, like the unique index on lower(email) in Postgres.
-        let email = email.to_lowercase();
-        Ok(lock(&self.users)
-            .values()
-            .find(|found| found.user.email.as_str().to_lowercase() == email)
-            .cloned())
+        Ok(self.data().by_email(email).cloned())
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        Ok(lock(&self.users).get(&id).map(|found| found.user.clone()))
+        Ok(self.data().users.get(&id).map(|found| found.user.clone()))
     }
 }
 
-/// Sessions in memory.
-#[derive(Debug)]
-pub struct InMemorySessionRepository {
-    accounts: Accounts,
-    sessions: Mutex<HashMap<SessionId, Session>>,
-}
-
 #[async_trait]
-impl SessionRepository for InMemorySessionRepository {
+impl SessionRepository for MemoryStore {
     async fn create(
         &self,
         session: &Session,
         cap: u32,
         checked: CredentialVersion,
     ) -> Result<(), RepoError> {
-        // The account lock first, as every write that spans accounts and sessions.
-        let accounts = lock(&self.accounts);
-        if accounts.get(&session.user_id).map(|found| found.version) != Some(checked) {
+        let mut data = self.data();
+        if data.users.get(&session.user_id).map(|found| found.version) != Some(checked) {
             return Err(RepoError::NotFound);
         }
-        let mut sessions = lock(&self.sessions);
-        if sessions.contains_key(&session.id) {
+        if data.sessions.contains_key(&session.id) {
             return Err(RepoError::Other("the session id is taken".into()));
         }
-        let live: Vec<Session> = sessions
+        let live: Vec<Session> = data
+            .sessions
             .values()
             .filter(|s| s.user_id == session.user_id && s.is_live_at(session.created_at))
             .cloned()
             .collect();
         for id in sessions_beyond_cap(&live, cap) {
-            if let Some(oldest) = sessions.get_mut(&id) {
+            if let Some(oldest) = data.sessions.get_mut(&id) {
                 oldest.ended_at = Some(session.created_at);
             }
         }
-        sessions.insert(session.id, session.clone());
+        data.sessions.insert(session.id, session.clone());
         Ok(())
     }
 
     async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
-        Ok(lock(&self.sessions).get(&id).cloned())
+        Ok(self.data().sessions.get(&id).cloned())
     }
 
     async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<bool, RepoError> {
-        if let Some(session) = lock(&self.sessions).get_mut(&id)
+        if let Some(session) = self.data().sessions.get_mut(&id)
             && session.user_id == user
             && session.ended_at.is_none()
         {
@@ -271,7 +240,9 @@ impl SessionRepository for InMemorySessionRepository {
     }
 
     async fn list_live(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Session>, RepoError> {
-        let mut live: Vec<Session> = lock(&self.sessions)
+        let mut live: Vec<Session> = self
+            .data()
+            .sessions
             .values()
             .filter(|s| s.user_id == user && s.is_live_at(now))
             .cloned()
@@ -281,15 +252,16 @@ impl SessionRepository for InMemorySessionRepository {
     }
 
     async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
-        let mut sessions = lock(&self.sessions);
-        let old: Vec<SessionId> = sessions
+        let mut data = self.data();
+        let old: Vec<SessionId> = data
+            .sessions
             .values()
             .filter(|s| s.ended_at.is_some_and(|at| at < before) || s.expires_at < before)
             .map(|s| s.id)
             .take(batch as usize)
             .collect();
         for id in &old {
-            sessions.remove(id);
+            data.sessions.remove(id);
         }
         Ok(old.len() as u64)
     }
@@ -301,7 +273,7 @@ impl SessionRepository for InMemorySessionRepository {
         at: DateTime<Utc>,
     ) -> Result<u64, RepoError> {
         let mut ended = 0;
-        for session in lock(&self.sessions).values_mut() {
+        for session in self.data().sessions.values_mut() {
             if session.user_id == user && session.ended_at.is_none() && Some(session.id) != except {
                 session.ended_at = Some(at);
                 ended += 1;
@@ -311,33 +283,22 @@ impl SessionRepository for InMemorySessionRepository {
     }
 }
 
-/// Security events in memory, in the order recorded.
-#[derive(Debug, Default)]
-pub struct InMemoryEventRepository {
-    events: Mutex<Vec<(u64, SecurityEvent)>>,
-}
-
-impl InMemoryEventRepository {
-    /// An empty store.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
 #[async_trait]
-impl EventRepository for InMemoryEventRepository {
+impl EventRepository for MemoryStore {
     async fn record(&self, event: &SecurityEvent) -> Result<(), RepoError> {
-        let mut events = lock(&self.events);
-        let next = events.last().map_or(1, |(seq, _)| seq + 1);
-        events.push((next, event.clone()));
+        let mut data = self.data();
+        let next = data.events.last().map_or(1, |(seq, _)| seq + 1);
+        data.events.push((next, event.clone()));
         Ok(())
     }
 
     async fn list(&self, user: UserId, limit: u32) -> Result<Vec<SecurityEvent>, RepoError> {
-        let events = lock(&self.events);
-        let mut mine: Vec<&(u64, SecurityEvent)> =
-            events.iter().filter(|(_, e)| e.user_id == user).collect();
+        let data = self.data();
+        let mut mine: Vec<&(u64, SecurityEvent)> = data
+            .events
+            .iter()
+            .filter(|(_, e)| e.user_id == user)
+            .collect();
         mine.sort_by(|a, b| b.1.at.cmp(&a.1.at).then(b.0.cmp(&a.0)));
         Ok(mine
             .into_iter()
@@ -347,9 +308,8 @@ impl EventRepository for InMemoryEventRepository {
     }
 
     async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
-        let mut events = lock(&self.events);
         let mut removed = 0_u64;
-        events.retain(|(_, event)| {
+        self.data().events.retain(|(_, event)| {
             let old = event.at < before && removed < u64::from(batch);
             removed += u64::from(old);
             !old
@@ -358,50 +318,8 @@ impl EventRepository for InMemoryEventRepository {
     }
 }
 
-/// Memory is always ready.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct AlwaysReady;
-
 #[async_trait]
-impl Readiness for AlwaysReady {
-    async fn check(&self) -> Result<(), RepoError> {
-        Ok(())
-    }
-}
-
-#[derive(Debug, Default)]
-struct TaskStore {
-    last_id: i64,
-    tasks: BTreeMap<TaskId, Task>,
-    /// How many tasks each owner holds, for the quota (like `users.task_count`).
-    held: HashMap<UserId, u32>,
-}
-
-impl TaskStore {
-    fn owned_mut(&mut self, owner: UserId, id: TaskId) -> Result<&mut Task, RepoError> {
-        self.tasks
-            .get_mut(&id)
-            .filter(|task| task.is_owned_by(owner))
-            .ok_or(RepoError::NotFound)
-    }
-}
-
-/// Tasks in memory, with ids from one counter like a database sequence.
-#[derive(Debug, Default)]
-pub struct InMemoryTaskRepository {
-    store: Mutex<TaskStore>,
-}
-
-impl InMemoryTaskRepository {
-    /// An empty store.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-#[async_trait]
-impl TaskRepository for InMemoryTaskRepository {
+impl TaskRepository for MemoryStore {
     async fn list(
         &self,
         owner: UserId,
@@ -409,8 +327,8 @@ impl TaskRepository for InMemoryTaskRepository {
         limit: u32,
         offset: u64,
     ) -> Result<TaskPage, RepoError> {
-        let store = lock(&self.store);
-        let mut matching: Vec<&Task> = store
+        let data = self.data();
+        let mut matching: Vec<&Task> = data
             .tasks
             .values()
             .filter(|task| task.is_owned_by(owner) && filter.matches(task.completed))
@@ -433,15 +351,15 @@ impl TaskRepository for InMemoryTaskRepository {
         now: DateTime<Utc>,
         max_tasks: u32,
     ) -> Result<Task, RepoError> {
-        let mut store = lock(&self.store);
-        let held = store.held.entry(owner).or_default();
+        let mut data = self.data();
+        let held = data.held.entry(owner).or_default();
         if *held >= max_tasks {
             return Err(RepoError::LimitReached);
         }
         *held += 1;
-        store.last_id += 1;
+        data.last_task_id += 1;
         let task = Task {
-            id: TaskId::new(store.last_id),
+            id: TaskId::new(data.last_task_id),
             owner,
             title: task.title,
             description: task.description,
@@ -449,14 +367,12 @@ impl TaskRepository for InMemoryTaskRepository {
             created_at: now,
             updated_at: now,
         };
-        store.tasks.insert(task.id, task.clone());
+        data.tasks.insert(task.id, task.clone());
         Ok(task)
     }
 
     async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
-        lock(&self.store)
-            .owned_mut(owner, id)
-            .map(|task| task.clone())
+        self.data().owned_mut(owner, id).map(|task| task.clone())
     }
 
     async fn update(
@@ -466,8 +382,8 @@ impl TaskRepository for InMemoryTaskRepository {
         changes: &TaskChanges,
         now: DateTime<Utc>,
     ) -> Result<Task, RepoError> {
-        let mut store = lock(&self.store);
-        let task = store.owned_mut(owner, id)?;
+        let mut data = self.data();
+        let task = data.owned_mut(owner, id)?;
         task.apply(changes, now);
         Ok(task.clone())
     }
@@ -478,8 +394,8 @@ impl TaskRepository for InMemoryTaskRepository {
         id: TaskId,
         now: DateTime<Utc>,
     ) -> Result<Task, RepoError> {
-        let mut store = lock(&self.store);
-        let task = store.owned_mut(owner, id)?;
+        let mut data = self.data();
+        let task = data.owned_mut(owner, id)?;
         let changes = TaskChanges {
             completed: Some(!task.completed),
             ..TaskChanges::default()
@@ -489,12 +405,88 @@ impl TaskRepository for InMemoryTaskRepository {
     }
 
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError> {
-        let mut store = lock(&self.store);
-        store.owned_mut(owner, id)?;
-        store.tasks.remove(&id);
-        if let Some(held) = store.held.get_mut(&owner) {
+        let mut data = self.data();
+        data.owned_mut(owner, id)?;
+        data.tasks.remove(&id);
+        if let Some(held) = data.held.get_mut(&owner) {
             *held = held.saturating_sub(1);
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ThrottleStore for MemoryStore {
+    async fn admit(
+        &self,
+        key: &str,
+        rate: Rate,
+        now: DateTime<Utc>,
+    ) -> Result<Admission, RepoError> {
+        let mut data = self.data();
+        let (admission, tat) = rate.step(data.rates.get(key).copied(), now);
+        data.rates.insert(key.to_owned(), tat);
+        Ok(admission)
+    }
+
+    async fn update_account(
+        &self,
+        key: &str,
+        policy: AccountLockPolicy,
+        step: AccountStep,
+        now: DateTime<Utc>,
+    ) -> Result<AccountUpdate, RepoError> {
+        let mut data = self.data();
+        let stored = data.accounts.get(key).copied();
+        let (update, next) = AccountUpdate::apply(stored, policy, step, now);
+        match next {
+            Some(record) => data.accounts.insert(key.to_owned(), record),
+            None => data.accounts.remove(key),
+        };
+        Ok(update)
+    }
+
+    async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let mut data = self.data();
+        let budget = usize::try_from(batch).unwrap_or(usize::MAX);
+        let rates: Vec<String> = data
+            .rates
+            .iter()
+            .filter(|(_, tat)| **tat <= now)
+            .map(|(key, _)| key.clone())
+            .take(budget)
+            .collect();
+        let accounts: Vec<String> = data
+            .accounts
+            .iter()
+            .filter(|(_, record)| record.expires_at <= now)
+            .map(|(key, _)| key.clone())
+            .take(budget - rates.len())
+            .collect();
+        for key in &rates {
+            data.rates.remove(key);
+        }
+        for key in &accounts {
+            data.accounts.remove(key);
+        }
+        Ok((rates.len() + accounts.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl Readiness for MemoryStore {
+    async fn check(&self) -> Result<(), RepoError> {
+        Ok(())
+    }
+}
+
+/// Always ready: the readiness of a store that cannot be away.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AlwaysReady;
+
+#[async_trait]
+impl Readiness for AlwaysReady {
+    async fn check(&self) -> Result<(), RepoError> {
         Ok(())
     }
 }
