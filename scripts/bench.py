@@ -549,6 +549,10 @@ def main() -> None:
         # Creates go to a second user, so that the list keeps its 20 tasks.
         writer = server.call("POST", "/api/auth/signup",
                              {"name": "Writer", "email": f"w-{email}", "password": PASSWORD})
+        # Signins go to a third, so that the signin runs' sessions, past the account's
+        # session cap, never end the session the list, get and me runs present.
+        signer = f"s-{email}"
+        server.call("POST", "/api/auth/signup", {"name": "Signer", "email": signer, "password": PASSWORD})
         session_id = psql(database_url, f"SELECT id FROM sessions WHERE user_id = '{user_id}' LIMIT 1").strip()
         writer_session = psql(database_url,
                               f"SELECT id FROM sessions WHERE user_id = '{writer['user']['id']}' LIMIT 1").strip()
@@ -562,7 +566,7 @@ def main() -> None:
                                  {"title": "Benchmark task"}, writer["token"]),
             "me": wrk_script(work, "me", "GET", "/api/auth/me", None, token),
             "signin": wrk_script(work, "signin", "POST", "/api/auth/signin",
-                                 {"email": email, "password": PASSWORD}, None),
+                                 {"email": signer, "password": PASSWORD}, None),
         }
         scripts["health"] = wrk_script(work, "health", "GET", "/health", None, None)
         if ONLY == "attack":
