@@ -231,27 +231,20 @@ impl AccountService {
         password: &PasswordCandidate,
         client: &ClientInfo,
     ) -> Result<(User, CredentialVersion), AccountError> {
-        let users = &self.core.stores.users;
-        let user = users
+        let user = self
+            .core
+            .stores
+            .users
             .find_by_id(caller.user_id)
             .await
             .map_err(Fault::from)?
             .ok_or(AccountError::Gone)?;
         let key = EmailKey::from(&user.email);
-        let found = users
-            .find_credentials(key.as_str())
-            .await
-            .map_err(Fault::from)?
-            .filter(|found| found.user.id == user.id);
-        let version = found
-            .as_ref()
-            .map_or(CredentialVersion::INITIAL, |found| found.version);
-        let found = found.map(|found| (found.user, found.hash));
-        let user = self
+        let checked = self
             .core
-            .checked_attempt(&key, found, password, client)
+            .checked_attempt(&key, Some(user.id), password, client)
             .await?
             .ok_or(AccountError::WrongPassword)?;
-        Ok((user, version))
+        Ok((checked.user, checked.version))
     }
 }

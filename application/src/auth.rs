@@ -11,7 +11,7 @@ use tessera_domain::{
 use thiserror::Error;
 
 use crate::account::AccountService;
-use crate::common::{AccountCore, CheckError};
+use crate::common::{AccountCore, CheckError, Checked};
 use crate::error::Fault;
 use crate::ports::{
     Clock, PasswordHasher, RepoError, Stores, TokenError, TokenIssuer, TokenVerifier,
@@ -214,26 +214,17 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<IssuedSession, SignInError> {
         let core = &self.core;
-        let found = core
-            .stores
-            .users
-            .find_credentials(command.email.as_str())
-            .await
-            .map_err(Fault::from)?;
-        let version = found
-            .as_ref()
-            .map_or(CredentialVersion::INITIAL, |found| found.version);
-        // Only a signin re-hashes: the password change and the deletion replace or drop
-        // the hash anyway.
-        let stale = found
-            .as_ref()
-            .is_some_and(|found| core.hasher.needs_rehash(&found.hash));
-        let found = found.map(|found| (found.user, found.hash));
         match core
-            .checked_attempt(&command.email, found, &command.password, client)
+            .checked_attempt(&command.email, None, &command.password, client)
             .await
         {
-            Ok(Some(user)) => {
+            Ok(Some(Checked {
+                user,
+                version,
+                stale,
+            })) => {
+                // Only a signin re-hashes: the password change and the deletion replace
+                // or drop the hash anyway.
                 if stale && let Ok(valid) = Password::parse(command.password.as_str()) {
                     self.rehash(user.id, &valid, version).await;
                 }

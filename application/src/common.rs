@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::DateTime;
 use tessera_domain::{
-    AccessToken, AttemptOutcome, ClientInfo, EmailKey, PasswordCandidate, PasswordHash,
-    SecurityEvent, SecurityEventKind, Session, SessionId, User, UserId,
+    AccessToken, AttemptOutcome, ClientInfo, CredentialVersion, Credentials, EmailKey,
+    PasswordCandidate, SecurityEvent, SecurityEventKind, Session, SessionId, User, UserId,
 };
 
 use crate::auth::{AuthSettings, IssuedSession};
@@ -22,6 +22,16 @@ pub(crate) enum CheckError {
     Throttled(std::time::Duration),
     /// The server failed.
     Fault(Fault),
+}
+
+/// An account whose password was just checked.
+pub(crate) struct Checked {
+    /// The account.
+    pub(crate) user: User,
+    /// Which of its passwords was checked: what a session or a change is tied to.
+    pub(crate) version: CredentialVersion,
+    /// Whether its hash is of another cost than the hasher's.
+    pub(crate) stale: bool,
 }
 
 /// The parts both account services are built on.
@@ -54,17 +64,25 @@ impl AccountCore {
     }
 
     /// One password check of the account `key`, known or not, under the per-account
-    /// throttle: the user when `password` is theirs. A wrong password for a known
-    /// account, and the first refusal of each lock of the throttle, are recorded as its
-    /// events. Unknown accounts cost the same bcrypt verification as known ones.
+    /// throttle: the account, as checked, when `password` is its password (and, with
+    /// `owner`, the account is that user's). A wrong password for a known account, and
+    /// the first refusal of each lock of the throttle, are recorded as its events.
+    /// Unknown accounts cost the same bcrypt verification as known ones.
     pub(crate) async fn checked_attempt(
         &self,
         key: &EmailKey,
-        found: Option<(User, PasswordHash)>,
+        owner: Option<UserId>,
         password: &PasswordCandidate,
         client: &ClientInfo,
-    ) -> Result<Option<User>, CheckError> {
-        let known = found.as_ref().map(|(user, _)| user.id);
+    ) -> Result<Option<Checked>, CheckError> {
+        let found = self
+            .stores
+            .users
+            .find_credentials(key.as_str())
+            .await
+            .map_err(|e| CheckError::Fault(e.into()))?
+            .filter(|found| owner.is_none_or(|owner| found.user.id == owner));
+        let known = found.as_ref().map(|found| found.user.id);
         let attempt = match self.throttle.begin_account(key.as_str()).await {
             Ok(attempt) => attempt,
             Err(AccountRefusal::Locked { wait, first }) => {
@@ -97,21 +115,28 @@ impl AccountCore {
         Ok(checked)
     }
 
-    /// The account `found` holds, if `password` is its password.
+    /// The account `found`, as checked, if `password` is its password.
     async fn check_password(
         &self,
-        found: Option<(User, PasswordHash)>,
+        found: Option<Credentials>,
         password: &PasswordCandidate,
-    ) -> Result<Option<User>, Fault> {
+    ) -> Result<Option<Checked>, Fault> {
         // Never compare a password bcrypt would truncate: it could match on its first
         // 72 bytes alone. Such a password matches no account, yet costs the same time.
         let fits = password.as_str().len() <= tessera_domain::Password::MAX_BYTES;
-        let (user, hash) = match found {
-            Some((user, hash)) if fits => (Some(user), hash),
+        let (found, hash) = match found {
+            Some(found) if fits => {
+                let hash = found.hash.clone();
+                (Some(found), hash)
+            }
             _ => (None, self.hasher.dummy_hash().clone()),
         };
         let matches = self.hasher.verify(password.as_str(), &hash).await?;
-        Ok(user.filter(|_| matches))
+        Ok(found.filter(|_| matches).map(|found| Checked {
+            stale: self.hasher.needs_rehash(&found.hash),
+            version: found.version,
+            user: found.user,
+        }))
     }
 
     /// Records a security event of `user`, and logs it as a structured line (target
