@@ -28,6 +28,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Refuses a session id that is taken: a fault, never a conflict. Checked before a write
+/// changes anything, so that a refused write changes nothing.
+fn session_id_free(
+    sessions: &HashMap<SessionId, Session>,
+    session: &Session,
+) -> Result<(), RepoError> {
+    if sessions.contains_key(&session.id) {
+        return Err(RepoError::Other("the session id is taken".into()));
+    }
+    Ok(())
+}
+
 /// Everything one store holds.
 #[derive(Debug, Default)]
 struct Data {
@@ -52,15 +64,6 @@ impl Data {
             .get_mut(&id)
             .filter(|task| task.is_owned_by(owner))
             .ok_or(RepoError::NotFound)
-    }
-
-    /// Stores `session`, unless its id is taken (a fault, never a conflict).
-    fn insert_session(&mut self, session: &Session) -> Result<(), RepoError> {
-        if self.sessions.contains_key(&session.id) {
-            return Err(RepoError::Other("the session id is taken".into()));
-        }
-        self.sessions.insert(session.id, session.clone());
-        Ok(())
     }
 
     /// The account of `email`, in any letter case (like the unique index on
@@ -104,7 +107,9 @@ impl UserRepository for MemoryStore {
         if data.by_email(new_user.user.email.as_str()).is_some() {
             return Err(RepoError::Conflict);
         }
-        data.insert_session(first_session)?;
+        session_id_free(&data.sessions, first_session)?;
+        data.sessions
+            .insert(first_session.id, first_session.clone());
         data.users.insert(
             new_user.user.id,
             Credentials {
@@ -152,24 +157,23 @@ impl UserRepository for MemoryStore {
         checked: CredentialVersion,
     ) -> Result<(), RepoError> {
         let mut data = self.data();
-        let version = data.users.get(&id).ok_or(RepoError::NotFound)?.version;
-        if version != checked {
+        let Data {
+            users, sessions, ..
+        } = &mut *data;
+        let stored = users.get_mut(&id).ok_or(RepoError::NotFound)?;
+        if stored.version != checked {
             return Err(RepoError::Conflict);
         }
-        if data.sessions.contains_key(&new_session.id) {
-            return Err(RepoError::Other("the session id is taken".into()));
-        }
-        for session in data.sessions.values_mut() {
+        session_id_free(sessions, new_session)?;
+        for session in sessions.values_mut() {
             if session.user_id == id && session.ended_at.is_none() {
                 session.ended_at = Some(at);
             }
         }
-        data.sessions.insert(new_session.id, new_session.clone());
-        if let Some(stored) = data.users.get_mut(&id) {
-            stored.hash = hash.clone();
-            stored.version = checked.next();
-            stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
-        }
+        sessions.insert(new_session.id, new_session.clone());
+        stored.hash = hash.clone();
+        stored.version = checked.next();
+        stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
         Ok(())
     }
 
@@ -206,9 +210,7 @@ impl SessionRepository for MemoryStore {
         if data.users.get(&session.user_id).map(|found| found.version) != Some(checked) {
             return Err(RepoError::NotFound);
         }
-        if data.sessions.contains_key(&session.id) {
-            return Err(RepoError::Other("the session id is taken".into()));
-        }
+        session_id_free(&data.sessions, session)?;
         let live: Vec<Session> = data
             .sessions
             .values()
