@@ -20,7 +20,7 @@ use tessera_postgres::{PgStore, redact};
 use tessera_sqlite::SqliteStore;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::settings::{HashingSection, Settings, Storage as StorageKind};
+use crate::settings::{HashingSection, Settings, Storage};
 
 /// How long in-flight requests may finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -58,18 +58,18 @@ impl ShutdownSignals {
 }
 
 /// The stores of the chosen storage, and the pools' status with PostgreSQL.
-struct Storage {
+struct Opened {
     stores: Stores,
     pools: Option<Sampler<Vec<(&'static str, PoolSample)>>>,
 }
 
-async fn storage(settings: &Settings) -> anyhow::Result<Storage> {
+async fn open_storage(settings: &Settings) -> anyhow::Result<Opened> {
     match settings.storage.kind {
-        StorageKind::Memory => Ok(Storage {
+        Storage::Memory => Ok(Opened {
             stores: MemoryStore::new().stores(),
             pools: None,
         }),
-        StorageKind::Sqlite => {
+        Storage::Sqlite => {
             let url = settings.storage.url.expose_secret();
             create_parent_directory(url)?;
             if settings.storage.migrate_on_start {
@@ -77,12 +77,12 @@ async fn storage(settings: &Settings) -> anyhow::Result<Storage> {
             }
             let store = SqliteStore::open(url, &settings.database.sqlite())
                 .with_context(|| format!("opening the SQLite database at {url}"))?;
-            Ok(Storage {
+            Ok(Opened {
                 stores: Stores::of(Arc::new(store)),
                 pools: None,
             })
         }
-        StorageKind::Postgres => {
+        Storage::Postgres => {
             let store = Arc::new(connect(settings).await?);
             if settings.storage.migrate_on_start {
                 apply_migrations(settings).await?;
@@ -97,7 +97,7 @@ async fn storage(settings: &Settings) -> anyhow::Result<Storage> {
                 });
                 vec![("tasks", tasks), ("auth", auth)]
             });
-            Ok(Storage {
+            Ok(Opened {
                 stores: Stores::of(store),
                 pools: Some(pools),
             })
@@ -153,7 +153,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<PgStore> {
 /// When a migration fails or the database cannot be reached.
 pub async fn apply_migrations(settings: &Settings) -> anyhow::Result<Vec<String>> {
     let url = settings.storage.url.expose_secret();
-    let applied = if settings.storage.kind == StorageKind::Sqlite {
+    let applied = if settings.storage.kind == Storage::Sqlite {
         let (owned, sqlite) = (url.to_owned(), settings.database.sqlite());
         create_parent_directory(url)?;
         tokio::task::spawn_blocking(move || tessera_sqlite::migrate(&owned, &sqlite))
@@ -179,7 +179,7 @@ impl Application {
     /// An unusable setting, or an address that cannot be bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let jwt = settings.auth.jwt()?;
-        let Storage { stores, pools } = storage(&settings).await?;
+        let Opened { stores, pools } = open_storage(&settings).await?;
         let hasher = Arc::new(hasher(&settings.hashing).await?);
         let metrics = metrics(pools, hasher.clone())?;
         let tokens = Arc::new(JwtTokens::new(&jwt));
