@@ -33,24 +33,14 @@ diesel::define_sql_function! {
 
 /// [`Task::next_updated_at`] in SQL, against the row as it is stored when the update
 /// runs: `now`, or one microsecond after the stored `updated_at` when this instance's
-/// clock is behind the one that wrote it.
-/// [`next_updated_at`] for accounts.
-#[diesel::dsl::auto_type]
-fn next_user_updated_at(now: DateTime<Utc>) -> _ {
-    let now: diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz> =
-        now.into_sql::<diesel::sql_types::Timestamptz>();
-    let step: diesel::dsl::AsExprOf<PgInterval, diesel::sql_types::Interval> =
-        PgInterval::from_microseconds(1).into_sql::<diesel::sql_types::Interval>();
-    greatest(now, users::updated_at + step)
-}
-
-#[diesel::dsl::auto_type]
-fn next_updated_at(now: DateTime<Utc>) -> _ {
-    let now: diesel::dsl::AsExprOf<DateTime<Utc>, diesel::sql_types::Timestamptz> =
-        now.into_sql::<diesel::sql_types::Timestamptz>();
-    let step: diesel::dsl::AsExprOf<PgInterval, diesel::sql_types::Interval> =
-        PgInterval::from_microseconds(1).into_sql::<diesel::sql_types::Interval>();
-    greatest(now, tasks::updated_at + step)
+/// clock is behind the one that wrote it. One rule for every table with an `updated_at`.
+macro_rules! next_updated_at {
+    ($table:ident, $now:expr) => {
+        $table::updated_at.eq(greatest(
+            $now.into_sql::<diesel::sql_types::Timestamptz>(),
+            $table::updated_at + PgInterval::from_microseconds(1),
+        ))
+    };
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -122,10 +112,7 @@ impl UserRepository for PgStore {
     ) -> Result<User, RepoError> {
         let mut conn = self.auth_conn().await?;
         diesel::update(users::table.find(id.as_uuid()))
-            .set((
-                users::name.eq(name.as_str()),
-                users::updated_at.eq(next_user_updated_at(at)),
-            ))
+            .set((users::name.eq(name.as_str()), next_updated_at!(users, at)))
             .returning(UserRow::as_returning())
             .get_result(&mut conn)
             .await
@@ -156,7 +143,7 @@ impl UserRepository for PgStore {
                 .set((
                     users::password_hash.eq(hash.as_str()),
                     users::credential_version.eq(checked.next().get()),
-                    users::updated_at.eq(next_user_updated_at(at)),
+                    next_updated_at!(users, at),
                 ))
                 .execute(conn)
                 .await?;
@@ -619,7 +606,7 @@ impl TaskRepository for PgStore {
         };
         self.on_tasks(async |conn| {
             diesel::update(owned_task(owner, id))
-                .set((&changeset, tasks::updated_at.eq(next_updated_at(now))))
+                .set((&changeset, next_updated_at!(tasks, now)))
                 .returning(TaskRow::as_returning())
                 .get_result(conn)
                 .await
@@ -638,7 +625,7 @@ impl TaskRepository for PgStore {
             diesel::update(owned_task(owner, id))
                 .set((
                     tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-                    tasks::updated_at.eq(next_updated_at(now)),
+                    next_updated_at!(tasks, now),
                 ))
                 .returning(TaskRow::as_returning())
                 .get_result(conn)

@@ -12,6 +12,7 @@
 mod convert;
 mod migrate;
 mod repositories;
+mod schema;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod throttle;

@@ -1,12 +1,11 @@
-//! The repository ports on [`SqliteStore`], in SQL that SQLite runs as PostgreSQL runs
-//! its own: every task statement filters by owner, each multi-statement write is one
-//! transaction.
+//! The repository ports on [`SqliteStore`], in diesel's DSL over the typed schema: every
+//! task statement filters by owner, each multi-statement write is one transaction.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-use diesel::sqlite::SqliteConnection;
-use diesel::{OptionalExtension, QueryResult, QueryableByName, RunQueryDsl, sql_query};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel::sqlite::{Sqlite, SqliteConnection};
 use tessera_application::ports::{
     EventRepository, NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository,
     UserRepository,
@@ -19,22 +18,37 @@ use tessera_domain::{
 
 use crate::SqliteStore;
 use crate::convert::{instant, micros, uuid};
+use crate::schema::{security_events, sessions, tasks, users};
 
-#[derive(QueryableByName)]
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, to match the unique index on `lower(email)`.
+    fn lower(x: Text) -> Text;
+}
+
+diesel::define_sql_function! {
+    /// SQLite's scalar `max(a, b)`.
+    #[sql_name = "max"]
+    fn later(a: BigInt, b: BigInt) -> BigInt;
+}
+
+/// [`Task::next_updated_at`] in SQL, against the row as it is stored when the update runs:
+/// `now`, or one microsecond after the stored `updated_at` of a row written by a process
+/// whose clock is ahead. One rule for every table with an `updated_at`.
+macro_rules! next_updated_at {
+    ($table:ident, $now:expr) => {
+        $table::updated_at.eq(later(micros($now), $table::updated_at + 1))
+    };
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = users, check_for_backend(Sqlite))]
 struct UserRow {
-    #[diesel(sql_type = Text)]
     id: String,
-    #[diesel(sql_type = Text)]
     email: String,
-    #[diesel(sql_type = Text)]
     name: String,
-    #[diesel(sql_type = Text)]
     password_hash: String,
-    #[diesel(sql_type = BigInt)]
     created_at: i64,
-    #[diesel(sql_type = BigInt)]
     updated_at: i64,
-    #[diesel(sql_type = BigInt)]
     credential_version: i64,
 }
 
@@ -55,39 +69,31 @@ impl UserRow {
     }
 }
 
-const USER_COLUMNS: &str =
-    "id, email, name, password_hash, created_at, updated_at, credential_version";
-
-/// The credential version of a user, if the user exists.
-fn credential_version(conn: &mut SqliteConnection, user: UserId) -> QueryResult<Option<i64>> {
-    #[derive(QueryableByName)]
-    struct Version {
-        #[diesel(sql_type = BigInt)]
-        credential_version: i64,
-    }
-    sql_query("SELECT credential_version FROM users WHERE id = ?")
-        .bind::<Text, _>(user.to_string())
-        .get_result::<Version>(conn)
-        .optional()
-        .map(|row| row.map(|row| row.credential_version))
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions, check_for_backend(Sqlite))]
+struct SessionRow {
+    id: String,
+    user_id: String,
+    created_at: i64,
+    expires_at: i64,
+    ended_at: Option<i64>,
+    ip: Option<String>,
+    user_agent: Option<String>,
 }
 
-#[derive(QueryableByName)]
-struct SessionRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    user_id: String,
-    #[diesel(sql_type = BigInt)]
-    created_at: i64,
-    #[diesel(sql_type = BigInt)]
-    expires_at: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    ended_at: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    ip: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    user_agent: Option<String>,
+impl From<&Session> for SessionRow {
+    fn from(session: &Session) -> Self {
+        let (ip, user_agent) = session.client.to_columns();
+        Self {
+            id: session.id.to_string(),
+            user_id: session.user_id.to_string(),
+            created_at: micros(session.created_at),
+            expires_at: micros(session.expires_at),
+            ended_at: session.ended_at.map(micros),
+            ip,
+            user_agent,
+        }
+    }
 }
 
 impl From<SessionRow> for Session {
@@ -103,23 +109,15 @@ impl From<SessionRow> for Session {
     }
 }
 
-const SESSION_COLUMNS: &str = "id, user_id, created_at, expires_at, ended_at, ip, user_agent";
-
-#[derive(QueryableByName)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tasks, check_for_backend(Sqlite))]
 struct TaskRow {
-    #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = Text)]
     user_id: String,
-    #[diesel(sql_type = Text)]
     title: String,
-    #[diesel(sql_type = Nullable<Text>)]
     description: Option<String>,
-    #[diesel(sql_type = Bool)]
     completed: bool,
-    #[diesel(sql_type = BigInt)]
     created_at: i64,
-    #[diesel(sql_type = BigInt)]
     updated_at: i64,
 }
 
@@ -137,72 +135,53 @@ impl From<TaskRow> for Task {
     }
 }
 
-const TASK_COLUMNS: &str = "id, user_id, title, description, completed, created_at, updated_at";
-
-#[derive(QueryableByName)]
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = security_events, check_for_backend(Sqlite))]
 struct EventRow {
-    #[diesel(sql_type = Text)]
     user_id: String,
-    #[diesel(sql_type = Text)]
     kind: String,
-    #[diesel(sql_type = BigInt)]
     at: i64,
-    #[diesel(sql_type = Nullable<Text>)]
     ip: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     user_agent: Option<String>,
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+/// The credential version of a user, if the user exists.
+fn credential_version(conn: &mut SqliteConnection, user: UserId) -> QueryResult<Option<i64>> {
+    users::table
+        .find(user.to_string())
+        .select(users::credential_version)
+        .first(conn)
+        .optional()
 }
 
 fn insert_session(conn: &mut SqliteConnection, session: &Session) -> QueryResult<usize> {
-    let (ip, user_agent) = session.client.to_columns();
-    sql_query(
-        "INSERT INTO sessions (id, user_id, created_at, expires_at, ended_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind::<Text, _>(session.id.to_string())
-    .bind::<Text, _>(session.user_id.to_string())
-    .bind::<BigInt, _>(micros(session.created_at))
-    .bind::<BigInt, _>(micros(session.expires_at))
-    .bind::<Nullable<BigInt>, _>(session.ended_at.map(micros))
-    .bind::<Nullable<Text>, _>(ip)
-    .bind::<Nullable<Text>, _>(user_agent)
-    .execute(conn)
+    diesel::insert_into(sessions::table)
+        .values(SessionRow::from(session))
+        .execute(conn)
 }
-
-/// `updated_at` of a change at `now` to a row last changed at the stored value: never
-/// backwards (see `Task::next_updated_at`), in SQL.
-const NEXT_UPDATED_AT: &str = "max(?, updated_at + 1)";
 
 #[async_trait]
 impl UserRepository for SqliteStore {
     async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
-        let user = new_user.user.clone();
-        let hash = new_user.password_hash.as_str().to_owned();
+        let user = &new_user.user;
+        let row = UserRow {
+            id: user.id.to_string(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            password_hash: new_user.password_hash.as_str().to_owned(),
+            created_at: micros(user.created_at),
+            updated_at: micros(user.updated_at),
+            credential_version: CredentialVersion::INITIAL.get(),
+        };
         let session = first_session.clone();
-        let inserted = self
-            .write(move |conn| {
-                sql_query(
-                    "INSERT INTO users (id, email, name, password_hash, created_at, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?)",
-                )
-                .bind::<Text, _>(user.id.to_string())
-                .bind::<Text, _>(user.email.as_str())
-                .bind::<Text, _>(user.name.as_str())
-                .bind::<Text, _>(&hash)
-                .bind::<BigInt, _>(micros(user.created_at))
-                .bind::<BigInt, _>(micros(user.updated_at))
+        self.write(move |conn| {
+            diesel::insert_into(users::table)
+                .values(row)
                 .execute(conn)?;
-                // Only a taken email is a conflict for the caller.
-                insert_session(conn, &session)
-            })
-            .await;
-        inserted.map(drop)
+            // Only a taken email is a conflict for the caller.
+            insert_session(conn, &session).map(drop)
+        })
+        .await
     }
 
     async fn set_password_hash(
@@ -213,14 +192,16 @@ impl UserRepository for SqliteStore {
     ) -> Result<(), RepoError> {
         let hash = hash.as_str().to_owned();
         self.write(move |conn| {
-            sql_query("UPDATE users SET password_hash = ? WHERE id = ? AND credential_version = ?")
-                .bind::<Text, _>(hash)
-                .bind::<Text, _>(id.to_string())
-                .bind::<BigInt, _>(version.get())
-                .execute(conn)
+            diesel::update(
+                users::table
+                    .find(id.to_string())
+                    .filter(users::credential_version.eq(version.get())),
+            )
+            .set(users::password_hash.eq(hash))
+            .execute(conn)
+            .map(drop)
         })
         .await
-        .map(drop)
     }
 
     async fn set_name(
@@ -231,14 +212,10 @@ impl UserRepository for SqliteStore {
     ) -> Result<User, RepoError> {
         let name = name.as_str().to_owned();
         self.write(move |conn| {
-            sql_query(format!(
-                "UPDATE users SET name = ?, updated_at = {NEXT_UPDATED_AT} WHERE id = ?
-                 RETURNING {USER_COLUMNS}"
-            ))
-            .bind::<Text, _>(name)
-            .bind::<BigInt, _>(micros(at))
-            .bind::<Text, _>(id.to_string())
-            .get_result::<UserRow>(conn)
+            diesel::update(users::table.find(id.to_string()))
+                .set((users::name.eq(name), next_updated_at!(users, at)))
+                .returning(UserRow::as_returning())
+                .get_result(conn)
         })
         .await
         .map(|row| row.into_domain().user)
@@ -261,19 +238,21 @@ impl UserRepository for SqliteStore {
                 Some(stored) if stored != checked.get() => return Ok(Err(RepoError::Conflict)),
                 Some(_) => {}
             }
-            sql_query(format!(
-                "UPDATE users SET password_hash = ?, credential_version = ?,
-                 updated_at = {NEXT_UPDATED_AT} WHERE id = ?"
-            ))
-            .bind::<Text, _>(hash)
-            .bind::<BigInt, _>(checked.next().get())
-            .bind::<BigInt, _>(micros(at))
-            .bind::<Text, _>(id.to_string())
-            .execute(conn)?;
-            sql_query("UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL")
-                .bind::<BigInt, _>(micros(at))
-                .bind::<Text, _>(id.to_string())
+            let user = id.to_string();
+            diesel::update(users::table.find(&user))
+                .set((
+                    users::password_hash.eq(hash),
+                    users::credential_version.eq(checked.next().get()),
+                    next_updated_at!(users, at),
+                ))
                 .execute(conn)?;
+            diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(&user))
+                    .filter(sessions::ended_at.is_null()),
+            )
+            .set(sessions::ended_at.eq(micros(at)))
+            .execute(conn)?;
             insert_session(conn, &session)?;
             Ok(Ok(()))
         })
@@ -282,29 +261,22 @@ impl UserRepository for SqliteStore {
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {
         // Tasks, sessions and events go with the account (ON DELETE CASCADE).
-        let deleted = self
-            .write(move |conn| {
-                sql_query("DELETE FROM users WHERE id = ?")
-                    .bind::<Text, _>(id.to_string())
-                    .execute(conn)
-            })
-            .await?;
-        if deleted == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        self.write(move |conn| {
+            diesel::delete(users::table.find(id.to_string()))
+                .execute(conn)
+                .and_then(one_row)
+        })
+        .await
     }
 
     async fn find_credentials(&self, email: &str) -> Result<Option<Credentials>, RepoError> {
         let email = email.to_owned();
         self.run(move |conn| {
-            sql_query(format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower(?)"
-            ))
-            .bind::<Text, _>(email)
-            .get_result::<UserRow>(conn)
-            .optional()
+            users::table
+                .filter(lower(users::email).eq(lower(email)))
+                .select(UserRow::as_select())
+                .first(conn)
+                .optional()
         })
         .await
         .map(|row| row.map(UserRow::into_domain))
@@ -312,13 +284,23 @@ impl UserRepository for SqliteStore {
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
         self.run(move |conn| {
-            sql_query(format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
-                .bind::<Text, _>(id.to_string())
-                .get_result::<UserRow>(conn)
+            users::table
+                .find(id.to_string())
+                .select(UserRow::as_select())
+                .first(conn)
                 .optional()
         })
         .await
         .map(|row| row.map(|row| row.into_domain().user))
+    }
+}
+
+/// A write that must have touched one row: none is `NotFound`.
+fn one_row(changed: usize) -> QueryResult<()> {
+    if changed == 0 {
+        Err(diesel::result::Error::NotFound)
+    } else {
+        Ok(())
     }
 }
 
@@ -339,18 +321,21 @@ impl SessionRepository for SqliteStore {
             }
             insert_session(conn, &session)?;
             // After the insert the new session is among the live ones: keep the newest
-            // `cap`, it included.
-            sql_query(
-                "UPDATE sessions SET ended_at = ?1 WHERE id IN (
-                    SELECT id FROM sessions
-                    WHERE user_id = ?2 AND ended_at IS NULL AND expires_at > ?1
-                    ORDER BY created_at DESC, id DESC
-                    LIMIT -1 OFFSET ?3)",
-            )
-            .bind::<BigInt, _>(micros(session.created_at))
-            .bind::<Text, _>(session.user_id.to_string())
-            .bind::<BigInt, _>(i64::from(cap))
-            .execute(conn)?;
+            // `cap`, it included. (The write lock, taken at BEGIN IMMEDIATE, makes the
+            // select and the update one step: diesel takes no subquery in an update's
+            // filter.)
+            let at = micros(session.created_at);
+            let beyond_cap = sessions::table
+                .filter(sessions::user_id.eq(session.user_id.to_string()))
+                .filter(sessions::ended_at.is_null())
+                .filter(sessions::expires_at.gt(at))
+                .order((sessions::created_at.desc(), sessions::id.desc()))
+                .offset(i64::from(cap))
+                .select(sessions::id)
+                .load::<String>(conn)?;
+            diesel::update(sessions::table.filter(sessions::id.eq_any(beyond_cap)))
+                .set(sessions::ended_at.eq(at))
+                .execute(conn)?;
             Ok(Ok(()))
         })
         .await?
@@ -358,12 +343,11 @@ impl SessionRepository for SqliteStore {
 
     async fn find(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
         self.run(move |conn| {
-            sql_query(format!(
-                "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
-            ))
-            .bind::<Text, _>(id.to_string())
-            .get_result::<SessionRow>(conn)
-            .optional()
+            sessions::table
+                .find(id.to_string())
+                .select(SessionRow::as_select())
+                .first(conn)
+                .optional()
         })
         .await
         .map(|row| row.map(Session::from))
@@ -371,12 +355,13 @@ impl SessionRepository for SqliteStore {
 
     async fn end(&self, user: UserId, id: SessionId, at: DateTime<Utc>) -> Result<bool, RepoError> {
         self.write(move |conn| {
-            sql_query(
-                "UPDATE sessions SET ended_at = ? WHERE id = ? AND user_id = ? AND ended_at IS NULL",
+            diesel::update(
+                sessions::table
+                    .filter(sessions::id.eq(id.to_string()))
+                    .filter(sessions::user_id.eq(user.to_string()))
+                    .filter(sessions::ended_at.is_null()),
             )
-            .bind::<BigInt, _>(micros(at))
-            .bind::<Text, _>(id.to_string())
-            .bind::<Text, _>(user.to_string())
+            .set(sessions::ended_at.eq(micros(at)))
             .execute(conn)
         })
         .await
@@ -392,13 +377,13 @@ impl SessionRepository for SqliteStore {
         // The nil UUID is never a session id: with no exception, nothing is spared.
         let spared = except.map_or_else(|| uuid::Uuid::nil().to_string(), |id| id.to_string());
         self.write(move |conn| {
-            sql_query(
-                "UPDATE sessions SET ended_at = ?
-                 WHERE user_id = ? AND ended_at IS NULL AND id <> ?",
+            diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(user.to_string()))
+                    .filter(sessions::ended_at.is_null())
+                    .filter(sessions::id.ne(spared)),
             )
-            .bind::<BigInt, _>(micros(at))
-            .bind::<Text, _>(user.to_string())
-            .bind::<Text, _>(spared)
+            .set(sessions::ended_at.eq(micros(at)))
             .execute(conn)
         })
         .await
@@ -407,28 +392,31 @@ impl SessionRepository for SqliteStore {
 
     async fn list_live(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Session>, RepoError> {
         self.run(move |conn| {
-            sql_query(format!(
-                "SELECT {SESSION_COLUMNS} FROM sessions
-                 WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?
-                 ORDER BY created_at DESC, id DESC"
-            ))
-            .bind::<Text, _>(user.to_string())
-            .bind::<BigInt, _>(micros(now))
-            .load::<SessionRow>(conn)
+            sessions::table
+                .filter(sessions::user_id.eq(user.to_string()))
+                .filter(sessions::ended_at.is_null())
+                .filter(sessions::expires_at.gt(micros(now)))
+                .order((sessions::created_at.desc(), sessions::id.desc()))
+                .select(SessionRow::as_select())
+                .load(conn)
         })
         .await
         .map(|rows| rows.into_iter().map(Session::from).collect())
     }
 
     async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let before = micros(before);
         self.write(move |conn| {
-            sql_query(
-                "DELETE FROM sessions WHERE id IN (
-                    SELECT id FROM sessions WHERE ended_at < ?1 OR expires_at < ?1 LIMIT ?2)",
-            )
-            .bind::<BigInt, _>(micros(before))
-            .bind::<BigInt, _>(i64::from(batch))
-            .execute(conn)
+            let done = sessions::table
+                .filter(
+                    sessions::ended_at
+                        .lt(before)
+                        .or(sessions::expires_at.lt(before)),
+                )
+                .limit(i64::from(batch))
+                .select(sessions::id)
+                .load::<String>(conn)?;
+            diesel::delete(sessions::table.filter(sessions::id.eq_any(done))).execute(conn)
         })
         .await
         .map(|deleted| deleted as u64)
@@ -439,20 +427,23 @@ impl SessionRepository for SqliteStore {
 impl EventRepository for SqliteStore {
     async fn record(&self, event: &SecurityEvent) -> Result<(), RepoError> {
         let (ip, user_agent) = event.client.to_columns();
-        let event = event.clone();
-        // An event of an account deleted meanwhile is dropped (nothing to insert into).
+        let row = EventRow {
+            user_id: event.user_id.to_string(),
+            kind: event.kind.as_str().to_owned(),
+            at: micros(event.at),
+            ip,
+            user_agent,
+        };
+        // An event of an account deleted meanwhile is dropped (nothing to insert into);
+        // the write lock, taken at BEGIN IMMEDIATE, makes the check and the insert one step.
         self.write(move |conn| {
-            sql_query(
-                "INSERT INTO security_events (user_id, kind, at, ip, user_agent)
-                 SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1)",
-            )
-            .bind::<Text, _>(event.user_id.to_string())
-            .bind::<Text, _>(event.kind.as_str())
-            .bind::<BigInt, _>(micros(event.at))
-            .bind::<Nullable<Text>, _>(ip)
-            .bind::<Nullable<Text>, _>(user_agent)
-            .execute(conn)
-            .map(drop)
+            let owner = users::table.find(&row.user_id).select(users::id);
+            if diesel::select(diesel::dsl::exists(owner)).get_result(conn)? {
+                diesel::insert_into(security_events::table)
+                    .values(&row)
+                    .execute(conn)?;
+            }
+            Ok(())
         })
         .await
     }
@@ -460,13 +451,12 @@ impl EventRepository for SqliteStore {
     async fn list(&self, user: UserId, limit: u32) -> Result<Vec<SecurityEvent>, RepoError> {
         let rows = self
             .run(move |conn| {
-                sql_query(
-                    "SELECT user_id, kind, at, ip, user_agent FROM security_events
-                     WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-                )
-                .bind::<Text, _>(user.to_string())
-                .bind::<BigInt, _>(i64::from(limit))
-                .load::<EventRow>(conn)
+                security_events::table
+                    .filter(security_events::user_id.eq(user.to_string()))
+                    .order((security_events::at.desc(), security_events::id.desc()))
+                    .limit(i64::from(limit))
+                    .select(EventRow::as_select())
+                    .load(conn)
             })
             .await?;
         Ok(rows
@@ -484,35 +474,42 @@ impl EventRepository for SqliteStore {
 
     async fn prune(&self, before: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
         self.write(move |conn| {
-            sql_query(
-                "DELETE FROM security_events WHERE id IN (
-                    SELECT id FROM security_events WHERE at < ? LIMIT ?)",
-            )
-            .bind::<BigInt, _>(micros(before))
-            .bind::<BigInt, _>(i64::from(batch))
-            .execute(conn)
+            let old = security_events::table
+                .filter(security_events::at.lt(micros(before)))
+                .limit(i64::from(batch))
+                .select(security_events::id)
+                .load::<i64>(conn)?;
+            diesel::delete(security_events::table.filter(security_events::id.eq_any(old)))
+                .execute(conn)
         })
         .await
         .map(|deleted| deleted as u64)
     }
 }
 
-/// The `completed` condition of a listing, as SQL.
-fn status_condition(filter: TaskStatusFilter) -> &'static str {
+/// The tasks of `owner` that `filter` lets through: the isolation rule, in SQL, for every
+/// task statement.
+fn owned_tasks(owner: UserId, filter: TaskStatusFilter) -> tasks::BoxedQuery<'static, Sqlite> {
+    let owned = tasks::table
+        .filter(tasks::user_id.eq(owner.to_string()))
+        .into_boxed();
     match filter {
-        TaskStatusFilter::All => "",
-        TaskStatusFilter::Pending => " AND completed = 0",
-        TaskStatusFilter::Completed => " AND completed = 1",
+        TaskStatusFilter::All => owned,
+        TaskStatusFilter::Pending => owned.filter(tasks::completed.eq(false)),
+        TaskStatusFilter::Completed => owned.filter(tasks::completed.eq(true)),
     }
 }
 
-fn owned_task(conn: &mut SqliteConnection, owner: UserId, id: TaskId) -> QueryResult<TaskRow> {
-    sql_query(format!(
-        "SELECT {TASK_COLUMNS} FROM tasks WHERE id = ? AND user_id = ?"
-    ))
-    .bind::<BigInt, _>(id.get())
-    .bind::<Text, _>(owner.to_string())
-    .get_result::<TaskRow>(conn)
+type OwnedTask = diesel::dsl::Filter<
+    diesel::dsl::Filter<tasks::table, diesel::dsl::Eq<tasks::id, i64>>,
+    diesel::dsl::Eq<tasks::user_id, String>,
+>;
+
+/// One task, only if `owner` owns it.
+fn owned_task(owner: UserId, id: TaskId) -> OwnedTask {
+    tasks::table
+        .filter(tasks::id.eq(id.get()))
+        .filter(tasks::user_id.eq(owner.to_string()))
 }
 
 #[async_trait]
@@ -524,25 +521,18 @@ impl TaskRepository for SqliteStore {
         limit: u32,
         offset: u64,
     ) -> Result<TaskPage, RepoError> {
-        let condition = status_condition(filter);
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         self.run(move |conn| {
-            let total = sql_query(format!(
-                "SELECT count(*) AS n FROM tasks WHERE user_id = ?{condition}"
-            ))
-            .bind::<Text, _>(owner.to_string())
-            .get_result::<Count>(conn)?;
-            let rows = sql_query(format!(
-                "SELECT {TASK_COLUMNS} FROM tasks WHERE user_id = ?{condition}
-                 ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-            ))
-            .bind::<Text, _>(owner.to_string())
-            .bind::<BigInt, _>(i64::from(limit))
-            .bind::<BigInt, _>(offset)
-            .load::<TaskRow>(conn)?;
+            let total: i64 = owned_tasks(owner, filter).count().get_result(conn)?;
+            let rows: Vec<TaskRow> = owned_tasks(owner, filter)
+                .order((tasks::created_at.desc(), tasks::id.desc()))
+                .limit(i64::from(limit))
+                .offset(offset)
+                .select(TaskRow::as_select())
+                .load(conn)?;
             Ok(TaskPage {
                 tasks: rows.into_iter().map(Task::from).collect(),
-                total: u64::try_from(total.n).unwrap_or_default(),
+                total: u64::try_from(total).unwrap_or_default(),
             })
         })
         .await
@@ -561,35 +551,41 @@ impl TaskRepository for SqliteStore {
             .write(move |conn| {
                 // The count rises only while under the limit; the write lock, taken at
                 // BEGIN IMMEDIATE, makes the check and the insert one step.
-                let counted = sql_query(
-                    "UPDATE users SET task_count = task_count + 1 WHERE id = ? AND task_count < ?",
-                )
-                .bind::<Text, _>(owner.to_string())
-                .bind::<Integer, _>(i32::try_from(max_tasks).unwrap_or(i32::MAX))
-                .execute(conn)?;
+                let owner = owner.to_string();
+                let counted =
+                    diesel::update(users::table.find(&owner).filter(
+                        users::task_count.lt(i32::try_from(max_tasks).unwrap_or(i32::MAX)),
+                    ))
+                    .set(users::task_count.eq(users::task_count + 1))
+                    .execute(conn)?;
                 if counted == 0 {
                     return Ok(None);
                 }
-                sql_query(format!(
-                    "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at)
-                     VALUES (?, ?, ?, 0, ?, ?) RETURNING {TASK_COLUMNS}"
-                ))
-                .bind::<Text, _>(owner.to_string())
-                .bind::<Text, _>(title)
-                .bind::<Nullable<Text>, _>(description)
-                .bind::<BigInt, _>(micros(now))
-                .bind::<BigInt, _>(micros(now))
-                .get_result::<TaskRow>(conn)
-                .map(Some)
+                diesel::insert_into(tasks::table)
+                    .values((
+                        tasks::user_id.eq(owner),
+                        tasks::title.eq(title),
+                        tasks::description.eq(description),
+                        tasks::completed.eq(false),
+                        tasks::created_at.eq(micros(now)),
+                        tasks::updated_at.eq(micros(now)),
+                    ))
+                    .returning(TaskRow::as_returning())
+                    .get_result(conn)
+                    .map(Some)
             })
             .await?;
         created.map(Task::from).ok_or(RepoError::LimitReached)
     }
 
     async fn get(&self, owner: UserId, id: TaskId) -> Result<Task, RepoError> {
-        self.run(move |conn| owned_task(conn, owner, id))
-            .await
-            .map(Task::from)
+        self.run(move |conn| {
+            owned_task(owner, id)
+                .select(TaskRow::as_select())
+                .first(conn)
+        })
+        .await
+        .map(Task::from)
     }
 
     async fn update(
@@ -599,28 +595,30 @@ impl TaskRepository for SqliteStore {
         changes: &TaskChanges,
         now: DateTime<Utc>,
     ) -> Result<Task, RepoError> {
-        if changes.is_empty() {
-            return self.get(owner, id).await;
-        }
         let changes = changes.clone();
+        // The stored task, changed as the domain changes it (an empty change moves
+        // nothing), then written back with the stored `updated_at` as the floor.
         self.write(move |conn| {
-            let mut task = Task::from(owned_task(conn, owner, id)?);
+            let stored = owned_task(owner, id)
+                .select(TaskRow::as_select())
+                .first(conn)?;
+            let mut task = Task::from(stored);
+            if changes.is_empty() {
+                return Ok(task);
+            }
             task.apply(&changes, now);
-            sql_query(format!(
-                "UPDATE tasks SET title = ?, description = ?, completed = ?,
-                 updated_at = {NEXT_UPDATED_AT}
-                 WHERE id = ? AND user_id = ? RETURNING {TASK_COLUMNS}"
-            ))
-            .bind::<Text, _>(task.title.as_str())
-            .bind::<Nullable<Text>, _>(task.description.as_ref().map(TaskDescription::as_str))
-            .bind::<Bool, _>(task.completed)
-            .bind::<BigInt, _>(micros(now))
-            .bind::<BigInt, _>(id.get())
-            .bind::<Text, _>(owner.to_string())
-            .get_result::<TaskRow>(conn)
+            diesel::update(owned_task(owner, id))
+                .set((
+                    tasks::title.eq(task.title.as_str()),
+                    tasks::description.eq(task.description.as_ref().map(TaskDescription::as_str)),
+                    tasks::completed.eq(task.completed),
+                    next_updated_at!(tasks, now),
+                ))
+                .returning(TaskRow::as_returning())
+                .get_result(conn)
+                .map(Task::from)
         })
         .await
-        .map(Task::from)
     }
 
     async fn toggle(
@@ -630,39 +628,29 @@ impl TaskRepository for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Task, RepoError> {
         self.write(move |conn| {
-            sql_query(format!(
-                "UPDATE tasks SET completed = 1 - completed, updated_at = {NEXT_UPDATED_AT}
-                 WHERE id = ? AND user_id = ? RETURNING {TASK_COLUMNS}"
-            ))
-            .bind::<BigInt, _>(micros(now))
-            .bind::<BigInt, _>(id.get())
-            .bind::<Text, _>(owner.to_string())
-            .get_result::<TaskRow>(conn)
+            diesel::update(owned_task(owner, id))
+                .set((
+                    tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+                    next_updated_at!(tasks, now),
+                ))
+                .returning(TaskRow::as_returning())
+                .get_result(conn)
         })
         .await
         .map(Task::from)
     }
 
     async fn delete(&self, owner: UserId, id: TaskId) -> Result<(), RepoError> {
-        let deleted = self
-            .write(move |conn| {
-                let deleted = sql_query("DELETE FROM tasks WHERE id = ? AND user_id = ?")
-                    .bind::<BigInt, _>(id.get())
-                    .bind::<Text, _>(owner.to_string())
-                    .execute(conn)?;
-                if deleted > 0 {
-                    sql_query("UPDATE users SET task_count = task_count - 1 WHERE id = ?")
-                        .bind::<Text, _>(owner.to_string())
-                        .execute(conn)?;
-                }
-                Ok(deleted)
-            })
-            .await?;
-        if deleted == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        self.write(move |conn| {
+            diesel::delete(owned_task(owner, id))
+                .execute(conn)
+                .and_then(one_row)?;
+            diesel::update(users::table.find(owner.to_string()))
+                .set(users::task_count.eq(users::task_count - 1))
+                .execute(conn)
+                .map(drop)
+        })
+        .await
     }
 }
 

@@ -4,33 +4,25 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
-use diesel::{OptionalExtension, QueryableByName, RunQueryDsl, sql_query};
+use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
 use tessera_application::ports::{AccountUpdate, RepoError, ThrottleStore};
 use tessera_domain::{AccountLockPolicy, AccountRecord, AccountStep, Admission, Rate};
 
 use crate::SqliteStore;
 use crate::convert::{instant, micros};
+use crate::schema::{account_throttle, rate_limits};
 
-#[derive(QueryableByName)]
-struct TatRow {
-    #[diesel(sql_type = BigInt)]
-    tat: i64,
-}
-
-#[derive(QueryableByName)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = account_throttle, check_for_backend(Sqlite))]
+#[diesel(treat_none_as_null = true)]
 struct AccountRow {
-    #[diesel(sql_type = Integer)]
+    key: String,
     failures: i32,
-    #[diesel(sql_type = Nullable<BigInt>)]
     locked_until: Option<i64>,
-    #[diesel(sql_type = BigInt)]
     expires_at: i64,
-    #[diesel(sql_type = Integer)]
     pending: i32,
-    #[diesel(sql_type = Nullable<BigInt>)]
     pending_until: Option<i64>,
-    #[diesel(sql_type = Bool)]
     lock_reported: bool,
 }
 
@@ -46,6 +38,18 @@ impl AccountRow {
             expires_at: instant(self.expires_at),
         })
     }
+
+    fn of(key: String, record: &AccountRecord) -> Self {
+        Self {
+            key,
+            failures: i32::try_from(record.failures).unwrap_or(i32::MAX),
+            locked_until: record.locked_until.map(micros),
+            expires_at: micros(record.expires_at),
+            pending: i32::try_from(record.pending).unwrap_or(i32::MAX),
+            pending_until: record.pending_until.map(micros),
+            lock_reported: record.lock_reported,
+        }
+    }
 }
 
 #[async_trait]
@@ -58,19 +62,19 @@ impl ThrottleStore for SqliteStore {
     ) -> Result<Admission, RepoError> {
         let key = key.to_owned();
         self.write(move |conn| {
-            let stored = sql_query("SELECT tat FROM rate_limits WHERE key = ?")
-                .bind::<Text, _>(&key)
-                .get_result::<TatRow>(conn)
+            let stored = rate_limits::table
+                .find(&key)
+                .select(rate_limits::tat)
+                .first::<i64>(conn)
                 .optional()?;
-            let (admission, tat) = rate.step(stored.map(|row| instant(row.tat)), now);
+            let (admission, tat) = rate.step(stored.map(instant), now);
             if admission == Admission::Admitted {
-                sql_query(
-                    "INSERT INTO rate_limits (key, tat) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET tat = ?2",
-                )
-                .bind::<Text, _>(&key)
-                .bind::<BigInt, _>(micros(tat))
-                .execute(conn)?;
+                diesel::insert_into(rate_limits::table)
+                    .values((rate_limits::key.eq(&key), rate_limits::tat.eq(micros(tat))))
+                    .on_conflict(rate_limits::key)
+                    .do_update()
+                    .set(rate_limits::tat.eq(micros(tat)))
+                    .execute(conn)?;
             }
             Ok(admission)
         })
@@ -86,35 +90,24 @@ impl ThrottleStore for SqliteStore {
     ) -> Result<AccountUpdate, RepoError> {
         let key = key.to_owned();
         self.write(move |conn| {
-            let row = sql_query(
-                "SELECT failures, locked_until, expires_at, pending, pending_until, \
-                 lock_reported FROM account_throttle WHERE key = ?",
-            )
-            .bind::<Text, _>(&key)
-            .get_result::<AccountRow>(conn)
-            .optional()?;
+            let row = account_throttle::table
+                .find(&key)
+                .select(AccountRow::as_select())
+                .first(conn)
+                .optional()?;
             let stored = row.as_ref().and_then(AccountRow::record);
             let (update, next) = AccountUpdate::apply(stored, policy, step, now);
             match next {
-                Some(next) => sql_query(
-                    "INSERT INTO account_throttle (key, failures, locked_until, expires_at,
-                         pending, pending_until, lock_reported)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (key) DO UPDATE
-                     SET failures = ?2, locked_until = ?3, expires_at = ?4,
-                         pending = ?5, pending_until = ?6, lock_reported = ?7",
-                )
-                .bind::<Text, _>(&key)
-                .bind::<Integer, _>(i32::try_from(next.failures).unwrap_or(i32::MAX))
-                .bind::<Nullable<BigInt>, _>(next.locked_until.map(micros))
-                .bind::<BigInt, _>(micros(next.expires_at))
-                .bind::<Integer, _>(i32::try_from(next.pending).unwrap_or(i32::MAX))
-                .bind::<Nullable<BigInt>, _>(next.pending_until.map(micros))
-                .bind::<Bool, _>(next.lock_reported)
-                .execute(conn),
-                None => sql_query("DELETE FROM account_throttle WHERE key = ?")
-                    .bind::<Text, _>(&key)
-                    .execute(conn),
+                Some(next) => {
+                    let row = AccountRow::of(key, &next);
+                    diesel::insert_into(account_throttle::table)
+                        .values(&row)
+                        .on_conflict(account_throttle::key)
+                        .do_update()
+                        .set(&row)
+                        .execute(conn)
+                }
+                None => diesel::delete(account_throttle::table.find(&key)).execute(conn),
             }?;
             Ok(update)
         })
@@ -122,21 +115,25 @@ impl ThrottleStore for SqliteStore {
     }
 
     async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError> {
+        let now = micros(now);
         self.write(move |conn| {
-            let rates = sql_query(
-                "DELETE FROM rate_limits WHERE key IN (
-                    SELECT key FROM rate_limits WHERE tat <= ?1 LIMIT ?2)",
+            // One budget for both tables: the rates first, the accounts with what is left.
+            let spent = rate_limits::table
+                .filter(rate_limits::tat.le(now))
+                .limit(i64::from(batch))
+                .select(rate_limits::key)
+                .load::<String>(conn)?;
+            let left = i64::from(batch) - i64::try_from(spent.len()).unwrap_or(i64::MAX);
+            let expired = account_throttle::table
+                .filter(account_throttle::expires_at.le(now))
+                .limit(left.max(0))
+                .select(account_throttle::key)
+                .load::<String>(conn)?;
+            let rates = diesel::delete(rate_limits::table.filter(rate_limits::key.eq_any(spent)))
+                .execute(conn)?;
+            let accounts = diesel::delete(
+                account_throttle::table.filter(account_throttle::key.eq_any(expired)),
             )
-            .bind::<BigInt, _>(micros(now))
-            .bind::<BigInt, _>(i64::from(batch))
-            .execute(conn)?;
-            let left = i64::from(batch) - i64::try_from(rates).unwrap_or(i64::MAX);
-            let accounts = sql_query(
-                "DELETE FROM account_throttle WHERE key IN (
-                    SELECT key FROM account_throttle WHERE expires_at <= ?1 LIMIT ?2)",
-            )
-            .bind::<BigInt, _>(micros(now))
-            .bind::<BigInt, _>(left.max(0))
             .execute(conn)?;
             Ok((rates + accounts) as u64)
         })
