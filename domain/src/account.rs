@@ -10,10 +10,12 @@ use chrono::{DateTime, Duration, Utc};
 use crate::text::{LineBreaks, is_forbidden};
 use crate::{ClientAddress, UserId};
 
-/// A `User-Agent` as kept with a session or an event: without control or bidirectional
-/// characters (they are dropped), trimmed, cut to [`UserAgent::MAX_CHARS`] characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserAgent(String);
+stored_text! {
+    /// A `User-Agent` as kept with a session or an event: without control or bidirectional
+    /// characters (they are dropped), trimmed, cut to [`UserAgent::MAX_CHARS`] characters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct UserAgent;
+}
 
 impl UserAgent {
     /// Most characters kept.
@@ -29,18 +31,6 @@ impl UserAgent {
         let cut: String = kept.trim().chars().take(Self::MAX_CHARS).collect();
         let cut = cut.trim_end();
         (!cut.is_empty()).then(|| Self(cut.to_owned()))
-    }
-
-    /// Rebuilds a value that was parsed before it was stored.
-    #[must_use]
-    pub fn from_trusted(stored: String) -> Self {
-        Self(stored)
-    }
-
-    /// The text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

@@ -1,46 +1,10 @@
 //! Identifiers.
 
 use std::fmt;
-use std::str::FromStr;
 
-use uuid::Uuid;
-
-/// A user's id: a UUID v4 chosen by the service at signup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(Uuid);
-
-impl UserId {
-    /// A fresh random id.
-    #[must_use]
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// Wraps an id read back from storage or from a verified token.
-    #[must_use]
-    pub const fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    /// The underlying UUID.
-    #[must_use]
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl FromStr for UserId {
-    type Err = uuid::Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
-    }
+uuid_id! {
+    /// A user's id: a UUID v4 chosen by the service at signup.
+    pub struct UserId;
 }
 
 /// A task's id: a positive integer assigned by storage.
@@ -78,41 +42,9 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// A session's id, which is also the `jti` of the token that opened it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(Uuid);
-
-impl SessionId {
-    /// A fresh random id.
-    #[must_use]
-    pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
-    }
-
-    /// Wraps an id read back from storage or from a verified token.
-    #[must_use]
-    pub const fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    /// The underlying UUID.
-    #[must_use]
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-
-    /// Reads a session id from a path segment; anything that is not a UUID names no
-    /// session.
-    #[must_use]
-    pub fn parse(raw: &str) -> Option<Self> {
-        Uuid::parse_str(raw).ok().map(Self)
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
+uuid_id! {
+    /// A session's id, which is also the `jti` of the token that opened it.
+    pub struct SessionId;
 }
 
 #[cfg(test)]
@@ -147,6 +79,7 @@ mod tests {
 #[cfg(test)]
 mod properties {
     use proptest::prelude::*;
+    use uuid::Uuid;
 
     use super::*;
 

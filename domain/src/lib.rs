@@ -5,6 +5,9 @@
 //! validated type (`EmailAddress`, `TaskTitle`, ...) can only be built through its
 //! `parse` constructor, so holding one is proof that it satisfies the contract's rules.
 
+#[macro_use]
+mod macros;
+
 mod abuse;
 mod access;
 mod account;

@@ -1,7 +1,5 @@
 //! Tasks and the values they are made of.
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -83,9 +81,11 @@ impl TaskChanges {
     }
 }
 
-/// A task title: trimmed, 1 to 200 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskTitle(String);
+stored_text! {
+    /// A task title: trimmed, 1 to 200 characters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct TaskTitle;
+}
 
 /// Why a title was refused; each message is the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -119,29 +119,13 @@ impl TaskTitle {
         }
         Ok(Self(title.to_owned()))
     }
-
-    /// Rebuilds a title that was validated before it was stored.
-    #[must_use]
-    pub fn from_trusted(stored: String) -> Self {
-        Self(stored)
-    }
-
-    /// The title as text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for TaskTitle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+stored_text! {
+    /// A task description: trimmed, 1 to 1000 characters. An empty one is no description.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct TaskDescription;
 }
-
-/// A task description: trimmed, 1 to 1000 characters. An empty one is no description.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskDescription(String);
 
 /// Why a description was refused; each message is the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -175,18 +159,6 @@ impl TaskDescription {
             return Err(TaskDescriptionError::InvalidCharacter);
         }
         Ok(Some(Self(description.to_owned())))
-    }
-
-    /// Rebuilds a description that was validated before it was stored.
-    #[must_use]
-    pub fn from_trusted(stored: String) -> Self {
-        Self(stored)
-    }
-
-    /// The description as text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

@@ -77,9 +77,11 @@ pub struct Credentials {
     pub version: CredentialVersion,
 }
 
-/// A user's display name: trimmed, 1 to 100 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserName(String);
+stored_text! {
+    /// A user's display name: trimmed, 1 to 100 characters.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct UserName;
+}
 
 /// Why a name was refused; each message is the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -113,32 +115,16 @@ impl UserName {
         }
         Ok(Self(name.to_owned()))
     }
-
-    /// Rebuilds a name that was validated before it was stored.
-    #[must_use]
-    pub fn from_trusted(stored: String) -> Self {
-        Self(stored)
-    }
-
-    /// The name as text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for UserName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+stored_text! {
+    /// An email address in its one normal form, the form in which it is stored, compared
+    /// and shown: trimmed, NFKC-normalised, lower-cased, its domain in ASCII (IDNA, UTS #46).
+    /// So `ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com` and `alice@example.com` are one address, and
+    /// `alice@exämple.com` is `alice@xn--exmple-cua.com`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub struct EmailAddress;
 }
-
-/// An email address in its one normal form, the form in which it is stored, compared
-/// and shown: trimmed, NFKC-normalised, lower-cased, its domain in ASCII (IDNA, UTS #46).
-/// So `ＡＬＩＣＥ@ｅｘａｍｐｌｅ.com` and `alice@example.com` are one address, and
-/// `alice@exämple.com` is `alice@xn--exmple-cua.com`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EmailAddress(String);
 
 /// Why an email address was refused; each message is the contract's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -218,24 +204,6 @@ impl EmailAddress {
             )
             .ok()?;
         Some(format!("{local}@{domain}"))
-    }
-
-    /// Rebuilds an address that was validated before it was stored.
-    #[must_use]
-    pub fn from_trusted(stored: String) -> Self {
-        Self(stored)
-    }
-
-    /// The address as text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for EmailAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
