@@ -334,18 +334,18 @@ fn fit_connections(settings: &Settings) -> usize {
         Ok(limit) => limit,
         Err(error) => {
             tracing::warn!(%error, "could not read or raise the open-file limit");
-            return settings.http.max_connections;
+            return settings.http.options.max_connections;
         }
     };
     let pools = settings.database.connections() as u64;
     let room = limit.saturating_sub(RESERVED_DESCRIPTORS + pools).max(1);
     let fitted = usize::try_from(room)
         .unwrap_or(usize::MAX)
-        .min(settings.http.max_connections);
-    if fitted < settings.http.max_connections {
+        .min(settings.http.options.max_connections);
+    if fitted < settings.http.options.max_connections {
         tracing::warn!(
             max_connections = fitted,
-            configured = settings.http.max_connections,
+            configured = settings.http.options.max_connections,
             open_file_limit = limit,
             "MAX_CONNECTIONS lowered to fit the open-file limit"
         );

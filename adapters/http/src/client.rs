@@ -23,6 +23,12 @@ impl Networks {
         Self(networks)
     }
 
+    /// The networks.
+    #[must_use]
+    pub fn as_slice(&self) -> &[IpNet] {
+        &self.0
+    }
+
     /// Whether `ip` is in one of them (an IPv4 address written as IPv6 counts as IPv4).
     #[must_use]
     pub fn contains(&self, ip: IpAddr) -> bool {

@@ -517,17 +517,14 @@ pub struct SessionResponse {
 impl From<&SessionView> for SessionResponse {
     fn from(view: &SessionView) -> Self {
         let session = &view.session;
+        let (ip, user_agent) = session.client.to_columns();
         Self {
             id: session.id.to_string(),
             created_at: session.created_at,
             expires_at: session.expires_at,
             current: view.current,
-            ip: session.client.ip.map(|ip| ip.to_string()),
-            user_agent: session
-                .client
-                .user_agent
-                .as_ref()
-                .map(|ua| ua.as_str().to_owned()),
+            ip,
+            user_agent,
         }
     }
 }
@@ -557,15 +554,12 @@ pub struct EventResponse {
 
 impl From<&SecurityEvent> for EventResponse {
     fn from(event: &SecurityEvent) -> Self {
+        let (ip, user_agent) = event.client.to_columns();
         Self {
             kind: event.kind.as_str(),
             at: event.at,
-            ip: event.client.ip.map(|ip| ip.to_string()),
-            user_agent: event
-                .client
-                .user_agent
-                .as_ref()
-                .map(|ua| ua.as_str().to_owned()),
+            ip,
+            user_agent,
         }
     }
 }

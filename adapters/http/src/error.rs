@@ -14,173 +14,83 @@ use tessera_domain::AccessDenied;
 /// Seconds a client is told to wait after a 503.
 const UNAVAILABLE_RETRY_AFTER: &str = "5";
 
-/// Every kind of error response, one row of the contract's tables each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+/// Declares the error table: each row a kind, its status, its code and its message, as
+/// the contract's tables list them.
+macro_rules! error_kinds {
+    ($( $(#[$doc:meta])* $kind:ident => $status:ident, $code:literal, $message:literal; )+) => {
+        /// Every kind of error response, one row of the contract's tables each.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorKind {
+            $( $(#[$doc])* $kind, )+
+        }
+
+        impl ErrorKind {
+            /// The status, code and message of this row.
+            #[must_use]
+            pub fn parts(self) -> (StatusCode, &'static str, &'static str) {
+                match self {
+                    $( Self::$kind => (StatusCode::$status, $code, $message), )+
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
     /// Body not JSON, or a field of the wrong JSON type.
-    InvalidJson,
+    InvalidJson => BAD_REQUEST, "invalid_json", "Request body must be valid JSON";
     /// Body not declared as JSON.
-    UnsupportedMediaType,
+    UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+        "Content-Type must be application/json";
     /// Body over 64 KiB.
-    PayloadTooLarge,
+    PayloadTooLarge => PAYLOAD_TOO_LARGE, "payload_too_large", "Request body is too large";
     /// No such route.
-    RouteNotFound,
+    RouteNotFound => NOT_FOUND, "not_found", "Not found";
     /// Route known, method not.
-    MethodNotAllowed,
+    MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed";
     /// The body did not arrive in time.
-    RequestTimeout,
+    RequestTimeout => REQUEST_TIMEOUT, "request_timeout", "Request timed out";
     /// The request head is over its limit.
-    HeadersTooLarge,
+    HeadersTooLarge => REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large",
+        "Request headers are too large";
     /// A request the server cannot read, not covered by a more precise row.
-    BadRequest,
+    BadRequest => BAD_REQUEST, "bad_request", "Bad request";
     /// Too many attempts.
-    RateLimited,
+    RateLimited => TOO_MANY_REQUESTS, "rate_limited", "Too many attempts, please try again later";
     /// Storage unreachable or saturated.
-    Unavailable,
+    Unavailable => SERVICE_UNAVAILABLE, "unavailable",
+        "Service temporarily unavailable, please try again";
     /// Any other server fault.
-    Internal,
-    /// Invalid fields.
-    Validation,
+    Internal => INTERNAL_SERVER_ERROR, "internal", "Something went wrong, please try again";
+    /// Invalid fields; the message sent is that of the first one.
+    Validation => BAD_REQUEST, "validation_failed", "Invalid input";
     /// Signup with a registered email.
-    EmailTaken,
+    EmailTaken => BAD_REQUEST, "email_taken", "Email already registered";
     /// Signin failed.
-    InvalidCredentials,
+    InvalidCredentials => BAD_REQUEST, "invalid_credentials", "Invalid email or password";
     /// No bearer token.
-    MissingToken,
+    MissingToken => UNAUTHORIZED, "missing_token", "Authentication required";
     /// A token that is not valid.
-    InvalidToken,
+    InvalidToken => UNAUTHORIZED, "invalid_token", "Invalid or malformed token";
     /// An expired token.
-    TokenExpired,
+    TokenExpired => UNAUTHORIZED, "token_expired", "Token expired, please log in again";
     /// A token whose session ended.
-    TokenRevoked,
+    TokenRevoked => UNAUTHORIZED, "token_revoked", "Session has ended, please log in again";
     /// Another user's path.
-    Forbidden,
+    Forbidden => FORBIDDEN, "forbidden", "Access denied to this resource";
     /// No such task for this user.
-    TaskNotFound,
+    TaskNotFound => NOT_FOUND, "not_found", "Task not found";
     /// A password change whose current password is wrong.
-    CurrentPasswordIncorrect,
+    CurrentPasswordIncorrect => BAD_REQUEST, "invalid_credentials", "Current password is incorrect";
     /// An account deletion whose password is wrong.
-    PasswordIncorrect,
+    PasswordIncorrect => BAD_REQUEST, "invalid_credentials", "Password is incorrect";
     /// No such live session of this user.
-    SessionNotFound,
+    SessionNotFound => NOT_FOUND, "not_found", "Session not found";
     /// The account holds `MAX_TASKS_PER_USER` tasks.
-    QuotaExceeded,
+    QuotaExceeded => CONFLICT, "quota_exceeded", "You have reached the maximum number of tasks";
 }
 
 impl ErrorKind {
-    /// The status, code and message of this row.
-    #[must_use]
-    pub fn parts(self) -> (StatusCode, &'static str, &'static str) {
-        use ErrorKind as K;
-        match self {
-            K::InvalidJson => (
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                "Request body must be valid JSON",
-            ),
-            K::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Content-Type must be application/json",
-            ),
-            K::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Request body is too large",
-            ),
-            K::RouteNotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            K::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "Method not allowed",
-            ),
-            K::RequestTimeout => (
-                StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
-                "Request timed out",
-            ),
-            K::HeadersTooLarge => (
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "headers_too_large",
-                "Request headers are too large",
-            ),
-            K::BadRequest => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
-            K::RateLimited => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many attempts, please try again later",
-            ),
-            K::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service temporarily unavailable, please try again",
-            ),
-            K::Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Something went wrong, please try again",
-            ),
-            // The message of a validation error is that of its first field.
-            K::Validation => (
-                StatusCode::BAD_REQUEST,
-                "validation_failed",
-                "Invalid input",
-            ),
-            K::EmailTaken => (
-                StatusCode::BAD_REQUEST,
-                "email_taken",
-                "Email already registered",
-            ),
-            K::InvalidCredentials => (
-                StatusCode::BAD_REQUEST,
-                "invalid_credentials",
-                "Invalid email or password",
-            ),
-            K::MissingToken => (
-                StatusCode::UNAUTHORIZED,
-                "missing_token",
-                "Authentication required",
-            ),
-            K::InvalidToken => (
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "Invalid or malformed token",
-            ),
-            K::TokenExpired => (
-                StatusCode::UNAUTHORIZED,
-                "token_expired",
-                "Token expired, please log in again",
-            ),
-            K::TokenRevoked => (
-                StatusCode::UNAUTHORIZED,
-                "token_revoked",
-                "Session has ended, please log in again",
-            ),
-            K::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Access denied to this resource",
-            ),
-            K::TaskNotFound => (StatusCode::NOT_FOUND, "not_found", "Task not found"),
-            K::CurrentPasswordIncorrect => (
-                StatusCode::BAD_REQUEST,
-                "invalid_credentials",
-                "Current password is incorrect",
-            ),
-            K::PasswordIncorrect => (
-                StatusCode::BAD_REQUEST,
-                "invalid_credentials",
-                "Password is incorrect",
-            ),
-            K::SessionNotFound => (StatusCode::NOT_FOUND, "not_found", "Session not found"),
-            K::QuotaExceeded => (
-                StatusCode::CONFLICT,
-                "quota_exceeded",
-                "You have reached the maximum number of tasks",
-            ),
-        }
-    }
-
     /// The generic row for a status produced outside Tessera's handlers (the framework's
     /// own 404, 405, 413, ...).
     #[must_use]

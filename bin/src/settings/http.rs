@@ -12,7 +12,7 @@ use super::read::{
     MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, PORT, Raw, SEND_TIMEOUT_SECONDS,
 };
 
-/// The HTTP server's address, limits, proxies, origins and headers.
+/// The HTTP server's address, where people reach it, and its options.
 #[derive(Debug, Clone)]
 pub struct HttpSection {
     /// Listen address.
@@ -21,28 +21,9 @@ pub struct HttpSection {
     pub port: u16,
     /// Where people reach the service; its host is one `/metrics` answers to.
     pub public_url: url::Url,
-    /// Longest time for a request body to arrive.
-    pub body_timeout: Duration,
-    /// Most connections open at once (lowered at start to fit the open-file limit).
-    pub max_connections: usize,
-    /// Longest time for any request head to arrive, from its first byte.
-    pub head_timeout: Duration,
-    /// How long an idle kept-alive connection stays open.
-    pub keep_alive: Duration,
-    /// Longest time a client may take to take an answer before its connection closes.
-    pub send_timeout: Duration,
-    /// Most connections one client address (IPv6: one /64) holds at once; 0 turns it off.
-    pub max_connections_per_address: usize,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpNet>,
-    /// Client addresses that may read `/metrics`.
-    pub metrics_allow: Vec<IpNet>,
-    /// More host names `/metrics` answers to, lower case.
-    pub metrics_hosts: Vec<String>,
-    /// Allowed CORS origins.
-    pub cors_origins: Vec<String>,
-    /// `Strict-Transport-Security` max-age, when HSTS is on.
-    pub hsts_max_age_seconds: Option<u64>,
+    /// The server's options as configured (the request threads, the shutdown grace and
+    /// the fit of `max_connections` to the open-file limit are set at start).
+    pub options: HttpSettings,
 }
 
 impl HttpSection {
@@ -55,29 +36,42 @@ impl HttpSection {
             })?,
         };
         let port = raw.number(&PORT)?;
-        Ok(Self {
-            host,
-            port,
-            public_url: public_url(raw.text("PUBLIC_URL"), host, port)?,
-            body_timeout: raw.seconds(&BODY_TIMEOUT_SECONDS)?,
-            max_connections: raw.number(&MAX_CONNECTIONS)?,
-            head_timeout: raw.seconds(&HEAD_TIMEOUT_SECONDS)?,
-            keep_alive: raw.seconds(&KEEP_ALIVE_SECONDS)?,
-            send_timeout: raw.seconds(&SEND_TIMEOUT_SECONDS)?,
-            max_connections_per_address: raw.number(&MAX_CONNECTIONS_PER_ADDRESS)?,
+        let public_url = public_url(raw.text("PUBLIC_URL"), host, port)?;
+        // `/metrics` answers to loopback hosts, PUBLIC_URL's host and METRICS_HOSTS.
+        let public_host = public_url.host_str().map(|host| {
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase()
+        });
+        let metrics_hosts = host_names("METRICS_HOSTS", raw.text("METRICS_HOSTS"))?;
+        let options = HttpSettings {
+            cors_origins: origins(raw.text("CORS_ORIGINS"))?,
+            shutdown_timeout: Duration::ZERO,
             trusted_proxies: networks("TRUSTED_PROXIES", raw.given("TRUSTED_PROXIES"), "")?,
             metrics_allow: networks(
                 "METRICS_ALLOW",
                 raw.given("METRICS_ALLOW"),
                 "127.0.0.1/32,::1/128",
             )?,
-            metrics_hosts: host_names("METRICS_HOSTS", raw.text("METRICS_HOSTS"))?,
-            cors_origins: origins(raw.text("CORS_ORIGINS"))?,
+            body_timeout: raw.seconds(&BODY_TIMEOUT_SECONDS)?,
+            max_connections: raw.number(&MAX_CONNECTIONS)?,
+            head_timeout: raw.seconds(&HEAD_TIMEOUT_SECONDS)?,
+            keep_alive: raw.seconds(&KEEP_ALIVE_SECONDS)?,
+            send_timeout: raw.seconds(&SEND_TIMEOUT_SECONDS)?,
+            max_connections_per_address: raw.number(&MAX_CONNECTIONS_PER_ADDRESS)?,
+            metrics_hosts: public_host.into_iter().chain(metrics_hosts).collect(),
+            workers: 1,
             hsts_max_age_seconds: raw.optional(&HSTS_MAX_AGE_SECONDS)?,
+        };
+        Ok(Self {
+            host,
+            port,
+            public_url,
+            options,
         })
     }
 
-    /// The server's settings, with `max_connections` (fitted to the open-file limit),
+    /// The server's options, with `max_connections` (fitted to the open-file limit),
     /// `workers` request threads and `shutdown_timeout` for requests in flight at a stop.
     #[must_use]
     pub fn server(
@@ -87,34 +81,11 @@ impl HttpSection {
         shutdown_timeout: Duration,
     ) -> HttpSettings {
         HttpSettings {
-            cors_origins: self.cors_origins.clone(),
-            shutdown_timeout,
-            trusted_proxies: Networks::new(self.trusted_proxies.clone()),
-            metrics_allow: Networks::new(self.metrics_allow.clone()),
-            body_timeout: self.body_timeout,
             max_connections,
-            head_timeout: self.head_timeout,
-            keep_alive: self.keep_alive,
-            send_timeout: self.send_timeout,
-            max_connections_per_address: self.max_connections_per_address,
-            metrics_hosts: self.all_metrics_hosts(),
             workers,
-            hsts_max_age_seconds: self.hsts_max_age_seconds,
+            shutdown_timeout,
+            ..self.options.clone()
         }
-    }
-
-    /// The host names `/metrics` answers to besides loopback ones: `PUBLIC_URL`'s host
-    /// and `METRICS_HOSTS`.
-    fn all_metrics_hosts(&self) -> Vec<String> {
-        let public = self.public_url.host_str().map(|host| {
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_ascii_lowercase()
-        });
-        public
-            .into_iter()
-            .chain(self.metrics_hosts.iter().cloned())
-            .collect()
     }
 }
 
@@ -165,7 +136,7 @@ fn networks(
     name: &'static str,
     given: Option<&str>,
     default: &str,
-) -> Result<Vec<IpNet>, SettingsError> {
+) -> Result<Networks, SettingsError> {
     given
         .unwrap_or(default)
         .split(',')
@@ -182,7 +153,8 @@ fn networks(
                     )
                 })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Networks::new)
 }
 
 fn origins(text: Option<String>) -> Result<Vec<String>, SettingsError> {

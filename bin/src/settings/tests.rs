@@ -30,7 +30,7 @@ fn defaults_follow_the_contract() -> Result<(), SettingsError> {
     assert_eq!(s.hashing.bcrypt_cost, 12);
     assert_eq!(s.limits.auth_rate_limit_per_minute, 10);
     assert_eq!(
-        s.http.cors_origins,
+        s.http.options.cors_origins,
         vec!["http://localhost:3000".to_owned()]
     );
     assert!(s.auth.secret.is_none());
@@ -45,16 +45,16 @@ fn defaults_follow_the_contract() -> Result<(), SettingsError> {
     assert!(s.hashing.limits.concurrency >= 1);
     assert_eq!(s.hashing.limits.queue, 4 * s.hashing.limits.concurrency);
     assert_eq!(s.hashing.limits.wait, Duration::from_secs(3));
-    assert_eq!(s.http.body_timeout, Duration::from_secs(10));
-    assert_eq!(s.http.max_connections, 10_000);
+    assert_eq!(s.http.options.body_timeout, Duration::from_secs(10));
+    assert_eq!(s.http.options.max_connections, 10_000);
     assert_eq!(
         s.database.pool.statement_timeout,
         Duration::from_millis(5000)
     );
     assert_eq!(s.database.pool.lock_timeout, Duration::from_millis(2000));
-    assert!(s.http.trusted_proxies.is_empty());
+    assert!(s.http.options.trusted_proxies.as_slice().is_empty());
     assert_eq!(
-        s.http.metrics_allow,
+        s.http.options.metrics_allow.as_slice(),
         ["127.0.0.1/32".parse::<IpNet>().ok(), "::1/128".parse().ok()]
             .into_iter()
             .flatten()
@@ -63,7 +63,7 @@ fn defaults_follow_the_contract() -> Result<(), SettingsError> {
     assert!(s.storage.migrate_on_start);
     assert!(s.auth.jwt().is_err());
     assert!(s.auth.secret_previous.is_none());
-    assert_eq!(s.http.hsts_max_age_seconds, None);
+    assert_eq!(s.http.options.hsts_max_age_seconds, None);
     assert_eq!(s.limits.max_sessions_per_user, 50);
     assert_eq!(s.limits.max_tasks_per_user, 10_000);
     assert_eq!(s.limits.retention_days, 30);
@@ -84,7 +84,7 @@ fn a_previous_secret_and_hsts_are_read() -> Result<(), SettingsError> {
         .as_ref()
         .map(|secret| secrecy::ExposeSecret::expose_secret(secret).to_owned());
     assert_eq!(kept.as_deref(), Some(previous));
-    assert_eq!(s.http.hsts_max_age_seconds, Some(31_536_000));
+    assert_eq!(s.http.options.hsts_max_age_seconds, Some(31_536_000));
     let refused = load(&[("JWT_SECRET", SECRET), ("JWT_SECRET_PREVIOUS", SECRET)]);
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(!message.contains(SECRET), "{message}");
@@ -106,7 +106,7 @@ fn environment_values_are_parsed() -> Result<(), SettingsError> {
     assert_eq!(s.http.port, 0);
     assert_eq!(s.hashing.bcrypt_cost, 4);
     assert_eq!(
-        s.http.cors_origins,
+        s.http.options.cors_origins,
         ["https://a.example", "http://b.example:8080"]
     );
     Ok(())
@@ -120,13 +120,15 @@ fn networks_accept_cidrs_and_bare_addresses() -> Result<(), SettingsError> {
     ])?;
     let shown: Vec<String> = s
         .http
+        .options
         .trusted_proxies
+        .as_slice()
         .iter()
         .map(ToString::to_string)
         .collect();
     assert_eq!(shown, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
     assert!(
-        s.http.metrics_allow.is_empty(),
+        s.http.options.metrics_allow.as_slice().is_empty(),
         "an empty list allows no one"
     );
     Ok(())
