@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
     AccountDecision, AccountLockPolicy, AccountRecord, AccountStep, Admission, CredentialVersion,
-    Credentials, NewUser, Password, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task,
-    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    Credentials, EmailAddress, MailId, MailKind, MailLink, NewUser, Password, PasswordHash, Rate,
+    SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
+    TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 use thiserror::Error;
 
@@ -517,4 +518,67 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now().trunc_subsecs(6)
     }
+}
+
+/// A mail ready to go out: what the transport renders and sends.
+#[derive(Debug, Clone)]
+pub struct OutgoingMail {
+    /// Its id: the `Message-ID` is made from it, so every try of one mail carries the
+    /// same one.
+    pub id: MailId,
+    /// What it says.
+    pub kind: MailKind,
+    /// The recipient.
+    pub to: EmailAddress,
+    /// The link it carries, for the kinds with one, and how long the link works.
+    pub link: Option<(MailLink, chrono::Duration)>,
+    /// When it was queued (its `Date`).
+    pub queued_at: DateTime<Utc>,
+}
+
+/// Why a mail was not delivered, as the sender acts on it.
+#[derive(Debug, Error)]
+pub enum SendError {
+    /// The server refused for now (a 4xx reply): tried again later.
+    #[error("temporary refusal: {0}")]
+    Temporary(String),
+    /// The server could not be reached or the connection failed: tried again later.
+    #[error("mail server unreachable: {0}")]
+    Unreachable(String),
+    /// The server refused for good (a 5xx reply): dropped.
+    #[error("permanent refusal: {0}")]
+    Permanent(String),
+    /// The mail cannot be written (an address the transport cannot carry): dropped.
+    #[error("mail cannot be sent: {0}")]
+    Invalid(String),
+}
+
+impl SendError {
+    /// Whether a later try may succeed.
+    #[must_use]
+    pub fn is_retried(&self) -> bool {
+        matches!(self, Self::Temporary(_) | Self::Unreachable(_))
+    }
+
+    /// The `reason` label of `tessera_mail_failed_total`.
+    #[must_use]
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Temporary(_) => "temporary",
+            Self::Unreachable(_) => "unreachable",
+            Self::Permanent(_) => "permanent",
+            Self::Invalid(_) => "invalid",
+        }
+    }
+}
+
+/// Where mail goes: an SMTP server, a directory of `.eml` files, or nowhere.
+#[async_trait]
+pub trait MailTransport: Send + Sync {
+    /// Delivers one mail, whole, or says why not. A message it returns never holds the
+    /// link.
+    ///
+    /// # Errors
+    /// [`SendError`], by what the sender should do next.
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError>;
 }

@@ -12,6 +12,7 @@ mod abuse;
 mod access;
 mod account;
 mod ids;
+mod mail;
 mod secret;
 mod session;
 mod task;
@@ -27,6 +28,10 @@ pub use account::{
     AccountLimits, ClientInfo, SecurityEvent, SecurityEventKind, UnknownEventKind, UserAgent,
 };
 pub use ids::{SessionId, TaskId, UserId};
+pub use mail::{
+    EmailVerification, LinkToken, MailId, MailKind, MailLink, MailQuota, MailRetry, TokenDigest,
+    UnknownMailKind,
+};
 pub use secret::{AccessToken, REDACTED};
 pub use session::{Session, SignOutScope, SignOutScopeError, sessions_beyond_cap};
 pub use task::{
