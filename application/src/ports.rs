@@ -8,10 +8,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
-    AccountDecision, AccountLockPolicy, AccountRecord, AccountStep, Admission, CredentialVersion,
-    Credentials, EmailAddress, MailId, MailKind, MailLink, NewUser, Password, PasswordHash, Rate,
-    SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
-    TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    AccountDecision, AccountLockPolicy, AccountRecord, AccountStep, Admission, ClaimId,
+    CredentialVersion, Credentials, EmailAddress, MailId, MailKind, MailLink, MailQuota, NewUser,
+    Password, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges,
+    TaskDescription, TaskId, TaskStatusFilter, TaskTitle, TokenDigest, User, UserId, UserName,
 };
 use thiserror::Error;
 
@@ -581,4 +581,120 @@ pub trait MailTransport: Send + Sync {
     /// # Errors
     /// [`SendError`], by what the sender should do next.
     async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError>;
+}
+
+/// What a one-time link's record keeps: the digest of its token, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRecord {
+    /// The SHA-256 of the token.
+    pub digest: TokenDigest,
+    /// Whose account it acts on.
+    pub user_id: UserId,
+    /// What it does: [`MailKind::VerifyEmail`], [`MailKind::ResetPassword`] or
+    /// [`MailKind::ConfirmEmailChange`].
+    pub purpose: MailKind,
+    /// The address it proves: the account's when it was issued, or the new one of a
+    /// change.
+    pub email: EmailAddress,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A mail as stored until it is delivered or dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMail {
+    /// Its id.
+    pub id: MailId,
+    /// The account it belongs to (its mail goes with it).
+    pub user_id: UserId,
+    /// What it says.
+    pub kind: MailKind,
+    /// The recipient.
+    pub to: EmailAddress,
+    /// The link's token, sealed (encrypted) by the caller: only the sender can read it
+    /// back. `None` for the kinds without a link.
+    pub sealed: Option<Vec<u8>>,
+    /// When it was queued.
+    pub queued_at: DateTime<Utc>,
+}
+
+/// A mail handed to one sender until `until`: no other claim gets it meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedMail {
+    /// The mail.
+    pub mail: QueuedMail,
+    /// Tries that failed before this one.
+    pub failures: u32,
+    /// This claim: only its holder can finish or release the mail.
+    pub claim: ClaimId,
+}
+
+/// The mail queue and the one-time links, shared by every instance.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// Queues `mail` and, for a link kind, its `link`, in one transaction, if `quota`
+    /// lets the account have one more mail at `now` ([`MailQuota::check`] against the
+    /// account's mails of the last hour, which the store keeps for that, delivered or
+    /// not). A link voids the account's earlier links of its purpose. Returns the wait
+    /// when the quota refuses, and then stores nothing.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`] if the account does not exist.
+    async fn queue(
+        &self,
+        mail: &QueuedMail,
+        link: Option<&LinkRecord>,
+        quota: MailQuota,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), chrono::Duration>, RepoError>;
+
+    /// The link of `digest`, if it exists and works at `now`.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn find_link(
+        &self,
+        digest: &TokenDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Option<LinkRecord>, RepoError>;
+
+    /// Claims up to `batch` mails due at `now` (never tried, or due for a retry) that no
+    /// live claim holds, for `lease`: of concurrent claims, from any instance, each mail
+    /// goes to one. A claim that outlives its lease (its holder stopped) frees the mail
+    /// for the next.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn claim(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        batch: u32,
+    ) -> Result<Vec<ClaimedMail>, RepoError>;
+
+    /// Deletes a mail delivered or dropped, if `claim` still holds it.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn finish(&self, id: MailId, claim: ClaimId) -> Result<(), RepoError>;
+
+    /// Releases a mail whose try failed, due again at `at`, with one failure more, if
+    /// `claim` still holds it.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn retry(&self, id: MailId, claim: ClaimId, at: DateTime<Utc>) -> Result<(), RepoError>;
+
+    /// How many mails wait to be delivered.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn queued(&self) -> Result<u64, RepoError>;
+
+    /// Deletes up to `batch` expired links and quota records older than an hour, as of
+    /// `now`; returns how many.
+    ///
+    /// # Errors
+    /// Storage failures only.
+    async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError>;
 }

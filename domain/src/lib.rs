@@ -29,8 +29,8 @@ pub use account::{
 };
 pub use ids::{SessionId, TaskId, UserId};
 pub use mail::{
-    EmailVerification, LinkToken, MailId, MailKind, MailLink, MailQuota, MailRetry, TokenDigest,
-    UnknownMailKind,
+    ClaimId, EmailVerification, LinkToken, MailId, MailKind, MailLink, MailQuota, MailRetry,
+    TokenDigest, UnknownMailKind,
 };
 pub use secret::{AccessToken, REDACTED};
 pub use session::{Session, SignOutScope, SignOutScopeError, sessions_beyond_cap};

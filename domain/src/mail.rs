@@ -175,6 +175,11 @@ uuid_id! {
     pub struct MailId;
 }
 
+uuid_id! {
+    /// One sender's claim on a queued mail: only its holder can finish or release it.
+    pub struct ClaimId;
+}
+
 /// `EMAIL_VERIFICATION`: whether signup sends a verification mail, and whether signin
 /// waits for the address to be proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

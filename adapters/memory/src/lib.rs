@@ -5,6 +5,8 @@
 //! It keeps the same promises as the SQL adapters (the port docs say which), held to them
 //! by the same conformance tests. Data lives as long as the process.
 
+mod mail;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -56,6 +58,8 @@ struct Data {
     rates: HashMap<String, DateTime<Utc>>,
     /// The throttle record of each account key.
     accounts: HashMap<String, AccountRecord>,
+    /// The mail queue and the one-time links.
+    mail: mail::Mail,
 }
 
 impl Data {
@@ -186,6 +190,7 @@ impl UserRepository for MemoryStore {
         data.tasks.retain(|_, task| !task.is_owned_by(id));
         data.held.remove(&id);
         data.events.retain(|(_, event)| event.user_id != id);
+        data.mail.forget(id);
         Ok(())
     }
 

@@ -80,6 +80,35 @@ macro_rules! conformance_tests {
     };
 }
 
+/// Generates one `#[tokio::test]` per case of the mail store's suite, with an async
+/// expression that yields `Option<(Subject, Arc<dyn MailStore>)>`.
+#[macro_export]
+macro_rules! mail_conformance_tests {
+    ($subject:expr) => {
+        $crate::mail_conformance_tests!(@cases $subject;
+            a_queued_mail_is_claimed_once_then_finished_and_gone,
+            concurrent_claims_never_hand_out_one_mail_twice,
+            a_claim_past_its_lease_frees_the_mail_and_loses_its_hold,
+            a_retried_mail_is_due_at_its_time_with_one_failure_more,
+            a_link_works_until_it_expires_and_a_newer_one_of_its_purpose_voids_it,
+            the_quota_refuses_with_its_wait_and_stores_nothing,
+            mail_for_an_account_that_does_not_exist_is_not_found,
+            deleting_an_account_drops_its_links_and_mail,
+            pruning_deletes_expired_links_within_its_batch
+        );
+    };
+    (@cases $subject:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                if let Some(((stores, _guard), mail)) = $subject.await {
+                    $crate::cases::$case(stores, mail).await;
+                }
+            }
+        )*
+    };
+}
+
 /// A limit no case reaches (sessions per user, tasks per user).
 const MANY: u32 = 10_000;
 

@@ -3,12 +3,14 @@
 use crate::*;
 
 mod events;
+mod mail;
 mod sessions;
 mod tasks;
 mod throttle;
 mod users;
 
 pub use events::*;
+pub use mail::*;
 pub use sessions::*;
 pub use tasks::*;
 pub use throttle::*;

@@ -1,0 +1,404 @@
+//! `MailStore`: the queue that loses nothing and hands each mail to one sender, the
+//! one-time links, the per-account quota.
+
+use std::sync::Arc;
+
+use tessera_application::ports::{ClaimedMail, LinkRecord, MailStore, QueuedMail};
+use tessera_domain::{ClaimId, MailId, MailKind, MailQuota, TokenDigest};
+
+use super::*;
+
+/// A quota no case reaches unless it means to.
+const ROOMY: MailQuota = MailQuota { per_hour: 1000 };
+
+fn mail(user_id: UserId, kind: MailKind, at: DateTime<Utc>) -> QueuedMail {
+    QueuedMail {
+        id: MailId::new_random(),
+        user_id,
+        kind,
+        to: EmailAddress::from_trusted(unique_email("to")),
+        sealed: kind.link_page().map(|_| vec![7; 60]),
+        queued_at: at,
+    }
+}
+
+fn link(user_id: UserId, purpose: MailKind, expires_at: DateTime<Utc>) -> LinkRecord {
+    let mut digest = [0_u8; 32];
+    digest[..16].copy_from_slice(SessionId::new_random().as_uuid().as_bytes());
+    LinkRecord {
+        digest: TokenDigest(digest),
+        user_id,
+        purpose,
+        email: EmailAddress::from_trusted(unique_email("proved")),
+        expires_at,
+    }
+}
+
+async fn queue(store: &dyn MailStore, mail: &QueuedMail, link: Option<&LinkRecord>) {
+    let queued = ok(
+        store.queue(mail, link, ROOMY, mail.queued_at).await,
+        "queue",
+    );
+    assert_eq!(queued, Ok(()), "a roomy quota refused a mail");
+}
+
+async fn claim(store: &dyn MailStore, at: DateTime<Utc>) -> Vec<ClaimedMail> {
+    ok(store.claim(at, Duration::minutes(2), 100).await, "claim")
+}
+
+/// A queued mail comes back whole from one claim, to no second one while held, and is gone once finished.
+pub async fn a_queued_mail_is_claimed_once_then_finished_and_gone(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let at = now();
+    let queued = mail(owner, MailKind::PasswordChanged, at);
+    queue(&*store, &queued, None).await;
+    assert_eq!(ok(store.queued().await, "count"), 1);
+
+    let claimed = claim(&*store, at).await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].mail, queued, "the mail comes back as queued");
+    assert_eq!(claimed[0].failures, 0);
+    assert!(
+        claim(&*store, at).await.is_empty(),
+        "a held mail is claimed once"
+    );
+
+    ok(store.finish(queued.id, claimed[0].claim).await, "finish");
+    assert_eq!(ok(store.queued().await, "count"), 0);
+    let later = at + Duration::hours(1);
+    assert!(
+        claim(&*store, later).await.is_empty(),
+        "a finished mail is gone"
+    );
+}
+
+/// Claims at once, from any number of senders, hand each mail to one of them.
+pub async fn concurrent_claims_never_hand_out_one_mail_twice(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let at = now();
+    for _ in 0..20 {
+        queue(&*store, &mail(owner, MailKind::EmailChanged, at), None).await;
+    }
+    let claims = (0..8).map(|_| {
+        let store = store.clone();
+        async move { store.claim(at, Duration::minutes(2), 3).await }
+    });
+    let mut ids: Vec<MailId> = join_all(claims)
+        .await
+        .into_iter()
+        .flat_map(|claimed| ok(claimed, "claim"))
+        .map(|claimed| claimed.mail.id)
+        .collect();
+    let handed = ids.len();
+    ids.sort_by_key(ToString::to_string);
+    ids.dedup();
+    assert_eq!(ids.len(), handed, "a mail was handed to two claims");
+    assert_eq!(handed, 20, "eight claims of three take all twenty");
+}
+
+/// A claim holds its mail for its lease; past it the mail goes to the next claim, and the
+/// stale claim can neither finish nor release it.
+pub async fn a_claim_past_its_lease_frees_the_mail_and_loses_its_hold(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let at = now();
+    let queued = mail(owner, MailKind::PasswordChanged, at);
+    queue(&*store, &queued, None).await;
+    let first = ok(store.claim(at, Duration::seconds(30), 10).await, "claim");
+    assert_eq!(first.len(), 1);
+    assert!(
+        ok(
+            store
+                .claim(at + Duration::seconds(29), Duration::seconds(30), 10)
+                .await,
+            "claim"
+        )
+        .is_empty(),
+        "held within the lease"
+    );
+    let second = ok(
+        store
+            .claim(at + Duration::seconds(31), Duration::seconds(30), 10)
+            .await,
+        "claim",
+    );
+    assert_eq!(second.len(), 1, "a lease that ran out frees the mail");
+
+    // The first holder finishes late: its claim no longer holds the mail.
+    ok(store.finish(queued.id, first[0].claim).await, "finish");
+    ok(
+        store.retry(queued.id, ClaimId::new_random(), at).await,
+        "retry",
+    );
+    assert_eq!(
+        ok(store.queued().await, "count"),
+        1,
+        "a stale claim changed the mail"
+    );
+    ok(store.finish(queued.id, second[0].claim).await, "finish");
+    assert_eq!(ok(store.queued().await, "count"), 0);
+}
+
+/// A released mail is due again at the time given, with one failure more and its sealed
+/// token kept.
+pub async fn a_retried_mail_is_due_at_its_time_with_one_failure_more(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let at = now();
+    let queued = mail(owner, MailKind::ResetPassword, at);
+    queue(
+        &*store,
+        &queued,
+        Some(&link(
+            owner,
+            MailKind::ResetPassword,
+            at + Duration::hours(1),
+        )),
+    )
+    .await;
+    let claimed = claim(&*store, at).await;
+    let again = at + Duration::seconds(8);
+    ok(
+        store.retry(queued.id, claimed[0].claim, again).await,
+        "retry",
+    );
+    assert!(
+        claim(&*store, again - Duration::seconds(1))
+            .await
+            .is_empty(),
+        "not due yet"
+    );
+    let retried = claim(&*store, again).await;
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].failures, 1);
+    assert_eq!(
+        retried[0].mail.sealed, queued.sealed,
+        "the sealed token is kept"
+    );
+}
+
+/// A link is found until it expires; a newer link of its purpose voids it, one of another
+/// purpose does not.
+pub async fn a_link_works_until_it_expires_and_a_newer_one_of_its_purpose_voids_it(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let at = now();
+    let until = at + Duration::minutes(30);
+    let older = link(owner, MailKind::ResetPassword, until);
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, at),
+        Some(&older),
+    )
+    .await;
+    assert_eq!(
+        ok(store.find_link(&older.digest, at).await, "find"),
+        Some(older.clone())
+    );
+    assert_eq!(
+        ok(store.find_link(&older.digest, until).await, "find"),
+        None,
+        "expired"
+    );
+
+    let verify = link(owner, MailKind::VerifyEmail, until);
+    queue(
+        &*store,
+        &mail(owner, MailKind::VerifyEmail, at),
+        Some(&verify),
+    )
+    .await;
+    // A minute on, as the quota allows one link of a kind a minute.
+    let newer = link(owner, MailKind::ResetPassword, until);
+    let minute = at + Duration::minutes(1);
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, minute),
+        Some(&newer),
+    )
+    .await;
+    assert_eq!(
+        ok(store.find_link(&older.digest, at).await, "find"),
+        None,
+        "voided"
+    );
+    assert!(ok(store.find_link(&newer.digest, at).await, "find").is_some());
+    assert!(
+        ok(store.find_link(&verify.digest, at).await, "find").is_some(),
+        "a link of another purpose stays"
+    );
+}
+
+/// Over the quota, `queue` returns the wait and stores neither mail nor link; notices are
+/// never refused but count toward the hour; the quota is per account.
+pub async fn the_quota_refuses_with_its_wait_and_stores_nothing(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let at = now();
+    let quota = MailQuota { per_hour: 2 };
+    let first = link(owner, MailKind::ResetPassword, at + Duration::minutes(30));
+    let queued = ok(
+        store
+            .queue(
+                &mail(owner, MailKind::ResetPassword, at),
+                Some(&first),
+                quota,
+                at,
+            )
+            .await,
+        "queue",
+    );
+    assert_eq!(queued, Ok(()));
+
+    let second = link(owner, MailKind::ResetPassword, at + Duration::minutes(30));
+    let soon = at + Duration::seconds(10);
+    let refused = ok(
+        store
+            .queue(
+                &mail(owner, MailKind::ResetPassword, soon),
+                Some(&second),
+                quota,
+                soon,
+            )
+            .await,
+        "queue",
+    );
+    assert_eq!(
+        refused,
+        Err(Duration::seconds(50)),
+        "one link of a kind a minute"
+    );
+    assert_eq!(ok(store.queued().await, "count"), 1, "nothing was queued");
+    assert!(
+        ok(store.find_link(&first.digest, soon).await, "find").is_some(),
+        "the first stays"
+    );
+    assert_eq!(
+        ok(store.find_link(&second.digest, soon).await, "find"),
+        None
+    );
+
+    // A notice is never refused, and it counts toward the hour.
+    let notice = mail(owner, MailKind::PasswordChanged, soon);
+    assert_eq!(
+        ok(store.queue(&notice, None, quota, soon).await, "queue"),
+        Ok(())
+    );
+    let later = at + Duration::minutes(5);
+    let over = ok(
+        store
+            .queue(
+                &mail(owner, MailKind::VerifyEmail, later),
+                None,
+                quota,
+                later,
+            )
+            .await,
+        "queue",
+    );
+    assert_eq!(
+        over,
+        Err(Duration::minutes(55)),
+        "two mails in the hour already"
+    );
+
+    let other = user(&stores).await;
+    let theirs = ok(
+        store
+            .queue(
+                &mail(other, MailKind::VerifyEmail, later),
+                None,
+                quota,
+                later,
+            )
+            .await,
+        "queue",
+    );
+    assert_eq!(theirs, Ok(()), "the quota is per account");
+}
+
+/// Mail for an account that does not exist is `NotFound` and queues nothing.
+pub async fn mail_for_an_account_that_does_not_exist_is_not_found(
+    _stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let at = now();
+    let stray = mail(UserId::new_random(), MailKind::PasswordChanged, at);
+    assert!(matches!(
+        store.queue(&stray, None, ROOMY, at).await,
+        Err(RepoError::NotFound)
+    ));
+    assert_eq!(ok(store.queued().await, "count"), 0);
+}
+
+/// Deleting an account drops its links and queued mail, and only its own.
+pub async fn deleting_an_account_drops_its_links_and_mail(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let kept = user(&stores).await;
+    let at = now();
+    let theirs = link(owner, MailKind::VerifyEmail, at + Duration::days(1));
+    queue(
+        &*store,
+        &mail(owner, MailKind::VerifyEmail, at),
+        Some(&theirs),
+    )
+    .await;
+    queue(&*store, &mail(kept, MailKind::PasswordChanged, at), None).await;
+    ok(stores.users.delete(owner).await, "delete");
+    assert_eq!(ok(store.find_link(&theirs.digest, at).await, "find"), None);
+    let left = claim(&*store, at).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].mail.user_id, kept);
+}
+
+/// Pruning deletes expired links within its batch, and never a queued mail.
+pub async fn pruning_deletes_expired_links_within_its_batch(
+    stores: Stores,
+    store: Arc<dyn MailStore>,
+) {
+    let owner = user(&stores).await;
+    let at = now();
+    let live = link(owner, MailKind::VerifyEmail, at + Duration::days(1));
+    let dead = link(owner, MailKind::ResetPassword, at + Duration::minutes(1));
+    queue(
+        &*store,
+        &mail(owner, MailKind::VerifyEmail, at),
+        Some(&live),
+    )
+    .await;
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, at),
+        Some(&dead),
+    )
+    .await;
+    let later = at + Duration::minutes(2);
+    assert_eq!(
+        ok(store.prune(later, 1).await, "prune"),
+        1,
+        "the one expired link"
+    );
+    assert!(ok(store.find_link(&live.digest, later).await, "find").is_some());
+    assert_eq!(
+        ok(store.queued().await, "count"),
+        2,
+        "pruning never drops queued mail"
+    );
+}
