@@ -378,6 +378,8 @@ pub struct Stores {
     pub tasks: Arc<dyn TaskRepository>,
     /// Rate-limit and throttle counts.
     pub throttle: Arc<dyn ThrottleStore>,
+    /// The mail queue and the one-time links.
+    pub mail: Arc<dyn MailStore>,
     /// Whether the store answers.
     pub readiness: Arc<dyn Readiness>,
 }
@@ -392,6 +394,7 @@ impl Stores {
             + EventRepository
             + TaskRepository
             + ThrottleStore
+            + MailStore
             + Readiness
             + 'static,
     {
@@ -401,6 +404,7 @@ impl Stores {
             events: store.clone(),
             tasks: store.clone(),
             throttle: store.clone(),
+            mail: store.clone(),
             readiness: store,
         }
     }

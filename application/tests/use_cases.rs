@@ -53,6 +53,7 @@ fn unreachable() -> Stores {
         events: down.clone(),
         tasks: down,
         throttle: Arc::new(MemoryStore::new()),
+        mail: Arc::new(MemoryStore::new()),
         readiness: Arc::new(AlwaysReady),
     }
 }

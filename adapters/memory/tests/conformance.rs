@@ -7,17 +7,3 @@ async fn stores() -> Option<Subject> {
 }
 
 conformance_tests!(stores());
-
-mod mail {
-    use std::sync::Arc;
-
-    use tessera_application::ports::MailStore;
-    use tessera_conformance::{Subject, mail_conformance_tests};
-
-    async fn subject() -> Option<(Subject, Arc<dyn MailStore>)> {
-        let store = tessera_memory::MemoryStore::new();
-        Some(((store.stores(), Box::new(())), Arc::new(store)))
-    }
-
-    mail_conformance_tests!(subject());
-}

@@ -6,6 +6,7 @@
 //! connection, or a pool with no free connection in time, is `Unavailable`.
 
 mod error;
+mod mail;
 mod migrate;
 mod pool;
 mod repositories;

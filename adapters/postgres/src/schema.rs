@@ -10,6 +10,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         task_count -> Int4,
         credential_version -> Int8,
+        email_verified -> Bool,
     }
 }
 
@@ -64,3 +65,42 @@ diesel::table! {
         lock_reported -> Bool,
     }
 }
+
+diesel::table! {
+    mail_links (digest) {
+        digest -> Bytea,
+        user_id -> Uuid,
+        purpose -> Text,
+        email -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        recipient -> Text,
+        sealed -> Nullable<Bytea>,
+        queued_at -> Timestamptz,
+        due_at -> Timestamptz,
+        failures -> Int4,
+        claim -> Nullable<Uuid>,
+        claimed_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    mail_log (id) {
+        id -> Int8,
+        user_id -> Uuid,
+        kind -> Text,
+        at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(mail_links -> users (user_id));
+diesel::joinable!(mail_outbox -> users (user_id));
+diesel::joinable!(mail_log -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, mail_links, mail_outbox, mail_log);

@@ -10,6 +10,7 @@
 //! 500. See ADR 0009.
 
 mod convert;
+mod mail;
 mod migrate;
 mod repositories;
 mod schema;

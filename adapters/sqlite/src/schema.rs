@@ -11,6 +11,7 @@ diesel::table! {
         updated_at -> BigInt,
         task_count -> Integer,
         credential_version -> BigInt,
+        email_verified -> Bool,
     }
 }
 
@@ -68,7 +69,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_links (digest) {
+        digest -> Binary,
+        user_id -> Text,
+        purpose -> Text,
+        email -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        sealed -> Nullable<Binary>,
+        queued_at -> BigInt,
+        due_at -> BigInt,
+        failures -> Integer,
+        claim -> Nullable<Text>,
+        claimed_until -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    mail_log (id) {
+        id -> BigInt,
+        user_id -> Text,
+        kind -> Text,
+        at -> BigInt,
+    }
+}
+
 diesel::joinable!(tasks -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(security_events -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, tasks, sessions, security_events);
+diesel::joinable!(mail_links -> users (user_id));
+diesel::joinable!(mail_outbox -> users (user_id));
+diesel::joinable!(mail_log -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    tasks,
+    sessions,
+    security_events,
+    mail_links,
+    mail_outbox,
+    mail_log
+);

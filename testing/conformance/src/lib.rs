@@ -65,27 +65,7 @@ macro_rules! conformance_tests {
             deleting_an_account_removes_everything_it_held_and_frees_the_email,
             concurrent_creations_never_pass_the_task_quota,
             events_are_listed_newest_first_and_bounded,
-            pruning_deletes_only_sessions_and_events_past_retention
-        );
-    };
-    (@cases $stores:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                if let Some((stores, _guard)) = $stores.await {
-                    $crate::cases::$case(stores).await;
-                }
-            }
-        )*
-    };
-}
-
-/// Generates one `#[tokio::test]` per case of the mail store's suite, with an async
-/// expression that yields `Option<(Subject, Arc<dyn MailStore>)>`.
-#[macro_export]
-macro_rules! mail_conformance_tests {
-    ($subject:expr) => {
-        $crate::mail_conformance_tests!(@cases $subject;
+            pruning_deletes_only_sessions_and_events_past_retention,
             a_queued_mail_is_claimed_once_then_finished_and_gone,
             concurrent_claims_never_hand_out_one_mail_twice,
             a_claim_past_its_lease_frees_the_mail_and_loses_its_hold,
@@ -97,12 +77,12 @@ macro_rules! mail_conformance_tests {
             pruning_deletes_expired_links_within_its_batch
         );
     };
-    (@cases $subject:expr; $($case:ident),* $(,)?) => {
+    (@cases $stores:expr; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                if let Some(((stores, _guard), mail)) = $subject.await {
-                    $crate::cases::$case(stores, mail).await;
+                if let Some((stores, _guard)) = $stores.await {
+                    $crate::cases::$case(stores).await;
                 }
             }
         )*

@@ -1,8 +1,6 @@
 //! `MailStore`: the queue that loses nothing and hands each mail to one sender, the
 //! one-time links, the per-account quota.
 
-use std::sync::Arc;
-
 use tessera_application::ports::{ClaimedMail, LinkRecord, MailStore, QueuedMail};
 use tessera_domain::{ClaimId, MailId, MailKind, MailQuota, TokenDigest};
 
@@ -47,10 +45,8 @@ async fn claim(store: &dyn MailStore, at: DateTime<Utc>) -> Vec<ClaimedMail> {
 }
 
 /// A queued mail comes back whole from one claim, to no second one while held, and is gone once finished.
-pub async fn a_queued_mail_is_claimed_once_then_finished_and_gone(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn a_queued_mail_is_claimed_once_then_finished_and_gone(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let at = now();
     let queued = mail(owner, MailKind::PasswordChanged, at);
@@ -76,10 +72,8 @@ pub async fn a_queued_mail_is_claimed_once_then_finished_and_gone(
 }
 
 /// Claims at once, from any number of senders, hand each mail to one of them.
-pub async fn concurrent_claims_never_hand_out_one_mail_twice(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn concurrent_claims_never_hand_out_one_mail_twice(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let at = now();
     for _ in 0..20 {
@@ -104,10 +98,8 @@ pub async fn concurrent_claims_never_hand_out_one_mail_twice(
 
 /// A claim holds its mail for its lease; past it the mail goes to the next claim, and the
 /// stale claim can neither finish nor release it.
-pub async fn a_claim_past_its_lease_frees_the_mail_and_loses_its_hold(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn a_claim_past_its_lease_frees_the_mail_and_loses_its_hold(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let at = now();
     let queued = mail(owner, MailKind::PasswordChanged, at);
@@ -149,10 +141,8 @@ pub async fn a_claim_past_its_lease_frees_the_mail_and_loses_its_hold(
 
 /// A released mail is due again at the time given, with one failure more and its sealed
 /// token kept.
-pub async fn a_retried_mail_is_due_at_its_time_with_one_failure_more(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn a_retried_mail_is_due_at_its_time_with_one_failure_more(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let at = now();
     let queued = mail(owner, MailKind::ResetPassword, at);
@@ -189,10 +179,8 @@ pub async fn a_retried_mail_is_due_at_its_time_with_one_failure_more(
 
 /// A link is found until it expires; a newer link of its purpose voids it, one of another
 /// purpose does not.
-pub async fn a_link_works_until_it_expires_and_a_newer_one_of_its_purpose_voids_it(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn a_link_works_until_it_expires_and_a_newer_one_of_its_purpose_voids_it(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let at = now();
     let until = at + Duration::minutes(30);
@@ -243,10 +231,8 @@ pub async fn a_link_works_until_it_expires_and_a_newer_one_of_its_purpose_voids_
 
 /// Over the quota, `queue` returns the wait and stores neither mail nor link; notices are
 /// never refused but count toward the hour; the quota is per account.
-pub async fn the_quota_refuses_with_its_wait_and_stores_nothing(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn the_quota_refuses_with_its_wait_and_stores_nothing(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let at = now();
     let quota = MailQuota { per_hour: 2 };
@@ -332,10 +318,8 @@ pub async fn the_quota_refuses_with_its_wait_and_stores_nothing(
 }
 
 /// Mail for an account that does not exist is `NotFound` and queues nothing.
-pub async fn mail_for_an_account_that_does_not_exist_is_not_found(
-    _stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn mail_for_an_account_that_does_not_exist_is_not_found(stores: Stores) {
+    let store = stores.mail.clone();
     let at = now();
     let stray = mail(UserId::new_random(), MailKind::PasswordChanged, at);
     assert!(matches!(
@@ -346,10 +330,8 @@ pub async fn mail_for_an_account_that_does_not_exist_is_not_found(
 }
 
 /// Deleting an account drops its links and queued mail, and only its own.
-pub async fn deleting_an_account_drops_its_links_and_mail(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn deleting_an_account_drops_its_links_and_mail(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let kept = user(&stores).await;
     let at = now();
@@ -369,10 +351,8 @@ pub async fn deleting_an_account_drops_its_links_and_mail(
 }
 
 /// Pruning deletes expired links within its batch, and never a queued mail.
-pub async fn pruning_deletes_expired_links_within_its_batch(
-    stores: Stores,
-    store: Arc<dyn MailStore>,
-) {
+pub async fn pruning_deletes_expired_links_within_its_batch(stores: Stores) {
+    let store = stores.mail.clone();
     let owner = user(&stores).await;
     let at = now();
     let live = link(owner, MailKind::VerifyEmail, at + Duration::days(1));
