@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use tessera_domain::{
     AccountDecision, AccountLockPolicy, AccountRecord, AccountStep, Admission, ClaimId,
-    CredentialVersion, Credentials, EmailAddress, MailId, MailKind, MailLink, MailQuota, NewUser,
-    Password, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges,
+    CredentialVersion, Credentials, EmailAddress, LinkToken, MailId, MailKind, MailLink, MailQuota,
+    NewUser, Password, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges,
     TaskDescription, TaskId, TaskStatusFilter, TaskTitle, TokenDigest, User, UserId, UserName,
 };
 use thiserror::Error;
@@ -701,4 +701,21 @@ pub trait MailStore: Send + Sync {
     /// # Errors
     /// Storage failures only.
     async fn prune(&self, now: DateTime<Utc>, batch: u32) -> Result<u64, RepoError>;
+}
+
+/// The one-time link tokens: made, digested, and sealed into a queued mail so that only
+/// the sender reads them back.
+pub trait LinkSecrets: Send + Sync {
+    /// A fresh token and its digest.
+    fn issue(&self) -> (LinkToken, TokenDigest);
+
+    /// The digest of a presented token.
+    fn digest(&self, token: &LinkToken) -> TokenDigest;
+
+    /// `token` encrypted (with integrity) for the mail `id`, under the current key.
+    fn seal(&self, id: MailId, token: &LinkToken) -> Vec<u8>;
+
+    /// The token sealed for mail `id`, under the current key or the previous one; `None`
+    /// when neither opens it (a key since retired, or bytes altered).
+    fn open(&self, id: MailId, sealed: &[u8]) -> Option<LinkToken>;
 }
