@@ -183,6 +183,7 @@ impl AuthService {
             id: UserId::new_random(),
             email: command.email,
             name: command.name,
+            email_verified: false,
             created_at: now,
             updated_at: now,
         };

@@ -21,6 +21,9 @@ pub struct User {
     pub email: EmailAddress,
     /// The display name.
     pub name: UserName,
+    /// Whether its owner has proven the address, by a verification link or a password
+    /// reset through a link.
+    pub email_verified: bool,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
     /// When the account last changed.

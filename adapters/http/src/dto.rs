@@ -440,6 +440,9 @@ pub struct UserResponse {
     id: String,
     email: String,
     name: String,
+    /// Whether the owner has proven the address (a verification link, or a password
+    /// reset through a link).
+    email_verified: bool,
     #[serde(serialize_with = "rfc3339")]
     created_at: DateTime<Utc>,
 }
@@ -450,6 +453,7 @@ impl From<&User> for UserResponse {
             id: user.id.to_string(),
             email: user.email.as_str().to_owned(),
             name: user.name.as_str().to_owned(),
+            email_verified: user.email_verified,
             created_at: user.created_at,
         }
     }
@@ -647,6 +651,7 @@ mod tests {
                 id: UserId::new_random(),
                 email: EmailAddress::from_trusted("a@example.com".to_owned()),
                 name: UserName::from_trusted("A".to_owned()),
+                email_verified: false,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },

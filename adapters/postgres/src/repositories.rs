@@ -53,6 +53,7 @@ struct UserRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     credential_version: i64,
+    email_verified: bool,
 }
 
 impl UserRow {
@@ -61,6 +62,7 @@ impl UserRow {
             id: UserId::from_uuid(self.id),
             email: EmailAddress::from_trusted(self.email),
             name: UserName::from_trusted(self.name),
+            email_verified: self.email_verified,
             created_at: self.created_at,
             updated_at: self.updated_at,
         };
@@ -84,6 +86,7 @@ impl UserRepository for PgStore {
             created_at: user.created_at,
             updated_at: user.updated_at,
             credential_version: CredentialVersion::INITIAL.get(),
+            email_verified: user.email_verified,
         };
         let session = SessionRow::from(first_session);
         self.on_auth(async |conn| {

@@ -50,6 +50,7 @@ struct UserRow {
     created_at: i64,
     updated_at: i64,
     credential_version: i64,
+    email_verified: bool,
 }
 
 impl UserRow {
@@ -58,6 +59,7 @@ impl UserRow {
             id: UserId::from_uuid(uuid(&self.id)),
             email: EmailAddress::from_trusted(self.email),
             name: UserName::from_trusted(self.name),
+            email_verified: self.email_verified,
             created_at: instant(self.created_at),
             updated_at: instant(self.updated_at),
         };
@@ -172,6 +174,7 @@ impl UserRepository for SqliteStore {
             created_at: micros(user.created_at),
             updated_at: micros(user.updated_at),
             credential_version: CredentialVersion::INITIAL.get(),
+            email_verified: user.email_verified,
         };
         let session = first_session.clone();
         self.write(move |conn| {

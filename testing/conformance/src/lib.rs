@@ -103,6 +103,7 @@ fn new_user(email: &str) -> NewUser {
             id: UserId::new_random(),
             email: EmailAddress::from_trusted(EmailAddress::normalise(email)),
             name: UserName::from_trusted("Conformance".to_owned()),
+            email_verified: false,
             created_at: at,
             updated_at: at,
         },

@@ -15,7 +15,14 @@ async fn me_returns_the_user_and_expiry_with_no_store() {
     assert_no_store(&response);
     let body = expect_status(response, StatusCode::OK).await;
     assert_keys(&body, &["expires_at", "user"]);
-    assert_keys(&body["user"], &["created_at", "email", "id", "name"]);
+    assert_keys(
+        &body["user"],
+        &["created_at", "email", "email_verified", "id", "name"],
+    );
+    assert_eq!(
+        body["user"]["email_verified"], false,
+        "no address is proven at signup"
+    );
     assert_eq!(body["user"]["id"], user.id.as_str());
     assert_eq!(body["user"]["email"], user.email.as_str());
     assert_eq!(body["user"]["name"], user.name.as_str());

@@ -16,7 +16,11 @@ const DEFAULT_TTL_SECONDS: i64 = 604_800;
 /// Asserts the body of a successful signup or signin and returns its token.
 fn assert_auth_body(body: &Value, email: &str, name: &str) -> String {
     assert_keys(body, &["expires_at", "token", "token_type", "user"]);
-    assert_keys(&body["user"], &["created_at", "email", "id", "name"]);
+    assert_keys(
+        &body["user"],
+        &["created_at", "email", "email_verified", "id", "name"],
+    );
+    assert!(body["user"]["email_verified"].is_boolean(), "{body}");
     let id = string_at(body, "/user/id");
     let uuid = Uuid::parse_str(&id).unwrap_or_else(|error| panic!("user.id {id}: {error}"));
     assert_eq!(uuid.get_version_num(), 4, "user.id is a UUID v4: {id}");
