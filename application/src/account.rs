@@ -2,13 +2,13 @@
 //! security events, and the account itself.
 
 use tessera_domain::{
-    ClientInfo, CredentialVersion, EmailKey, Password, PasswordCandidate, Principal, SecurityEvent,
-    SecurityEventKind, Session, SessionId, User, UserName,
+    ClientInfo, CredentialVersion, EmailKey, MailKind, Password, PasswordCandidate, Principal,
+    SecurityEvent, SecurityEventKind, Session, SessionId, User, UserName,
 };
 use thiserror::Error;
 
 use crate::auth::IssuedSession;
-use crate::common::{AccountCore, CheckError};
+use crate::common::{AccountCore, CheckError, notice};
 use crate::error::Fault;
 use crate::ports::RepoError;
 
@@ -124,12 +124,14 @@ impl AccountService {
         let (user, checked) = self.verify_caller(caller, &command.current, client).await?;
         let hash = core.hasher.hash(&command.new).await.map_err(Fault::from)?;
         let (session, issued) = core.new_session(user.clone(), client)?;
+        let at = session.created_at;
+        let changed = notice(&user, MailKind::PasswordChanged, at);
         // Only if the password just checked is still the account's: of two changes made
         // at once with the same current password, the first to commit wins.
         match core
             .stores
             .users
-            .change_password(user.id, &hash, &session, session.created_at, checked)
+            .change_password(user.id, &hash, &session, at, checked, &changed)
             .await
         {
             Ok(()) => {}

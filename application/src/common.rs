@@ -4,16 +4,29 @@
 
 use std::sync::Arc;
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use tessera_domain::{
-    AccessToken, AttemptOutcome, ClientInfo, CredentialVersion, Credentials, EmailKey,
-    PasswordCandidate, SecurityEvent, SecurityEventKind, Session, SessionId, User, UserId,
+    AccessToken, AttemptOutcome, ClientInfo, CredentialVersion, Credentials, EmailKey, MailId,
+    MailKind, PasswordCandidate, SecurityEvent, SecurityEventKind, Session, SessionId, User,
+    UserId,
 };
 
 use crate::auth::{AuthSettings, IssuedSession};
 use crate::error::Fault;
-use crate::ports::{AccessClaims, Clock, PasswordHasher, Stores, TokenIssuer};
+use crate::ports::{AccessClaims, Clock, PasswordHasher, QueuedMail, Stores, TokenIssuer};
 use crate::throttle::{AccountRefusal, Throttle};
+
+/// A mail without a link (a notice of a change made) to the account's address.
+pub(crate) fn notice(user: &User, kind: MailKind, at: DateTime<Utc>) -> QueuedMail {
+    QueuedMail {
+        id: MailId::new_random(),
+        user_id: user.id,
+        kind,
+        to: user.email.clone(),
+        sealed: None,
+        queued_at: at,
+    }
+}
 
 /// Why a password check did not give an answer.
 #[derive(Debug)]

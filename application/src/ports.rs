@@ -77,7 +77,8 @@ pub trait UserRepository: Send + Sync {
     /// A password change, in one transaction, if the account's credentials are still at
     /// `checked` (the version the current password was checked against): the new hash,
     /// the version moved on ([`CredentialVersion::next`]), every active session of the
-    /// account ended at `at`, and `new_session` stored. Of two changes checked against one
+    /// account ended at `at`, `new_session` stored, the account's reset links voided, and
+    /// `notice` (the `password_changed` mail) queued. Of two changes checked against one
     /// version, at most one succeeds.
     ///
     /// # Errors
@@ -91,6 +92,7 @@ pub trait UserRepository: Send + Sync {
         new_session: &Session,
         at: DateTime<Utc>,
         checked: CredentialVersion,
+        notice: &QueuedMail,
     ) -> Result<(), RepoError>;
 
     /// Deletes an account with its tasks, sessions and events, in one transaction. Its
@@ -651,6 +653,25 @@ pub trait MailStore: Send + Sync {
         quota: MailQuota,
         now: DateTime<Utc>,
     ) -> Result<Result<(), chrono::Duration>, RepoError>;
+
+    /// A password reset through the reset link of `digest`, in one transaction, if it
+    /// works at `now`: the link and the account's other reset links deleted, the new hash
+    /// with the version moved on, the address marked proven (the person read that
+    /// mailbox), every active session ended at `now`, `new_session` stored and `notice`
+    /// (the `password_changed` mail) queued. Returns the account as stored. Of two resets
+    /// with one link, at most one succeeds.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`], changing nothing, if the link does not work
+    /// (absent, expired, used, voided, or not a reset link).
+    async fn reset_password(
+        &self,
+        digest: &TokenDigest,
+        hash: &PasswordHash,
+        new_session: &Session,
+        notice: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError>;
 
     /// The link of `digest`, if it exists and works at `now`.
     ///

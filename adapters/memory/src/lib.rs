@@ -15,13 +15,13 @@ use chrono::{DateTime, Utc};
 #[cfg(feature = "test-support")]
 use tessera_application::ports::Clock;
 use tessera_application::ports::{
-    AccountUpdate, EventRepository, NewTask, Readiness, RepoError, SessionRepository, Stores,
-    TaskPage, TaskRepository, ThrottleStore, UserRepository,
+    AccountUpdate, EventRepository, NewTask, QueuedMail, Readiness, RepoError, SessionRepository,
+    Stores, TaskPage, TaskRepository, ThrottleStore, UserRepository,
 };
 use tessera_domain::{
     AccountLockPolicy, AccountRecord, AccountStep, Admission, CredentialVersion, Credentials,
-    NewUser, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges, TaskId,
-    TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
+    MailKind, NewUser, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges,
+    TaskId, TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
 };
 
 /// Locks a store. A panic while the lock was held cannot leave a half-written row (every
@@ -40,6 +40,15 @@ fn session_id_free(
         return Err(RepoError::Other("the session id is taken".into()));
     }
     Ok(())
+}
+
+/// Ends every active session of `user` at `at`.
+fn end_sessions(sessions: &mut HashMap<SessionId, Session>, user: UserId, at: DateTime<Utc>) {
+    for session in sessions.values_mut() {
+        if session.user_id == user && session.ended_at.is_none() {
+            session.ended_at = Some(at);
+        }
+    }
 }
 
 /// Everything one store holds.
@@ -159,25 +168,27 @@ impl UserRepository for MemoryStore {
         new_session: &Session,
         at: DateTime<Utc>,
         checked: CredentialVersion,
+        notice: &QueuedMail,
     ) -> Result<(), RepoError> {
         let mut data = self.data();
         let Data {
-            users, sessions, ..
+            users,
+            sessions,
+            mail,
+            ..
         } = &mut *data;
         let stored = users.get_mut(&id).ok_or(RepoError::NotFound)?;
         if stored.version != checked {
             return Err(RepoError::Conflict);
         }
         session_id_free(sessions, new_session)?;
-        for session in sessions.values_mut() {
-            if session.user_id == id && session.ended_at.is_none() {
-                session.ended_at = Some(at);
-            }
-        }
+        end_sessions(sessions, id, at);
         sessions.insert(new_session.id, new_session.clone());
         stored.hash = hash.clone();
         stored.version = checked.next();
         stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
+        mail.void(id, MailKind::ResetPassword);
+        mail.enqueue(notice, at);
         Ok(())
     }
 
@@ -564,6 +575,7 @@ impl UserRepository for UnavailableStore {
         _: &Session,
         _: DateTime<Utc>,
         _: CredentialVersion,
+        _: &QueuedMail,
     ) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }

@@ -3,9 +3,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tessera_application::ports::{ClaimedMail, LinkRecord, MailStore, QueuedMail, RepoError};
-use tessera_domain::{ClaimId, MailId, MailKind, MailQuota, TokenDigest, UserId};
+use tessera_domain::{
+    ClaimId, MailId, MailKind, MailQuota, PasswordHash, Session, Task, TokenDigest, User, UserId,
+};
 
-use crate::MemoryStore;
+use crate::{Data, MemoryStore, end_sessions, session_id_free};
 
 /// A mail in the queue, with where its delivery stands.
 #[derive(Debug, Clone)]
@@ -26,6 +28,26 @@ pub(crate) struct Mail {
 }
 
 impl Mail {
+    /// Puts `mail` in the queue, due at once, and in the quota's record.
+    pub(crate) fn enqueue(&mut self, mail: &QueuedMail, now: DateTime<Utc>) {
+        self.outbox.insert(
+            mail.id,
+            Outboxed {
+                mail: mail.clone(),
+                failures: 0,
+                due: mail.queued_at,
+                claim: None,
+            },
+        );
+        self.log.push((mail.user_id, mail.kind, now));
+    }
+
+    /// Voids the links of `user` for `purpose`.
+    pub(crate) fn void(&mut self, user: UserId, purpose: MailKind) {
+        self.links
+            .retain(|_, link| !(link.user_id == user && link.purpose == purpose));
+    }
+
     /// Drops what belongs to a deleted account.
     pub(crate) fn forget(&mut self, user: UserId) {
         self.links.retain(|_, link| link.user_id != user);
@@ -59,22 +81,46 @@ impl MailStore for MemoryStore {
             return Ok(Err(wait));
         }
         if let Some(link) = link {
-            data.mail
-                .links
-                .retain(|_, old| !(old.user_id == link.user_id && old.purpose == link.purpose));
+            data.mail.void(link.user_id, link.purpose);
             data.mail.links.insert(link.digest, link.clone());
         }
-        data.mail.outbox.insert(
-            mail.id,
-            Outboxed {
-                mail: mail.clone(),
-                failures: 0,
-                due: mail.queued_at,
-                claim: None,
-            },
-        );
-        data.mail.log.push((mail.user_id, mail.kind, now));
+        data.mail.enqueue(mail, now);
         Ok(Ok(()))
+    }
+
+    async fn reset_password(
+        &self,
+        digest: &TokenDigest,
+        hash: &PasswordHash,
+        new_session: &Session,
+        notice: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let mut data = self.data();
+        let user = data
+            .mail
+            .links
+            .get(digest)
+            .filter(|link| link.purpose == MailKind::ResetPassword && link.expires_at > now)
+            .map(|link| link.user_id)
+            .ok_or(RepoError::NotFound)?;
+        session_id_free(&data.sessions, new_session)?;
+        let Data {
+            users,
+            sessions,
+            mail,
+            ..
+        } = &mut *data;
+        let stored = users.get_mut(&user).ok_or(RepoError::NotFound)?;
+        mail.void(user, MailKind::ResetPassword);
+        end_sessions(sessions, user, now);
+        sessions.insert(new_session.id, new_session.clone());
+        stored.hash = hash.clone();
+        stored.version = stored.version.next();
+        stored.user.email_verified = true;
+        stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, now);
+        mail.enqueue(notice, now);
+        Ok(stored.user.clone())
     }
 
     async fn find_link(

@@ -6,13 +6,17 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tessera_application::ports::{ClaimedMail, LinkRecord, MailStore, QueuedMail, RepoError};
-use tessera_domain::{ClaimId, EmailAddress, MailId, MailKind, MailQuota, TokenDigest, UserId};
+use tessera_domain::{
+    ClaimId, EmailAddress, MailId, MailKind, MailQuota, PasswordHash, Session, TokenDigest, User,
+    UserId,
+};
 use uuid::Uuid;
 
 use crate::error::query_error;
 use crate::pool::PgStore;
+use crate::repositories::reset_account;
 use crate::schema::{mail_links, mail_log, mail_outbox, users};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -79,6 +83,51 @@ impl OutboxRow {
     }
 }
 
+/// Puts `mail` in the queue, due at once, and in the quota's record.
+pub(crate) async fn enqueue(
+    conn: &mut AsyncPgConnection,
+    mail: &QueuedMail,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let user = mail.user_id.as_uuid();
+    diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::id.eq(mail.id.as_uuid()),
+            mail_outbox::user_id.eq(user),
+            mail_outbox::kind.eq(mail.kind.as_str()),
+            mail_outbox::recipient.eq(mail.to.as_str()),
+            mail_outbox::sealed.eq(mail.sealed.as_deref()),
+            mail_outbox::queued_at.eq(mail.queued_at),
+            mail_outbox::due_at.eq(mail.queued_at),
+        ))
+        .execute(conn)
+        .await?;
+    diesel::insert_into(mail_log::table)
+        .values((
+            mail_log::user_id.eq(user),
+            mail_log::kind.eq(mail.kind.as_str()),
+            mail_log::at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Voids the links of `user` for `purpose`.
+pub(crate) async fn void(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+    purpose: MailKind,
+) -> QueryResult<usize> {
+    diesel::delete(
+        mail_links::table
+            .filter(mail_links::user_id.eq(user))
+            .filter(mail_links::purpose.eq(purpose.as_str())),
+    )
+    .execute(conn)
+    .await
+}
+
 #[async_trait]
 impl MailStore for PgStore {
     async fn queue(
@@ -89,6 +138,7 @@ impl MailStore for PgStore {
         now: DateTime<Utc>,
     ) -> Result<Result<(), Duration>, RepoError> {
         let user = mail.user_id.as_uuid();
+        let link_record = link;
         let link = link.map(LinkRow::from);
         self.on_auth(async |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -112,44 +162,58 @@ impl MailStore for PgStore {
                 if let Err(wait) = quota.check(mail.kind, &sent, now) {
                     return Ok(Err(wait));
                 }
-                if let Some(link) = &link {
-                    diesel::delete(
-                        mail_links::table
-                            .filter(mail_links::user_id.eq(user))
-                            .filter(mail_links::purpose.eq(&link.purpose)),
-                    )
-                    .execute(conn)
-                    .await?;
+                if let (Some(row), Some(record)) = (&link, link_record) {
+                    void(conn, user, record.purpose).await?;
                     diesel::insert_into(mail_links::table)
-                        .values(link)
+                        .values(row)
                         .execute(conn)
                         .await?;
                 }
-                diesel::insert_into(mail_outbox::table)
-                    .values((
-                        mail_outbox::id.eq(mail.id.as_uuid()),
-                        mail_outbox::user_id.eq(user),
-                        mail_outbox::kind.eq(mail.kind.as_str()),
-                        mail_outbox::recipient.eq(mail.to.as_str()),
-                        mail_outbox::sealed.eq(mail.sealed.as_deref()),
-                        mail_outbox::queued_at.eq(mail.queued_at),
-                        mail_outbox::due_at.eq(mail.queued_at),
-                    ))
-                    .execute(conn)
-                    .await?;
-                diesel::insert_into(mail_log::table)
-                    .values((
-                        mail_log::user_id.eq(user),
-                        mail_log::kind.eq(mail.kind.as_str()),
-                        mail_log::at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await?;
+                enqueue(conn, mail, now).await?;
                 Ok(Ok(()))
             })
             .await
         })
         .await
+    }
+
+    async fn reset_password(
+        &self,
+        digest: &TokenDigest,
+        hash: &PasswordHash,
+        new_session: &Session,
+        notice: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let digest = digest.0.to_vec();
+        let reset = self
+            .on_auth(async |conn| {
+                conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                    // The link's row lock: of two resets with one link, the second finds
+                    // it gone.
+                    let owner = mail_links::table
+                        .find(&digest)
+                        .filter(mail_links::purpose.eq(MailKind::ResetPassword.as_str()))
+                        .filter(mail_links::expires_at.gt(now))
+                        .select(mail_links::user_id)
+                        .for_update()
+                        .first::<Uuid>(conn)
+                        .await
+                        .optional()?;
+                    match owner {
+                        Some(owner) if owner == new_session.user_id.as_uuid() => {
+                            void(conn, owner, MailKind::ResetPassword).await?;
+                            let user = reset_account(conn, owner, hash, new_session, now).await?;
+                            enqueue(conn, notice, now).await?;
+                            Ok(Some(user))
+                        }
+                        _ => Ok(None),
+                    }
+                })
+                .await
+            })
+            .await?;
+        reset.ok_or(RepoError::NotFound)
     }
 
     async fn find_link(

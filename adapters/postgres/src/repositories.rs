@@ -7,13 +7,13 @@ use diesel::pg::data_types::PgInterval;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tessera_application::ports::{
-    EventRepository, NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository,
-    UserRepository,
+    EventRepository, NewTask, QueuedMail, Readiness, RepoError, SessionRepository, TaskPage,
+    TaskRepository, UserRepository,
 };
 use tessera_domain::{
-    ClientInfo, CredentialVersion, Credentials, EmailAddress, NewUser, PasswordHash, SecurityEvent,
-    Session, SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle,
-    User, UserId, UserName,
+    ClientInfo, CredentialVersion, Credentials, EmailAddress, MailKind, NewUser, PasswordHash,
+    SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
+    TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 use uuid::Uuid;
 
@@ -74,6 +74,50 @@ impl UserRow {
     }
 }
 
+/// A reset's change of the account `user`, in the caller's transaction: the new hash with
+/// the version moved on, the address proven, every active session ended at `now` and
+/// `new_session` stored. Returns the account as stored.
+pub(crate) async fn reset_account(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: Uuid,
+    hash: &PasswordHash,
+    new_session: &Session,
+    now: DateTime<Utc>,
+) -> QueryResult<User> {
+    let row = diesel::update(users::table.find(user))
+        .set((
+            users::password_hash.eq(hash.as_str()),
+            users::credential_version.eq(users::credential_version + 1),
+            users::email_verified.eq(true),
+            next_updated_at!(users, now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await?;
+    end_active_sessions(conn, user, now).await?;
+    diesel::insert_into(sessions::table)
+        .values(&SessionRow::from(new_session))
+        .execute(conn)
+        .await?;
+    Ok(row.into_domain().user)
+}
+
+/// Ends every active session of `user` at `at`.
+async fn end_active_sessions(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::ended_at.is_null()),
+    )
+    .set(sessions::ended_at.eq(at))
+    .execute(conn)
+    .await
+}
+
 #[async_trait]
 impl UserRepository for PgStore {
     async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
@@ -130,6 +174,7 @@ impl UserRepository for PgStore {
         new_session: &Session,
         at: DateTime<Utc>,
         checked: CredentialVersion,
+        notice: &QueuedMail,
     ) -> Result<(), RepoError> {
         let session = SessionRow::from(new_session);
         let user = id.as_uuid();
@@ -163,18 +208,13 @@ impl UserRepository for PgStore {
                         Err(RepoError::NotFound)
                     });
                 }
-                diesel::update(
-                    sessions::table
-                        .filter(sessions::user_id.eq(user))
-                        .filter(sessions::ended_at.is_null()),
-                )
-                .set(sessions::ended_at.eq(at))
-                .execute(conn)
-                .await?;
+                end_active_sessions(conn, user, at).await?;
                 diesel::insert_into(sessions::table)
                     .values(&session)
                     .execute(conn)
                     .await?;
+                crate::mail::void(conn, user, MailKind::ResetPassword).await?;
+                crate::mail::enqueue(conn, notice, at).await?;
                 Ok(Ok(()))
             })
             .await

@@ -5,12 +5,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
+use diesel::sqlite::{Sqlite, SqliteConnection};
 use tessera_application::ports::{ClaimedMail, LinkRecord, MailStore, QueuedMail, RepoError};
-use tessera_domain::{ClaimId, EmailAddress, MailId, MailKind, MailQuota, TokenDigest, UserId};
+use tessera_domain::{
+    ClaimId, EmailAddress, MailId, MailKind, MailQuota, PasswordHash, Session, TokenDigest, User,
+    UserId,
+};
 
 use crate::SqliteStore;
 use crate::convert::{instant, micros, uuid};
+use crate::repositories::reset_account;
 use crate::schema::{mail_links, mail_log, mail_outbox, users};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -77,6 +81,48 @@ impl OutboxRow {
     }
 }
 
+/// Puts `mail` in the queue, due at once, and in the quota's record.
+pub(crate) fn enqueue(
+    conn: &mut SqliteConnection,
+    mail: &QueuedMail,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let user = mail.user_id.to_string();
+    diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::id.eq(mail.id.to_string()),
+            mail_outbox::user_id.eq(&user),
+            mail_outbox::kind.eq(mail.kind.as_str()),
+            mail_outbox::recipient.eq(mail.to.as_str()),
+            mail_outbox::sealed.eq(mail.sealed.as_deref()),
+            mail_outbox::queued_at.eq(micros(mail.queued_at)),
+            mail_outbox::due_at.eq(micros(mail.queued_at)),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(mail_log::table)
+        .values((
+            mail_log::user_id.eq(&user),
+            mail_log::kind.eq(mail.kind.as_str()),
+            mail_log::at.eq(micros(now)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Voids the links of `user` for `purpose`.
+pub(crate) fn void(
+    conn: &mut SqliteConnection,
+    user: &str,
+    purpose: MailKind,
+) -> QueryResult<usize> {
+    diesel::delete(
+        mail_links::table
+            .filter(mail_links::user_id.eq(user))
+            .filter(mail_links::purpose.eq(purpose.as_str())),
+    )
+    .execute(conn)
+}
+
 #[async_trait]
 impl MailStore for SqliteStore {
     async fn queue(
@@ -87,6 +133,7 @@ impl MailStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Result<(), Duration>, RepoError> {
         let mail = mail.clone();
+        let purpose = link.map(|link| link.purpose);
         let link = link.map(LinkRow::from);
         self.write(move |conn| {
             let user = mail.user_id.to_string();
@@ -106,38 +153,51 @@ impl MailStore for SqliteStore {
             if let Err(wait) = quota.check(mail.kind, &sent, now) {
                 return Ok(Err(wait));
             }
-            if let Some(link) = &link {
-                diesel::delete(
-                    mail_links::table
-                        .filter(mail_links::user_id.eq(&user))
-                        .filter(mail_links::purpose.eq(&link.purpose)),
-                )
-                .execute(conn)?;
+            if let (Some(row), Some(purpose)) = (&link, purpose) {
+                void(conn, &user, purpose)?;
                 diesel::insert_into(mail_links::table)
-                    .values(link)
+                    .values(row)
                     .execute(conn)?;
             }
-            diesel::insert_into(mail_outbox::table)
-                .values((
-                    mail_outbox::id.eq(mail.id.to_string()),
-                    mail_outbox::user_id.eq(&user),
-                    mail_outbox::kind.eq(mail.kind.as_str()),
-                    mail_outbox::recipient.eq(mail.to.as_str()),
-                    mail_outbox::sealed.eq(mail.sealed.as_deref()),
-                    mail_outbox::queued_at.eq(micros(mail.queued_at)),
-                    mail_outbox::due_at.eq(micros(mail.queued_at)),
-                ))
-                .execute(conn)?;
-            diesel::insert_into(mail_log::table)
-                .values((
-                    mail_log::user_id.eq(&user),
-                    mail_log::kind.eq(mail.kind.as_str()),
-                    mail_log::at.eq(micros(now)),
-                ))
-                .execute(conn)?;
+            enqueue(conn, &mail, now)?;
             Ok(Ok(()))
         })
         .await
+    }
+
+    async fn reset_password(
+        &self,
+        digest: &TokenDigest,
+        hash: &PasswordHash,
+        new_session: &Session,
+        notice: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let digest = digest.0.to_vec();
+        let (hash, session, notice) = (hash.clone(), new_session.clone(), notice.clone());
+        let reset = self
+            .write(move |conn| {
+                // One writer at a time (BEGIN IMMEDIATE): of two resets with one link, the
+                // second finds it gone.
+                let owner = mail_links::table
+                    .find(&digest)
+                    .filter(mail_links::purpose.eq(MailKind::ResetPassword.as_str()))
+                    .filter(mail_links::expires_at.gt(micros(now)))
+                    .select(mail_links::user_id)
+                    .first::<String>(conn)
+                    .optional()?;
+                match owner {
+                    Some(owner) if owner == session.user_id.to_string() => {
+                        void(conn, &owner, MailKind::ResetPassword)?;
+                        let user = reset_account(conn, &owner, &hash, &session, now)?;
+                        enqueue(conn, &notice, now)?;
+                        Ok(Some(user))
+                    }
+                    _ => Ok(None),
+                }
+            })
+            .await?;
+        reset.ok_or(RepoError::NotFound)
     }
 
     async fn find_link(

@@ -7,13 +7,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use tessera_application::ports::{
-    EventRepository, NewTask, Readiness, RepoError, SessionRepository, TaskPage, TaskRepository,
-    UserRepository,
+    EventRepository, NewTask, QueuedMail, Readiness, RepoError, SessionRepository, TaskPage,
+    TaskRepository, UserRepository,
 };
 use tessera_domain::{
-    ClientInfo, CredentialVersion, Credentials, EmailAddress, NewUser, PasswordHash, SecurityEvent,
-    Session, SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle,
-    User, UserId, UserName,
+    ClientInfo, CredentialVersion, Credentials, EmailAddress, MailKind, NewUser, PasswordHash,
+    SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
+    TaskStatusFilter, TaskTitle, User, UserId, UserName,
 };
 
 use crate::SqliteStore;
@@ -162,6 +162,45 @@ fn insert_session(conn: &mut SqliteConnection, session: &Session) -> QueryResult
         .execute(conn)
 }
 
+/// A reset's change of the account `user`, in the caller's transaction: the new hash with
+/// the version moved on, the address proven, every active session ended at `now` and
+/// `new_session` stored. Returns the account as stored.
+pub(crate) fn reset_account(
+    conn: &mut SqliteConnection,
+    user: &str,
+    hash: &PasswordHash,
+    new_session: &Session,
+    now: DateTime<Utc>,
+) -> QueryResult<User> {
+    let row = diesel::update(users::table.find(user))
+        .set((
+            users::password_hash.eq(hash.as_str()),
+            users::credential_version.eq(users::credential_version + 1),
+            users::email_verified.eq(true),
+            next_updated_at!(users, now),
+        ))
+        .returning(UserRow::as_returning())
+        .get_result(conn)?;
+    end_active_sessions(conn, user, now)?;
+    insert_session(conn, new_session)?;
+    Ok(row.into_domain().user)
+}
+
+/// Ends every active session of `user` at `at`.
+fn end_active_sessions(
+    conn: &mut SqliteConnection,
+    user: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::ended_at.is_null()),
+    )
+    .set(sessions::ended_at.eq(micros(at)))
+    .execute(conn)
+}
+
 #[async_trait]
 impl UserRepository for SqliteStore {
     async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
@@ -231,9 +270,10 @@ impl UserRepository for SqliteStore {
         new_session: &Session,
         at: DateTime<Utc>,
         checked: CredentialVersion,
+        notice: &QueuedMail,
     ) -> Result<(), RepoError> {
         let hash = hash.as_str().to_owned();
-        let session = new_session.clone();
+        let (session, notice) = (new_session.clone(), notice.clone());
         // One writer at a time (BEGIN IMMEDIATE): the version read here is the latest.
         self.write(move |conn| {
             match credential_version(conn, id)? {
@@ -249,14 +289,10 @@ impl UserRepository for SqliteStore {
                     next_updated_at!(users, at),
                 ))
                 .execute(conn)?;
-            diesel::update(
-                sessions::table
-                    .filter(sessions::user_id.eq(&user))
-                    .filter(sessions::ended_at.is_null()),
-            )
-            .set(sessions::ended_at.eq(micros(at)))
-            .execute(conn)?;
+            end_active_sessions(conn, &user, at)?;
             insert_session(conn, &session)?;
+            crate::mail::void(conn, &user, MailKind::ResetPassword)?;
+            crate::mail::enqueue(conn, &notice, at)?;
             Ok(Ok(()))
         })
         .await?

@@ -74,7 +74,11 @@ macro_rules! conformance_tests {
             the_quota_refuses_with_its_wait_and_stores_nothing,
             mail_for_an_account_that_does_not_exist_is_not_found,
             deleting_an_account_drops_its_links_and_mail,
-            pruning_deletes_expired_links_within_its_batch
+            pruning_deletes_expired_links_within_its_batch,
+            a_reset_through_its_link_changes_everything_it_promises_at_once,
+            a_reset_without_a_live_reset_link_is_not_found_and_changes_nothing,
+            of_two_resets_with_one_link_exactly_one_succeeds,
+            a_password_change_voids_reset_links_and_queues_its_notice
         );
     };
     (@cases $stores:expr; $($case:ident),* $(,)?) => {

@@ -382,3 +382,187 @@ pub async fn pruning_deletes_expired_links_within_its_batch(stores: Stores) {
         "pruning never drops queued mail"
     );
 }
+
+fn reset_hash() -> PasswordHash {
+    PasswordHash::new("$2b$04$9876543210987654321098uWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW".to_owned())
+}
+
+/// A reset through a live reset link replaces the password (its version moves on), ends
+/// every session, stores the new one, proves the address, voids the link and queues the
+/// notice, all at once.
+pub async fn a_reset_through_its_link_changes_everything_it_promises_at_once(stores: Stores) {
+    let store = stores.mail.clone();
+    let new = new_user(&unique_email("reset"));
+    let owner = new.user.id;
+    ok(
+        stores.users.insert(&new, &first_session(owner)).await,
+        "insert",
+    );
+    let at = now();
+    let reset = link(owner, MailKind::ResetPassword, at + Duration::minutes(30));
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, at),
+        Some(&reset),
+    )
+    .await;
+    let session = first_session(owner);
+    let notice = mail(owner, MailKind::PasswordChanged, at);
+    let user = ok(
+        store
+            .reset_password(&reset.digest, &reset_hash(), &session, &notice, at)
+            .await,
+        "reset",
+    );
+    assert!(
+        user.email_verified,
+        "a reset through a link proves the address"
+    );
+    let stored = ok(
+        stores.users.find_credentials(new.user.email.as_str()).await,
+        "find",
+    );
+    let stored = stored.unwrap_or_else(|| panic!("the account is gone"));
+    assert_eq!(stored.hash, reset_hash());
+    assert_eq!(stored.version, CredentialVersion::INITIAL.next());
+    assert!(stored.user.email_verified);
+    assert_eq!(
+        live_ids(&stores, owner).await,
+        vec![session.id],
+        "only the new session"
+    );
+    assert_eq!(
+        ok(store.find_link(&reset.digest, at).await, "find"),
+        None,
+        "used once"
+    );
+    let queued: Vec<MailKind> = claim(&*store, at)
+        .await
+        .iter()
+        .map(|claimed| claimed.mail.kind)
+        .collect();
+    assert!(queued.contains(&MailKind::PasswordChanged), "{queued:?}");
+}
+
+/// A reset needs a live reset link: an unknown, expired or verification link is
+/// `NotFound` and changes nothing.
+pub async fn a_reset_without_a_live_reset_link_is_not_found_and_changes_nothing(stores: Stores) {
+    let store = stores.mail.clone();
+    let new = new_user(&unique_email("noreset"));
+    let owner = new.user.id;
+    ok(
+        stores.users.insert(&new, &first_session(owner)).await,
+        "insert",
+    );
+    let at = now();
+    let verify = link(owner, MailKind::VerifyEmail, at + Duration::days(1));
+    queue(
+        &*store,
+        &mail(owner, MailKind::VerifyEmail, at),
+        Some(&verify),
+    )
+    .await;
+    let expired = link(owner, MailKind::ResetPassword, at + Duration::minutes(1));
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, at),
+        Some(&expired),
+    )
+    .await;
+    let unknown = link(owner, MailKind::ResetPassword, at + Duration::days(1));
+    let later = at + Duration::minutes(2);
+    for digest in [verify.digest, expired.digest, unknown.digest] {
+        let notice = mail(owner, MailKind::PasswordChanged, later);
+        let refused = store
+            .reset_password(
+                &digest,
+                &reset_hash(),
+                &first_session(owner),
+                &notice,
+                later,
+            )
+            .await;
+        assert!(matches!(refused, Err(RepoError::NotFound)), "{refused:?}");
+    }
+    let stored = ok(stores.users.find_by_id(owner).await, "find");
+    assert_eq!(stored.map(|user| user.email_verified), Some(false));
+    assert_eq!(
+        live_ids(&stores, owner).await.len(),
+        1,
+        "the first session lives"
+    );
+    assert_eq!(ok(store.queued().await, "count"), 2, "no notice was queued");
+}
+
+/// Of two resets with one link at once, exactly one succeeds.
+pub async fn of_two_resets_with_one_link_exactly_one_succeeds(stores: Stores) {
+    let store = stores.mail.clone();
+    let owner = user(&stores).await;
+    let at = now();
+    let reset = link(owner, MailKind::ResetPassword, at + Duration::minutes(30));
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, at),
+        Some(&reset),
+    )
+    .await;
+    let attempts = (0..2).map(|_| {
+        let store = store.clone();
+        let session = first_session(owner);
+        let notice = mail(owner, MailKind::PasswordChanged, at);
+        async move {
+            store
+                .reset_password(&reset.digest, &reset_hash(), &session, &notice, at)
+                .await
+        }
+    });
+    let results = join_all(attempts).await;
+    let succeeded = results.iter().filter(|result| result.is_ok()).count();
+    assert_eq!(succeeded, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .any(|result| matches!(result, Err(RepoError::NotFound)))
+    );
+}
+
+/// A password change voids the account's reset links and queues its notice in the same
+/// transaction.
+pub async fn a_password_change_voids_reset_links_and_queues_its_notice(stores: Stores) {
+    let store = stores.mail.clone();
+    let owner = user(&stores).await;
+    let at = now();
+    let reset = link(owner, MailKind::ResetPassword, at + Duration::minutes(30));
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, at),
+        Some(&reset),
+    )
+    .await;
+    let notice = mail(owner, MailKind::PasswordChanged, at);
+    ok(
+        stores
+            .users
+            .change_password(
+                owner,
+                &reset_hash(),
+                &first_session(owner),
+                at,
+                CredentialVersion::INITIAL,
+                &notice,
+            )
+            .await,
+        "change",
+    );
+    assert_eq!(
+        ok(store.find_link(&reset.digest, at).await, "find"),
+        None,
+        "voided"
+    );
+    let queued: Vec<MailId> = claim(&*store, at)
+        .await
+        .iter()
+        .map(|claimed| claimed.mail.id)
+        .collect();
+    assert!(queued.contains(&notice.id), "the notice is queued");
+}

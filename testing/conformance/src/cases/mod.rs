@@ -16,6 +16,18 @@ pub use tasks::*;
 pub use throttle::*;
 pub use users::*;
 
+/// The `password_changed` notice a password change queues for `user`.
+fn changed_notice(user: UserId) -> tessera_application::ports::QueuedMail {
+    tessera_application::ports::QueuedMail {
+        id: tessera_domain::MailId::new_random(),
+        user_id: user,
+        kind: tessera_domain::MailKind::PasswordChanged,
+        to: EmailAddress::from_trusted(unique_email("notice")),
+        sealed: None,
+        queued_at: now(),
+    }
+}
+
 fn rate(per_minute: u32) -> Rate {
     Rate::per_minute(std::num::NonZeroU32::new(per_minute).unwrap_or(std::num::NonZeroU32::MIN))
 }

@@ -274,6 +274,7 @@ pub async fn a_password_change_ends_every_session_and_stores_the_new_one(stores:
                 &replacement,
                 at,
                 CredentialVersion::INITIAL,
+                &changed_notice(new.user.id),
             )
             .await,
         "change",
@@ -301,6 +302,7 @@ pub async fn a_password_change_ends_every_session_and_stores_the_new_one(stores:
             &orphan,
             now(),
             CredentialVersion::INITIAL,
+            &changed_notice(orphan.user_id),
         )
         .await;
     assert!(matches!(gone, Err(RepoError::NotFound)), "{gone:?}");
@@ -325,6 +327,7 @@ pub async fn a_session_is_stored_only_while_its_password_is_current(stores: Stor
                 &replacement,
                 now(),
                 CredentialVersion::INITIAL,
+                &changed_notice(new.user.id),
             )
             .await,
         "change",
@@ -385,7 +388,14 @@ pub async fn of_two_password_changes_checked_against_one_version_one_wins(stores
         let (hash, session, id) = (hash.clone(), session.clone(), new.user.id);
         tokio::spawn(async move {
             users
-                .change_password(id, &hash, &session, now(), CredentialVersion::INITIAL)
+                .change_password(
+                    id,
+                    &hash,
+                    &session,
+                    now(),
+                    CredentialVersion::INITIAL,
+                    &changed_notice(id),
+                )
                 .await
         })
     });
@@ -419,6 +429,7 @@ pub async fn of_two_password_changes_checked_against_one_version_one_wins(stores
             &late,
             now(),
             CredentialVersion::INITIAL,
+            &changed_notice(new.user.id),
         )
         .await;
     assert!(matches!(again, Err(RepoError::Conflict)), "{again:?}");
@@ -449,7 +460,14 @@ pub async fn a_session_racing_a_password_change_is_ended_or_refused(stores: Stor
         let (hash, session, id) = (new.password_hash.clone(), replacement.clone(), new.user.id);
         tokio::spawn(async move {
             users
-                .change_password(id, &hash, &session, now(), CredentialVersion::INITIAL)
+                .change_password(
+                    id,
+                    &hash,
+                    &session,
+                    now(),
+                    CredentialVersion::INITIAL,
+                    &changed_notice(id),
+                )
                 .await
         })
     };
