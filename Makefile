@@ -128,12 +128,25 @@ audit:
 	cargo deny check bans licenses sources
 	cargo machete
 
-## The domain and application crates must not reach a framework, database or runtime.
+# Crates that exactly one workspace member may depend on directly (`crate:member`): the
+# adapter for that technology. Others reach it only through the adapter.
+OWNED_DEPS = lettre:tessera-mail
+
+## The domain and application crates must not reach a framework, database, runtime or
+## mail library; each crate of OWNED_DEPS is used directly by its adapter alone.
 deps-check:
 	@for pkg in tessera-domain tessera-application; do \
-		for dep in actix-web actix-http diesel diesel-async deadpool tokio serde jsonwebtoken bcrypt; do \
+		for dep in actix-web actix-http diesel diesel-async deadpool tokio serde jsonwebtoken bcrypt lettre; do \
 			if [ -n "$$($(CARGO) tree -q -p $$pkg -e normal -i $$dep 2>/dev/null)" ]; then \
 				echo "$$pkg depends on $$dep: dependencies must point inward"; exit 1; \
 			fi; \
 		done; \
+	done; \
+	for pair in $(OWNED_DEPS); do \
+		dep=$${pair%%:*}; owner=$${pair#*:}; \
+		users=$$($(CARGO) tree -q --workspace -e normal -i $$dep --depth 1 --prefix none 2>/dev/null \
+			| sed 1d | cut -d' ' -f1 | sort -u | tr '\n' ' '); \
+		if [ "$$users" != "$$owner " ]; then \
+			echo "$$dep is used directly by: $${users:-nothing}; only $$owner may"; exit 1; \
+		fi; \
 	done; echo "dependency direction: ok"
