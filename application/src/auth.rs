@@ -157,6 +157,16 @@ impl AuthService {
         self
     }
 
+    /// Password reset by mail, on the same stores, hasher, tokens and throttle.
+    #[must_use]
+    pub fn recovery(
+        &self,
+        secrets: Arc<dyn crate::ports::LinkSecrets>,
+        settings: crate::recovery::MailSettings,
+    ) -> crate::recovery::RecoveryService {
+        crate::recovery::RecoveryService::new(self.core.clone(), secrets, settings)
+    }
+
     /// The account use cases on the same stores, hasher, tokens and throttle.
     #[must_use]
     pub fn accounts(&self) -> AccountService {

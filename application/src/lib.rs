@@ -9,6 +9,7 @@ pub mod auth;
 mod common;
 pub mod error;
 pub mod ports;
+pub mod recovery;
 pub mod retention;
 pub mod tasks;
 pub mod throttle;
@@ -21,6 +22,7 @@ pub use auth::{
 };
 pub use error::{Fault, FieldError, ValidationErrors};
 pub use ports::{NewTask, Stores};
+pub use recovery::{MailSettings, RecoveryService, ResetError};
 pub use retention::{Pruned, Retention};
 pub use tasks::{TaskError, TaskList, TaskService, TaskWriter};
 pub use throttle::{AccountAttempt, AccountRefusal, Refusal, Throttle, ThrottleSettings};

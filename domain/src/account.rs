@@ -85,11 +85,35 @@ pub enum SecurityEventKind {
     NameChanged,
     /// An attempt on this account was refused by a limit.
     RateLimited,
+    /// A reset link was sent.
+    PasswordResetRequested,
+    /// The password was set through a reset link.
+    PasswordReset,
+    /// The address was proven by a verification link.
+    EmailVerified,
+    /// A change of address was asked for (a link sent to the new one).
+    EmailChangeRequested,
+    /// The address was changed.
+    EmailChanged,
+    /// Two-factor sign-in was turned on.
+    MfaEnabled,
+    /// Two-factor sign-in was turned off.
+    MfaDisabled,
+    /// A wrong second-factor code was given.
+    MfaFailed,
+    /// A recovery code was used.
+    RecoveryCodeUsed,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRegenerated,
+    /// A passkey was added.
+    PasskeyAdded,
+    /// A passkey was removed.
+    PasskeyRemoved,
 }
 
 impl SecurityEventKind {
     /// Every kind.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 20] = [
         Self::SignUp,
         Self::SignIn,
         Self::SignInFailed,
@@ -98,6 +122,18 @@ impl SecurityEventKind {
         Self::PasswordChanged,
         Self::NameChanged,
         Self::RateLimited,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::EmailVerified,
+        Self::EmailChangeRequested,
+        Self::EmailChanged,
+        Self::MfaEnabled,
+        Self::MfaDisabled,
+        Self::MfaFailed,
+        Self::RecoveryCodeUsed,
+        Self::RecoveryCodesRegenerated,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
     ];
 
     /// The name on the wire and in storage.
@@ -112,6 +148,18 @@ impl SecurityEventKind {
             Self::PasswordChanged => "password_changed",
             Self::NameChanged => "name_changed",
             Self::RateLimited => "rate_limited",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::EmailVerified => "email_verified",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::MfaEnabled => "mfa_enabled",
+            Self::MfaDisabled => "mfa_disabled",
+            Self::MfaFailed => "mfa_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 }

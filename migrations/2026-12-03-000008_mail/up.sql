@@ -41,3 +41,12 @@ CREATE TABLE mail_log (
 );
 CREATE INDEX mail_log_user_at ON mail_log (user_id, at);
 CREATE INDEX mail_log_at ON mail_log (at);
+
+-- The security events of contract v4 (mail, two-factor sign-in, passkeys).
+ALTER TABLE security_events DROP CONSTRAINT security_events_kind_check;
+ALTER TABLE security_events ADD CONSTRAINT security_events_kind_check CHECK (kind IN (
+    'signup', 'signin', 'signin_failed', 'signout', 'session_ended', 'password_changed',
+    'name_changed', 'rate_limited', 'password_reset_requested', 'password_reset',
+    'email_verified', 'email_change_requested', 'email_changed', 'mfa_enabled', 'mfa_disabled',
+    'mfa_failed', 'recovery_code_used', 'recovery_codes_regenerated', 'passkey_added',
+    'passkey_removed'));

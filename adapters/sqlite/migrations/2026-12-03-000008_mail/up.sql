@@ -41,3 +41,25 @@ CREATE TABLE mail_log (
 );
 CREATE INDEX mail_log_user_at ON mail_log (user_id, at);
 CREATE INDEX mail_log_at ON mail_log (at);
+
+-- The security events of contract v4 (mail, two-factor sign-in, passkeys). SQLite cannot
+-- change a CHECK: the table is rebuilt with the new one, its rows and indexes kept.
+CREATE TABLE security_events_v4 (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL CHECK (kind IN (
+    'signup', 'signin', 'signin_failed', 'signout', 'session_ended', 'password_changed',
+    'name_changed', 'rate_limited', 'password_reset_requested', 'password_reset',
+    'email_verified', 'email_change_requested', 'email_changed', 'mfa_enabled', 'mfa_disabled',
+    'mfa_failed', 'recovery_code_used', 'recovery_codes_regenerated', 'passkey_added',
+    'passkey_removed')),
+    at         INTEGER NOT NULL,
+    ip         TEXT    CHECK (ip IS NULL OR length(ip) <= 64),
+    user_agent TEXT    CHECK (user_agent IS NULL OR length(user_agent) <= 256)
+);
+INSERT INTO security_events_v4 (id, user_id, kind, at, ip, user_agent)
+    SELECT id, user_id, kind, at, ip, user_agent FROM security_events;
+DROP TABLE security_events;
+ALTER TABLE security_events_v4 RENAME TO security_events;
+CREATE INDEX security_events_user_newest ON security_events (user_id, at DESC, id DESC);
+CREATE INDEX security_events_at ON security_events (at);
