@@ -62,7 +62,7 @@ macro_rules! uuid_id {
             /// names nothing.
             #[must_use]
             pub fn parse(raw: &str) -> Option<Self> {
-                uuid::Uuid::parse_str(raw).ok().map(Self)
+                raw.parse().ok()
             }
         }
 

@@ -72,6 +72,29 @@ struct Data {
 }
 
 impl Data {
+    /// A new password for `user`, whatever its version: the version moved on, every
+    /// active session ended at `at`, `new_session` stored, the reset links voided and
+    /// `notice` queued. Checked before anything changes: the account and the session id.
+    fn replace_password(
+        &mut self,
+        user: UserId,
+        hash: &PasswordHash,
+        new_session: &Session,
+        notice: &QueuedMail,
+        at: DateTime<Utc>,
+    ) -> Result<&mut Credentials, RepoError> {
+        session_id_free(&self.sessions, new_session)?;
+        let stored = self.users.get_mut(&user).ok_or(RepoError::NotFound)?;
+        end_sessions(&mut self.sessions, user, at);
+        self.sessions.insert(new_session.id, new_session.clone());
+        stored.hash = hash.clone();
+        stored.version = stored.version.next();
+        stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
+        self.mail.void(user, MailKind::ResetPassword);
+        self.mail.enqueue(notice, at);
+        Ok(stored)
+    }
+
     fn owned_mut(&mut self, owner: UserId, id: TaskId) -> Result<&mut Task, RepoError> {
         self.tasks
             .get_mut(&id)
@@ -171,25 +194,12 @@ impl UserRepository for MemoryStore {
         notice: &QueuedMail,
     ) -> Result<(), RepoError> {
         let mut data = self.data();
-        let Data {
-            users,
-            sessions,
-            mail,
-            ..
-        } = &mut *data;
-        let stored = users.get_mut(&id).ok_or(RepoError::NotFound)?;
+        let stored = data.users.get(&id).ok_or(RepoError::NotFound)?;
         if stored.version != checked {
             return Err(RepoError::Conflict);
         }
-        session_id_free(sessions, new_session)?;
-        end_sessions(sessions, id, at);
-        sessions.insert(new_session.id, new_session.clone());
-        stored.hash = hash.clone();
-        stored.version = checked.next();
-        stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
-        mail.void(id, MailKind::ResetPassword);
-        mail.enqueue(notice, at);
-        Ok(())
+        data.replace_password(id, hash, new_session, notice, at)
+            .map(drop)
     }
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {

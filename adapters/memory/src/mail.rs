@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use tessera_application::ports::{ClaimedMail, LinkRecord, MailStore, QueuedMail, RepoError};
 use tessera_domain::{
-    ClaimId, MailId, MailKind, MailQuota, PasswordHash, Session, Task, TokenDigest, User, UserId,
+    ClaimId, MailId, MailKind, MailQuota, PasswordHash, Session, TokenDigest, User, UserId,
 };
 
-use crate::{Data, MemoryStore, end_sessions, session_id_free};
+use crate::MemoryStore;
 
 /// A mail in the queue, with where its delivery stands.
 #[derive(Debug, Clone)]
@@ -104,22 +104,8 @@ impl MailStore for MemoryStore {
             .filter(|link| link.purpose == MailKind::ResetPassword && link.expires_at > now)
             .map(|link| link.user_id)
             .ok_or(RepoError::NotFound)?;
-        session_id_free(&data.sessions, new_session)?;
-        let Data {
-            users,
-            sessions,
-            mail,
-            ..
-        } = &mut *data;
-        let stored = users.get_mut(&user).ok_or(RepoError::NotFound)?;
-        mail.void(user, MailKind::ResetPassword);
-        end_sessions(sessions, user, now);
-        sessions.insert(new_session.id, new_session.clone());
-        stored.hash = hash.clone();
-        stored.version = stored.version.next();
+        let stored = data.replace_password(user, hash, new_session, notice, now)?;
         stored.user.email_verified = true;
-        stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, now);
-        mail.enqueue(notice, now);
         Ok(stored.user.clone())
     }
 

@@ -138,7 +138,7 @@ impl MailStore for PgStore {
         now: DateTime<Utc>,
     ) -> Result<Result<(), Duration>, RepoError> {
         let user = mail.user_id.as_uuid();
-        let link_record = link;
+        let purpose = link.map(|link| link.purpose);
         let link = link.map(LinkRow::from);
         self.on_auth(async |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -162,8 +162,8 @@ impl MailStore for PgStore {
                 if let Err(wait) = quota.check(mail.kind, &sent, now) {
                     return Ok(Err(wait));
                 }
-                if let (Some(row), Some(record)) = (&link, link_record) {
-                    void(conn, user, record.purpose).await?;
+                if let (Some(row), Some(purpose)) = (&link, purpose) {
+                    void(conn, user, purpose).await?;
                     diesel::insert_into(mail_links::table)
                         .values(row)
                         .execute(conn)

@@ -9,17 +9,6 @@ use super::*;
 /// A quota no case reaches unless it means to.
 const ROOMY: MailQuota = MailQuota { per_hour: 1000 };
 
-fn mail(user_id: UserId, kind: MailKind, at: DateTime<Utc>) -> QueuedMail {
-    QueuedMail {
-        id: MailId::new_random(),
-        user_id,
-        kind,
-        to: EmailAddress::from_trusted(unique_email("to")),
-        sealed: kind.link_page().map(|_| vec![7; 60]),
-        queued_at: at,
-    }
-}
-
 fn link(user_id: UserId, purpose: MailKind, expires_at: DateTime<Utc>) -> LinkRecord {
     let mut digest = [0_u8; 32];
     digest[..16].copy_from_slice(SessionId::new_random().as_uuid().as_bytes());

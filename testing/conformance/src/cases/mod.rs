@@ -16,16 +16,25 @@ pub use tasks::*;
 pub use throttle::*;
 pub use users::*;
 
-/// The `password_changed` notice a password change queues for `user`.
-fn changed_notice(user: UserId) -> tessera_application::ports::QueuedMail {
+/// A mail of `kind` to `user_id`, queued at `at`; the link kinds carry sealed bytes.
+fn mail(
+    user_id: UserId,
+    kind: tessera_domain::MailKind,
+    at: DateTime<Utc>,
+) -> tessera_application::ports::QueuedMail {
     tessera_application::ports::QueuedMail {
         id: tessera_domain::MailId::new_random(),
-        user_id: user,
-        kind: tessera_domain::MailKind::PasswordChanged,
-        to: EmailAddress::from_trusted(unique_email("notice")),
-        sealed: None,
-        queued_at: now(),
+        user_id,
+        kind,
+        to: EmailAddress::from_trusted(unique_email("to")),
+        sealed: kind.link_page().map(|_| vec![7; 60]),
+        queued_at: at,
     }
+}
+
+/// The `password_changed` notice a password change queues for `user`.
+fn changed_notice(user: UserId) -> tessera_application::ports::QueuedMail {
+    mail(user, tessera_domain::MailKind::PasswordChanged, now())
 }
 
 fn rate(per_minute: u32) -> Rate {
