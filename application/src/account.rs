@@ -2,8 +2,8 @@
 //! security events, and the account itself.
 
 use tessera_domain::{
-    ClientInfo, CredentialVersion, EmailKey, MailKind, Password, PasswordCandidate, Principal,
-    SecurityEvent, SecurityEventKind, Session, SessionId, User, UserName,
+    ClientInfo, CredentialVersion, EmailAddress, EmailKey, MailKind, Password, PasswordCandidate,
+    Principal, SecurityEvent, SecurityEventKind, Session, SessionId, User, UserName,
 };
 use thiserror::Error;
 
@@ -28,6 +28,15 @@ pub struct DeleteAccount {
     pub password: PasswordCandidate,
 }
 
+/// A change of address: the new one, and the account's password to check.
+#[derive(Debug, Clone)]
+pub struct ChangeEmail {
+    /// The address wanted.
+    pub new_email: EmailAddress,
+    /// The account's password.
+    pub password: PasswordCandidate,
+}
+
 /// Why an account operation failed.
 #[derive(Debug, Error)]
 pub enum AccountError {
@@ -43,6 +52,18 @@ pub enum AccountError {
     /// The account no longer exists (deleted since the token was issued).
     #[error("account gone")]
     Gone,
+    /// The address is proven already: no verification mail to send.
+    #[error("email already verified")]
+    AlreadyVerified,
+    /// The new address is the account's own.
+    #[error("new email equals the current one")]
+    SameEmail,
+    /// The new address belongs to another account.
+    #[error("email already registered")]
+    EmailTaken,
+    /// The account's mail quota asks for this wait before another mail of the kind.
+    #[error("too much mail")]
+    MailLimited(std::time::Duration),
     /// The server failed.
     #[error(transparent)]
     Fault(#[from] Fault),
@@ -138,9 +159,78 @@ impl AccountService {
             Err(RepoError::Conflict) => return Err(AccountError::WrongPassword),
             Err(other) => return Err(other.into()),
         }
+        core.mail.wake.wake();
         core.record(user.id, SecurityEventKind::PasswordChanged, client)
             .await;
         Ok(issued)
+    }
+
+    /// Queues a verification mail to the caller's address, unless it is proven already
+    /// or the account's mail quota asks for a wait.
+    ///
+    /// # Errors
+    /// [`AccountError::AlreadyVerified`], [`AccountError::MailLimited`], or
+    /// [`AccountError::Gone`].
+    pub async fn request_verification(&self, caller: Principal) -> Result<(), AccountError> {
+        let core = &self.core;
+        let user = core
+            .stores
+            .users
+            .find_by_id(caller.user_id)
+            .await
+            .map_err(Fault::from)?
+            .ok_or(AccountError::Gone)?;
+        if user.email_verified {
+            return Err(AccountError::AlreadyVerified);
+        }
+        core.queue_link(&user, MailKind::VerifyEmail, &user.email)
+            .await?
+            .map_err(AccountError::MailLimited)
+    }
+
+    /// Asks to change the caller's address: once the password checks (counted like a
+    /// signin), a confirmation link goes to the new address; nothing changes until it is
+    /// opened. A newer request voids the earlier link.
+    ///
+    /// # Errors
+    /// [`AccountError`] saying what was wrong: [`AccountError::SameEmail`] before the
+    /// password is checked, [`AccountError::EmailTaken`] after.
+    pub async fn request_email_change(
+        &self,
+        caller: Principal,
+        command: ChangeEmail,
+        client: &ClientInfo,
+    ) -> Result<(), AccountError> {
+        let core = &self.core;
+        let current = core
+            .stores
+            .users
+            .find_by_id(caller.user_id)
+            .await
+            .map_err(Fault::from)?
+            .ok_or(AccountError::Gone)?;
+        if current.email == command.new_email {
+            return Err(AccountError::SameEmail);
+        }
+        let (user, _) = self
+            .verify_caller(caller, &command.password, client)
+            .await?;
+        let taken = core
+            .stores
+            .users
+            .find_credentials(command.new_email.as_str())
+            .await
+            .map_err(Fault::from)?
+            .is_some();
+        if taken {
+            return Err(AccountError::EmailTaken);
+        }
+        core.queue_link(&user, MailKind::ConfirmEmailChange, &command.new_email)
+            .await?
+            .map_err(AccountError::MailLimited)?;
+        core.record(user.id, SecurityEventKind::EmailChangeRequested, client)
+            .await;
+        Ok(())
     }
 
     /// The caller's live sessions, newest first, the caller's own marked.

@@ -4,18 +4,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use tessera_domain::{
-    AccessToken, AccountLimits, ClientInfo, CredentialVersion, EmailAddress, EmailKey, NewUser,
-    Password, PasswordCandidate, Principal, SecurityEventKind, SignOutScope, User, UserId,
-    UserName,
+    AccessToken, AccountLimits, ClientInfo, CredentialVersion, EmailAddress, EmailKey,
+    EmailVerification, MailKind, NewUser, Password, PasswordCandidate, Principal,
+    SecurityEventKind, SignOutScope, User, UserId, UserName,
 };
 use thiserror::Error;
 
 use crate::account::AccountService;
 use crate::common::{AccountCore, CheckError, Checked};
 use crate::error::Fault;
+use crate::mailing::Mailing;
 use crate::ports::{
     Clock, PasswordHasher, RepoError, Stores, TokenError, TokenIssuer, TokenVerifier,
 };
+use crate::recovery::RecoveryService;
 use crate::throttle::Throttle;
 
 /// Settings of the authentication use cases.
@@ -76,6 +78,27 @@ pub struct Authenticated {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A new account: signed in, or waiting for its address to be proven
+/// (`EMAIL_VERIFICATION=required`: no session until then).
+#[derive(Debug, Clone)]
+pub enum SignedUp {
+    /// Signed in: a token and its session.
+    Session(IssuedSession),
+    /// Created, with no session: the verification mail is queued.
+    VerificationRequired(User),
+}
+
+impl SignedUp {
+    /// The session opened, if signin did not wait for the address.
+    #[must_use]
+    pub fn into_session(self) -> Option<IssuedSession> {
+        match self {
+            Self::Session(session) => Some(session),
+            Self::VerificationRequired(_) => None,
+        }
+    }
+}
+
 /// Why a signup failed.
 #[derive(Debug, Error)]
 pub enum SignUpError {
@@ -96,6 +119,9 @@ pub enum SignInError {
     /// Too many failed attempts on this account: try again after this long.
     #[error("too many attempts")]
     Throttled(std::time::Duration),
+    /// The right password, but signin waits for the address to be proven.
+    #[error("email not verified")]
+    EmailNotVerified,
     /// The server failed.
     #[error(transparent)]
     Fault(#[from] Fault),
@@ -142,7 +168,7 @@ impl AuthService {
         hasher: Arc<dyn PasswordHasher>,
         tokens: (Arc<dyn TokenIssuer>, Arc<dyn TokenVerifier>),
         clock: Arc<dyn Clock>,
-        settings: AuthSettings,
+        settings: (AuthSettings, Mailing),
     ) -> Self {
         Self {
             core: AccountCore::new(stores.clone(), hasher, tokens.0, clock, settings),
@@ -157,14 +183,11 @@ impl AuthService {
         self
     }
 
-    /// Password reset by mail, on the same stores, hasher, tokens and throttle.
+    /// The use cases of mail links (reset, verification, change of address), on the
+    /// same stores, hasher, tokens and throttle.
     #[must_use]
-    pub fn recovery(
-        &self,
-        secrets: Arc<dyn crate::ports::LinkSecrets>,
-        settings: crate::recovery::MailSettings,
-    ) -> crate::recovery::RecoveryService {
-        crate::recovery::RecoveryService::new(self.core.clone(), secrets, settings)
+    pub fn recovery(&self) -> RecoveryService {
+        RecoveryService::new(self.core.clone())
     }
 
     /// The account use cases on the same stores, hasher, tokens and throttle.
@@ -173,7 +196,8 @@ impl AuthService {
         AccountService::new(self.core.clone())
     }
 
-    /// Creates an account and signs it in.
+    /// Creates an account, queues its verification mail (unless verification is off),
+    /// and signs it in (unless signin waits for the address to be proven).
     ///
     /// # Errors
     /// [`SignUpError`] saying what was wrong.
@@ -181,7 +205,7 @@ impl AuthService {
         &self,
         command: SignUp,
         client: &ClientInfo,
-    ) -> Result<IssuedSession, SignUpError> {
+    ) -> Result<SignedUp, SignUpError> {
         let core = &self.core;
         let password_hash = core
             .hasher
@@ -197,19 +221,45 @@ impl AuthService {
             created_at: now,
             updated_at: now,
         };
-        let (session, issued) = core.new_session(user.clone(), client)?;
-        let id = user.id;
+        let verification = core.mail.settings.verification;
+        let opened = match verification {
+            EmailVerification::Required => None,
+            EmailVerification::Optional | EmailVerification::Off => {
+                Some(core.new_session(user.clone(), client)?)
+            }
+        };
+        let mail = (verification != EmailVerification::Off).then(|| {
+            core.mail
+                .link_mail(&user, MailKind::VerifyEmail, &user.email, now)
+        });
         let new_user = NewUser {
             user,
             password_hash,
         };
-        match core.stores.users.insert(&new_user, &session).await {
+        let stored = core
+            .stores
+            .users
+            .insert(
+                &new_user,
+                opened.as_ref().map(|(session, _)| session),
+                mail.as_ref().map(|made| (&made.mail, &made.link)),
+            )
+            .await;
+        match stored {
             Ok(()) => {}
             Err(RepoError::Conflict) => return Err(SignUpError::EmailTaken),
             Err(other) => return Err(Fault::from(other).into()),
         }
-        core.record(id, SecurityEventKind::SignUp, client).await;
-        Ok(issued)
+        if mail.is_some() {
+            core.mail.wake.wake();
+        }
+        let user = new_user.user;
+        core.record(user.id, SecurityEventKind::SignUp, client)
+            .await;
+        Ok(match opened {
+            Some((_, issued)) => SignedUp::Session(issued),
+            None => SignedUp::VerificationRequired(user),
+        })
     }
 
     /// Checks credentials and opens a new session.
@@ -236,6 +286,11 @@ impl AuthService {
             })) => {
                 // Only a signin re-hashes: the password change and the deletion replace
                 // or drop the hash anyway.
+                if core.mail.settings.verification == EmailVerification::Required
+                    && !user.email_verified
+                {
+                    return Err(SignInError::EmailNotVerified);
+                }
                 if stale && let Ok(valid) = Password::parse(command.password.as_str()) {
                     self.rehash(user.id, &valid, version).await;
                 }

@@ -13,6 +13,7 @@ use tessera_domain::{
 
 use crate::auth::{AuthSettings, IssuedSession};
 use crate::error::Fault;
+use crate::mailing::Mailing;
 use crate::ports::{AccessClaims, Clock, PasswordHasher, QueuedMail, Stores, TokenIssuer};
 use crate::throttle::{AccountRefusal, Throttle};
 
@@ -55,6 +56,7 @@ pub(crate) struct AccountCore {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: AuthSettings,
     pub(crate) throttle: Throttle,
+    pub(crate) mail: Mailing,
     issuer: Arc<dyn TokenIssuer>,
 }
 
@@ -64,7 +66,7 @@ impl AccountCore {
         hasher: Arc<dyn PasswordHasher>,
         issuer: Arc<dyn TokenIssuer>,
         clock: Arc<dyn Clock>,
-        settings: AuthSettings,
+        (settings, mail): (AuthSettings, Mailing),
     ) -> Self {
         Self {
             stores,
@@ -72,8 +74,38 @@ impl AccountCore {
             clock,
             settings,
             throttle: Throttle::off(),
+            mail,
             issuer,
         }
+    }
+
+    /// Queues a fresh link of `kind` for `user` to `email` (voiding the account's earlier
+    /// links of that kind) if the account's mail quota allows one now, and wakes the
+    /// sender. `Err` inside: the wait the quota asks for; nothing was stored.
+    pub(crate) async fn queue_link(
+        &self,
+        user: &User,
+        kind: MailKind,
+        email: &tessera_domain::EmailAddress,
+    ) -> Result<Result<(), std::time::Duration>, Fault> {
+        let now = self.clock.now();
+        let made = self.mail.link_mail(user, kind, email, now);
+        let queued = self
+            .stores
+            .mail
+            .queue(&made.mail, Some(&made.link), self.mail.settings.quota, now)
+            .await;
+        match queued {
+            // Deleted meanwhile: nobody to write to.
+            Err(crate::ports::RepoError::NotFound) => Ok(Ok(())),
+            Err(other) => Err(other.into()),
+            Ok(queued) => Ok(queued.map_err(|wait| wait.to_std().unwrap_or_default())),
+        }
+        .inspect(|queued| {
+            if queued.is_ok() {
+                self.mail.wake.wake();
+            }
+        })
     }
 
     /// One password check of the account `key`, known or not, under the per-account

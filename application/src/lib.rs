@@ -8,6 +8,7 @@ pub mod account;
 pub mod auth;
 mod common;
 pub mod error;
+pub mod mailing;
 pub mod ports;
 pub mod recovery;
 pub mod retention;
@@ -15,14 +16,17 @@ pub mod tasks;
 pub mod throttle;
 pub mod writes;
 
-pub use account::{AccountError, AccountService, ChangePassword, DeleteAccount, SessionView};
+pub use account::{
+    AccountError, AccountService, ChangeEmail, ChangePassword, DeleteAccount, SessionView,
+};
 pub use auth::{
     AuthService, AuthSettings, AuthenticateError, Authenticated, IssuedSession, SignIn,
-    SignInError, SignOut, SignUp, SignUpError,
+    SignInError, SignOut, SignUp, SignUpError, SignedUp,
 };
 pub use error::{Fault, FieldError, ValidationErrors};
+pub use mailing::{MailSender, MailSettings, Mailing, PassReport};
 pub use ports::{NewTask, Stores};
-pub use recovery::{MailSettings, RecoveryService, ResetError};
+pub use recovery::{RecoveryService, ResetError, VerifyError};
 pub use retention::{Pruned, Retention};
 pub use tasks::{TaskError, TaskList, TaskService, TaskWriter};
 pub use throttle::{AccountAttempt, AccountRefusal, Refusal, Throttle, ThrottleSettings};

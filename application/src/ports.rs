@@ -40,14 +40,20 @@ pub enum RepoError {
 /// Accounts.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new account and its first session, both or neither: a failure leaves no
-    /// account behind.
+    /// Stores a new account with its first session (none when signin waits for the
+    /// address to be proven) and its verification mail and link, if any, all or none: a
+    /// failure leaves no account behind. The mail counts toward the account's quota.
     ///
     /// # Errors
     /// MUST return [`RepoError::Conflict`] if an account with the same (normalised) email
     /// exists, also when two inserts race, and never for anything else (a session id
     /// that is taken is [`RepoError::Other`]).
-    async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError>;
+    async fn insert(
+        &self,
+        new_user: &NewUser,
+        first_session: Option<&Session>,
+        verification: Option<(&QueuedMail, &LinkRecord)>,
+    ) -> Result<(), RepoError>;
 
     /// Replaces the password hash of an account by another hash of the same password (a
     /// re-hash at a new cost), only while its credentials are still at `version`; the
@@ -557,6 +563,9 @@ pub enum SendError {
     /// The mail cannot be written (an address the transport cannot carry): dropped.
     #[error("mail cannot be sent: {0}")]
     Invalid(String),
+    /// Mail is off (no `SMTP_URL`): dropped unsent.
+    #[error("mail is off")]
+    Off,
 }
 
 impl SendError {
@@ -574,6 +583,7 @@ impl SendError {
             Self::Unreachable(_) => "unreachable",
             Self::Permanent(_) => "permanent",
             Self::Invalid(_) => "invalid",
+            Self::Off => "off",
         }
     }
 }
@@ -587,6 +597,13 @@ pub trait MailTransport: Send + Sync {
     /// # Errors
     /// [`SendError`], by what the sender should do next.
     async fn send(&self, mail: &OutgoingMail) -> Result<(), SendError>;
+}
+
+/// Tells this instance's sender that mail was queued, so that it goes out at once
+/// instead of at the next poll.
+pub trait MailWake: Send + Sync {
+    /// Wakes the sender; cheap, never blocks.
+    fn wake(&self);
 }
 
 /// What a one-time link's record keeps: the digest of its token, never the token.
@@ -670,6 +687,28 @@ pub trait MailStore: Send + Sync {
         hash: &PasswordHash,
         new_session: &Session,
         notice: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError>;
+
+    /// Uses the verification or email-change link of `digest`, in one transaction, if it
+    /// works at `now`, and returns the account as stored:
+    ///
+    /// - a [`MailKind::VerifyEmail`] link marks the address proven, if it is still the
+    ///   account's; the account's verification links are deleted;
+    /// - a [`MailKind::ConfirmEmailChange`] link makes its address the account's email,
+    ///   proven, deletes every link of the account, and queues `changed` (the
+    ///   `email_changed` notice) to the address the account had until then, whatever
+    ///   `changed.to` says.
+    ///
+    /// # Errors
+    /// MUST return [`RepoError::NotFound`], changing nothing, if the link does not work
+    /// (absent, expired, used, voided, a reset link, or a verification link of an address
+    /// the account no longer has), and [`RepoError::Conflict`], changing nothing, if the
+    /// new address belongs to another account by now.
+    async fn confirm_link(
+        &self,
+        digest: &TokenDigest,
+        changed: &QueuedMail,
         now: DateTime<Utc>,
     ) -> Result<User, RepoError>;
 

@@ -2,44 +2,15 @@
 //! that uses it. The request answers the same for known and unknown addresses: the lookup
 //! and the queueing run off the request's path (see [`RecoveryService::request_reset`]).
 
-use std::sync::Arc;
-
-use chrono::Duration;
 use tessera_domain::{
-    ClientInfo, EmailKey, LinkToken, MailId, MailKind, MailQuota, Password, SecurityEventKind,
+    ClientInfo, EmailKey, LinkToken, MailKind, Password, SecurityEventKind, User,
 };
 use thiserror::Error;
 
 use crate::auth::IssuedSession;
 use crate::common::{AccountCore, notice};
 use crate::error::Fault;
-use crate::ports::{LinkRecord, LinkSecrets, QueuedMail, RepoError};
-
-/// How the mail of accounts is limited, and how long its links work.
-#[derive(Debug, Clone, Copy)]
-pub struct MailSettings {
-    /// Mails per account per hour (`MAIL_PER_ACCOUNT_PER_HOUR`).
-    pub quota: MailQuota,
-    /// How long a reset link works (`RESET_TOKEN_TTL_SECONDS`).
-    pub reset_ttl: Duration,
-    /// How long a verification link works (`VERIFY_TOKEN_TTL_SECONDS`).
-    pub verify_ttl: Duration,
-}
-
-impl MailSettings {
-    /// How long a link of `kind` works; `None` for the kinds without a link.
-    #[must_use]
-    pub fn lifetime(&self, kind: MailKind) -> Option<Duration> {
-        match kind {
-            MailKind::ResetPassword => Some(self.reset_ttl),
-            MailKind::VerifyEmail | MailKind::ConfirmEmailChange => Some(self.verify_ttl),
-            MailKind::EmailChanged
-            | MailKind::PasswordChanged
-            | MailKind::MfaDisabled
-            | MailKind::PasskeyAdded => None,
-        }
-    }
-}
+use crate::ports::RepoError;
 
 /// Why a reset did not happen.
 #[derive(Debug, Error)]
@@ -52,25 +23,30 @@ pub enum ResetError {
     Fault(#[from] Fault),
 }
 
-/// Password reset by mail.
+/// Why a verification or email-change link did not work.
+#[derive(Debug, Error)]
+pub enum VerifyError {
+    /// The link is unknown, expired, used or voided.
+    #[error("invalid or expired link")]
+    InvalidLink,
+    /// The new address of a change belongs to another account by now.
+    #[error("email already registered")]
+    EmailTaken,
+    /// The server failed.
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+/// What the links of mail do: reset a password, prove an address, confirm a change of
+/// address. None needs a signed-in caller: a link may be opened in another browser.
 #[derive(Clone)]
 pub struct RecoveryService {
     core: AccountCore,
-    secrets: Arc<dyn LinkSecrets>,
-    settings: MailSettings,
 }
 
 impl RecoveryService {
-    pub(crate) fn new(
-        core: AccountCore,
-        secrets: Arc<dyn LinkSecrets>,
-        settings: MailSettings,
-    ) -> Self {
-        Self {
-            core,
-            secrets,
-            settings,
-        }
+    pub(crate) fn new(core: AccountCore) -> Self {
+        Self { core }
     }
 
     /// Queues a reset link for the account of `email`, if there is one and its quota
@@ -84,28 +60,9 @@ impl RecoveryService {
         let Some(found) = core.stores.users.find_credentials(email.as_str()).await? else {
             return Ok(());
         };
-        let now = core.clock.now();
-        let (token, digest) = self.secrets.issue();
-        let id = MailId::new_random();
-        let mail = QueuedMail {
-            id,
-            user_id: found.user.id,
-            kind: MailKind::ResetPassword,
-            to: found.user.email.clone(),
-            sealed: Some(self.secrets.seal(id, &token)),
-            queued_at: now,
-        };
-        let link = LinkRecord {
-            digest,
-            user_id: found.user.id,
-            purpose: MailKind::ResetPassword,
-            email: found.user.email.clone(),
-            expires_at: now + self.settings.reset_ttl,
-        };
+        let user = &found.user;
         match core
-            .stores
-            .mail
-            .queue(&mail, Some(&link), self.settings.quota, now)
+            .queue_link(user, MailKind::ResetPassword, &user.email)
             .await
         {
             Ok(Ok(())) => {
@@ -118,8 +75,8 @@ impl RecoveryService {
                 Ok(())
             }
             // Over the quota: the earlier link still works; nothing is sent.
-            Ok(Err(_)) | Err(RepoError::NotFound) => Ok(()),
-            Err(other) => Err(other.into()),
+            Ok(Err(_)) => Ok(()),
+            Err(fault) => Err(fault),
         }
     }
 
@@ -136,7 +93,7 @@ impl RecoveryService {
         client: &ClientInfo,
     ) -> Result<IssuedSession, ResetError> {
         let core = &self.core;
-        let digest = self.secrets.digest(token);
+        let digest = core.mail.secrets.digest(token);
         let now = core.clock.now();
         // A dead link costs no hash.
         let link = core
@@ -167,8 +124,54 @@ impl RecoveryService {
             Err(RepoError::NotFound) => return Err(ResetError::InvalidLink),
             Err(other) => return Err(Fault::from(other).into()),
         };
+        core.mail.wake.wake();
         core.record(user.id, SecurityEventKind::PasswordReset, client)
             .await;
         Ok(issued)
+    }
+
+    /// Uses a verification or email-change link: the address is proven, or the account's
+    /// email becomes the new one (proven; its sessions stay; the former address is told).
+    ///
+    /// # Errors
+    /// [`VerifyError`] saying why not.
+    pub async fn verify(
+        &self,
+        token: &LinkToken,
+        client: &ClientInfo,
+    ) -> Result<User, VerifyError> {
+        let core = &self.core;
+        let digest = core.mail.secrets.digest(token);
+        let now = core.clock.now();
+        let link = core
+            .stores
+            .mail
+            .find_link(&digest, now)
+            .await
+            .map_err(Fault::from)?
+            .filter(|link| link.purpose != MailKind::ResetPassword)
+            .ok_or(VerifyError::InvalidLink)?;
+        let user = core
+            .stores
+            .users
+            .find_by_id(link.user_id)
+            .await
+            .map_err(Fault::from)?
+            .ok_or(VerifyError::InvalidLink)?;
+        let changed = notice(&user, MailKind::EmailChanged, now);
+        let stored = match core.stores.mail.confirm_link(&digest, &changed, now).await {
+            Ok(stored) => stored,
+            Err(RepoError::NotFound) => return Err(VerifyError::InvalidLink),
+            Err(RepoError::Conflict) => return Err(VerifyError::EmailTaken),
+            Err(other) => return Err(Fault::from(other).into()),
+        };
+        let event = if link.purpose == MailKind::ConfirmEmailChange {
+            core.mail.wake.wake();
+            SecurityEventKind::EmailChanged
+        } else {
+            SecurityEventKind::EmailVerified
+        };
+        core.record(stored.id, event, client).await;
+        Ok(stored)
     }
 }

@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use std::num::NonZeroU32;
-use tessera_application::ports::{Clock, Pause};
+use tessera_application::ports::{Clock, MailWake, Pause};
 use tessera_application::{
-    AuthService, AuthSettings, AuthenticateError, Fault, NewTask, Pruned, Retention, SignIn,
-    SignInError, SignOut, SignUp, SignUpError, Stores, TaskError, TaskService, TaskWriter,
-    Throttle, ThrottleSettings,
+    AuthService, AuthSettings, AuthenticateError, Fault, MailSettings, Mailing, NewTask, Pruned,
+    Retention, SignIn, SignInError, SignOut, SignUp, SignUpError, Stores, TaskError, TaskService,
+    TaskWriter, Throttle, ThrottleSettings,
 };
-use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens};
+use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens, LinkTokens};
 
 use tessera_domain::{
     AccessToken, AccountLimits, AccountLockPolicy, ClientAddress, ClientInfo, EmailAddress,
-    EmailKey, PageQuery, Password, PasswordCandidate, SignOutScope, TaskChanges, TaskDescription,
-    TaskId, TaskStatusFilter, TaskTitle, UserId, UserName,
+    EmailKey, EmailVerification, MailQuota, PageQuery, Password, PasswordCandidate, SignOutScope,
+    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, UserId, UserName,
 };
 use tessera_memory::{AlwaysReady, ManualClock, MemoryStore, UnavailableStore};
 
@@ -75,11 +75,35 @@ fn auth_at_cost(stores: &Stores, clock: Arc<dyn Clock>, cost: u32) -> AuthServic
         hasher,
         (tokens.clone(), tokens),
         clock,
-        AuthSettings {
-            token_ttl: Duration::days(7),
-            limits: AccountLimits::DEFAULT,
-        },
+        (
+            AuthSettings {
+                token_ttl: Duration::days(7),
+                limits: AccountLimits::DEFAULT,
+            },
+            mailing(),
+        ),
     )
+}
+
+/// Mail as configured by default, its links sealed under the test secret; nothing wakes.
+fn mailing() -> Mailing {
+    struct NoWake;
+    impl MailWake for NoWake {
+        fn wake(&self) {}
+    }
+    Mailing {
+        secrets: Arc::new(LinkTokens::new(
+            &"a-test-secret-that-is-32-bytes-long!".to_owned().into(),
+            None,
+        )),
+        settings: MailSettings {
+            quota: MailQuota { per_hour: 5 },
+            reset_ttl: Duration::minutes(30),
+            verify_ttl: Duration::days(1),
+            verification: EmailVerification::Optional,
+        },
+        wake: Arc::new(NoWake),
+    }
 }
 
 fn world() -> World {
@@ -129,7 +153,9 @@ async fn signup_normalises_and_issues_a_token_valid_for_the_ttl() -> TestResult 
             signup("  Alice  ", " Alice@Example.COM ", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     assert_eq!(issued.user.name.as_str(), "Alice");
     assert_eq!(issued.user.email.as_str(), "alice@example.com");
     let caller = w.auth.authenticate(issued.token.as_str()).await?;
@@ -149,7 +175,9 @@ async fn a_second_signup_with_the_same_email_in_any_case_is_refused() -> TestRes
             signup("A", "a@example.com", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     let again = w
         .auth
         .sign_up(
@@ -169,7 +197,9 @@ async fn signin_refuses_unknown_emails_and_wrong_passwords_alike() -> TestResult
             signup("A", "a@example.com", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     let unknown = w
         .auth
         .sign_in(
@@ -206,7 +236,9 @@ async fn signin_never_matches_a_password_longer_than_72_bytes() -> TestResult {
             signup("A", "a@example.com", &password),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     let longer = w
         .auth
         .sign_in(
@@ -229,7 +261,9 @@ async fn signin_rehashes_a_password_hashed_at_another_cost() -> TestResult {
             signup("Ann", "ann@example.com", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     let stored_cost = async || {
         let found = users.find_credentials("ann@example.com").await;
         found
@@ -281,7 +315,9 @@ async fn signout_scopes_end_the_right_sessions() -> TestResult {
             signup("A", "a@example.com", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     let second = w
         .auth
         .sign_in(
@@ -355,7 +391,9 @@ async fn a_token_past_its_expiry_is_refused_as_expired() -> TestResult {
             signup("A", "a@example.com", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     // Issue a token that is already past its expiry by moving the clock back.
     w.clock.advance(Duration::days(-8));
     let old = w
@@ -373,13 +411,15 @@ async fn a_token_past_its_expiry_is_refused_as_expired() -> TestResult {
     Ok(())
 }
 
-async fn user(w: &World, email: &str) -> Result<UserId, SignUpError> {
+async fn user(w: &World, email: &str) -> Result<UserId, Box<dyn std::error::Error>> {
     Ok(w.auth
         .sign_up(
             signup("U", email, "securepassword123"),
             &ClientInfo::default(),
         )
         .await?
+        .into_session()
+        .ok_or("signup opened no session")?
         .user
         .id)
 }
@@ -575,7 +615,9 @@ async fn signin_waits_after_repeated_failures_and_a_success_resets_the_count() -
             signup("A", "a@example.com", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     let (auth, clock) = throttled(w, 2);
     for _ in 0..2 {
         let wrong = auth
@@ -681,7 +723,9 @@ async fn retention_deletes_sessions_and_events_only_once_past_the_period() -> Te
             signup("Ret", "ret@example.com", "securepassword123"),
             &ClientInfo::default(),
         )
-        .await?;
+        .await?
+        .into_session()
+        .ok_or("signup opened no session")?;
     let retention = Retention::new(
         store.sessions.clone(),
         store.events.clone(),

@@ -124,6 +124,10 @@ const DEV_SECRET_FILE: &str = ".tessera/jwt-secret";
 
 fn apply_dev_defaults(settings: &mut Settings) -> anyhow::Result<()> {
     use anyhow::Context;
+    if matches!(settings.mail.delivery, tessera::settings::Delivery::Off) {
+        settings.mail.delivery =
+            tessera::settings::Delivery::Files(tessera::settings::DEV_MAIL_DIR.into());
+    }
     if settings.auth.secret.is_some() {
         tracing::warn!("development mode: using the configured JWT secret");
         return Ok(());

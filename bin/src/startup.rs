@@ -8,11 +8,14 @@ use actix_web::dev::Server;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
-use tessera_application::ports::{Clock, Pause, SystemClock, ThrottleStore};
-use tessera_application::{
-    AuthService, AuthSettings, Retention, Stores, TaskService, Throttle, WriteBudget,
+use tessera_application::ports::{
+    Clock, MailStore, MailTransport, MailWake, Pause, SystemClock, ThrottleStore,
 };
-use tessera_crypto::{BcryptHasher, JwtTokens};
+use tessera_application::{
+    AuthService, AuthSettings, MailSender, Mailing, Retention, Stores, TaskService, Throttle,
+    WriteBudget,
+};
+use tessera_crypto::{BcryptHasher, JwtTokens, LinkTokens};
 use tessera_http::metrics::Sampler;
 use tessera_http::{GaugeSources, HashSample, Metrics, PoolSample, Services};
 use tessera_memory::MemoryStore;
@@ -20,7 +23,7 @@ use tessera_postgres::{PgStore, redact};
 use tessera_sqlite::SqliteStore;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::settings::{HashingSection, Settings, Storage};
+use crate::settings::{Delivery, HashingSection, Settings, Storage};
 
 /// How long in-flight requests may finish after SIGTERM or SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -179,6 +182,7 @@ impl Application {
     /// An unusable setting, or an address that cannot be bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let jwt = settings.auth.jwt()?;
+        let links = Arc::new(LinkTokens::new(&jwt.secret, jwt.previous.as_ref()));
         let Opened { stores, pools } = open_storage(&settings).await?;
         let hasher = Arc::new(hasher(&settings.hashing).await?);
         let metrics = metrics(pools, hasher.clone())?;
@@ -197,15 +201,23 @@ impl Application {
             clock.clone(),
             limits,
         );
+        let wake = Arc::new(SenderWake::default());
         let auth = AuthService::new(
             &stores,
             hasher,
             (tokens.clone(), tokens),
             clock.clone(),
-            AuthSettings {
-                token_ttl: settings.auth.token_ttl(),
-                limits,
-            },
+            (
+                AuthSettings {
+                    token_ttl: settings.auth.token_ttl(),
+                    limits,
+                },
+                Mailing {
+                    secrets: links.clone(),
+                    settings: settings.mail.accounts,
+                    wake: wake.clone(),
+                },
+            ),
         )
         .with_throttle(throttle.clone());
         let write_budget = WriteBudget::new(
@@ -220,10 +232,24 @@ impl Application {
         let listener = TcpListener::bind(requested)
             .with_context(|| format!("cannot listen on {requested}"))?;
         let address = listener.local_addr().context("reading the bound address")?;
+        let mut public_url = settings.http.public_url.clone();
+        if public_url.port() == Some(0) {
+            // `PORT=0` and no `PUBLIC_URL`: the links name the port picked.
+            let _ = public_url.set_port(Some(address.port()));
+        }
+        let sender = MailSender::new(
+            stores.mail.clone(),
+            transport(&settings, &public_url)?,
+            links,
+            clock.clone(),
+            (settings.mail.accounts, settings.mail.retry),
+            public_url.as_str().trim_end_matches('/'),
+        );
         let server = tessera_http::serve(
             listener,
             Services {
                 accounts: auth.accounts(),
+                recovery: auth.recovery(),
                 auth,
                 throttle,
                 tasks,
@@ -240,7 +266,18 @@ impl Application {
             address,
             server,
             shutdown,
-            pruning: Box::pin(upkeep(stores.throttle, clock, retention, metrics)),
+            pruning: Box::pin(async move {
+                tokio::join!(
+                    upkeep(
+                        stores.throttle,
+                        stores.mail,
+                        clock,
+                        retention,
+                        metrics.clone()
+                    ),
+                    deliver_mail(sender, wake, metrics),
+                );
+            }),
         })
     }
 
@@ -364,6 +401,7 @@ const PRUNE_BATCH: u32 = 1000;
 /// Both start at once, then repeat.
 async fn upkeep(
     store: Arc<dyn ThrottleStore>,
+    mail: Arc<dyn MailStore>,
     clock: Arc<dyn Clock>,
     retention: Retention,
     metrics: Metrics,
@@ -398,6 +436,84 @@ async fn upkeep(
                 }
             }
         }
+        loop {
+            match mail.prune(clock.now(), PRUNE_BATCH).await {
+                Ok(pruned) if pruned >= u64::from(PRUNE_BATCH) => {}
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(error = %error, "pruning mail links and quota records failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Where this instance's mail goes, from `SMTP_URL` (or development mode's directory).
+fn transport(settings: &Settings, public_url: &url::Url) -> anyhow::Result<Arc<dyn MailTransport>> {
+    let host = public_url.host_str().unwrap_or("localhost");
+    let from = settings.mail.from.clone();
+    Ok(match &settings.mail.delivery {
+        Delivery::Smtp(url) => {
+            tracing::info!(server = %url.redacted(), "mail goes to the SMTP server of SMTP_URL");
+            Arc::new(
+                tessera_mail::SmtpTransport::new(url, from, host)
+                    .context("invalid setting SMTP_URL")?,
+            )
+        }
+        Delivery::Files(dir) => {
+            tracing::info!(directory = %dir.display(), "development mode: no SMTP_URL, so each mail is written as an .eml file");
+            Arc::new(
+                tessera_mail::EmlDirectory::new(dir.clone(), from, host)
+                    .context("preparing the mail directory")?,
+            )
+        }
+        Delivery::Off => {
+            tracing::warn!(
+                "mail is off: SMTP_URL is not set, so no mail is sent (verification, password reset and email change links never arrive)"
+            );
+            Arc::new(tessera_mail::MailOff)
+        }
+    })
+}
+
+/// How long the sender waits between passes when nothing wakes it: retries fall due,
+/// and other instances queue mail, without telling this one.
+const MAIL_POLL: Duration = Duration::from_secs(1);
+
+/// Delivers the mail queue for as long as the server runs: a pass as soon as this
+/// instance queues mail, and otherwise every [`MAIL_POLL`].
+async fn deliver_mail(sender: MailSender, wake: Arc<SenderWake>, metrics: Metrics) {
+    loop {
+        let full = match sender.pass().await {
+            Ok(report) => {
+                metrics.observe_mail(&report);
+                report.handled() >= MailSender::BATCH as usize
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "claiming mail to send failed");
+                false
+            }
+        };
+        if let Ok(waiting) = sender.queued().await {
+            metrics.set_mail_queue(waiting);
+        }
+        if !full {
+            tokio::select! {
+                () = wake.0.notified() => {}
+                () = tokio::time::sleep(MAIL_POLL) => {}
+            }
+        }
+    }
+}
+
+/// Wakes this instance's sender (a permit is kept if it is busy, so no wake is lost).
+#[derive(Default)]
+struct SenderWake(tokio::sync::Notify);
+
+impl MailWake for SenderWake {
+    fn wake(&self) {
+        self.0.notify_one();
     }
 }
 

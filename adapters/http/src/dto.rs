@@ -3,11 +3,11 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tessera_application::{
-    ChangePassword, DeleteAccount, IssuedSession, NewTask, SessionView, SignIn, SignUp,
-    ValidationErrors,
+    ChangeEmail, ChangePassword, DeleteAccount, IssuedSession, NewTask, SessionView, SignIn,
+    SignUp, ValidationErrors,
 };
 use tessera_domain::{
-    AccessToken, EmailAddress, EmailKey, PageQuery, Password, PasswordCandidate,
+    AccessToken, EmailAddress, EmailKey, LinkToken, PageQuery, Password, PasswordCandidate,
     PasswordCandidateError, REDACTED, SecurityEvent, SignOutScope, Task, TaskChanges,
     TaskDescription, TaskTitle, User, UserName,
 };
@@ -221,6 +221,110 @@ impl TryFrom<DeleteAccountBody> for DeleteAccount {
             .map(|password| Self { password })
             .map_err(|e| ValidationErrors::single("password", e))
     }
+}
+
+/// `POST /api/auth/password/forgot`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "alice@example.com"}))]
+pub struct ForgotPasswordBody {
+    /// The signup email rules: trimmed and lower-cased; a valid address.
+    #[schema(value_type = String, format = Email, max_length = 254)]
+    email: Option<String>,
+}
+
+impl TryFrom<ForgotPasswordBody> for EmailKey {
+    type Error = ValidationErrors;
+
+    fn try_from(body: ForgotPasswordBody) -> Result<Self, ValidationErrors> {
+        EmailAddress::parse(text(body.email.as_ref()))
+            .map(|email| Self::from(&email))
+            .map_err(|e| ValidationErrors::single("email", e))
+    }
+}
+
+/// `POST /api/auth/password/reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"token": "q3Vx1b2C9mZtY8rW0aP4sLkJdHfGeN6oUiTyRqE5wXc", "new_password": "anewpassword456"}))]
+pub struct ResetPasswordBody {
+    /// The token of the link (after `token=`): 43 characters of base64url.
+    #[schema(value_type = String, min_length = 43, max_length = 43)]
+    token: Option<SecretText>,
+    /// 8 characters to 72 bytes; not a common password.
+    #[schema(value_type = String, min_length = 8, max_length = 72)]
+    new_password: Option<SecretText>,
+}
+
+impl ResetPasswordBody {
+    /// The new password (checked first), and the token if it has the form of one
+    /// (anything else is as dead a link as an unknown one).
+    ///
+    /// # Errors
+    /// The password's refusal, under `new_password`.
+    pub fn parse(self) -> Result<(Option<LinkToken>, Password), ValidationErrors> {
+        let password = Password::parse(secret(self.new_password.as_ref()))
+            .map_err(|e| ValidationErrors::single("new_password", e))?;
+        Ok((LinkToken::parse(secret(self.token.as_ref())), password))
+    }
+}
+
+/// `POST /api/auth/email/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"token": "q3Vx1b2C9mZtY8rW0aP4sLkJdHfGeN6oUiTyRqE5wXc"}))]
+pub struct VerifyEmailBody {
+    /// The token of the link (after `token=`): 43 characters of base64url.
+    #[schema(value_type = String, min_length = 43, max_length = 43)]
+    token: Option<SecretText>,
+}
+
+impl VerifyEmailBody {
+    /// The token, if it has the form of one.
+    #[must_use]
+    pub fn token(&self) -> Option<LinkToken> {
+        LinkToken::parse(secret(self.token.as_ref()))
+    }
+}
+
+/// `POST /api/auth/email`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"new_email": "alice@new.example", "password": "securepassword123"}))]
+pub struct ChangeEmailBody {
+    /// The signup email rules; not the current address.
+    #[schema(value_type = String, format = Email, max_length = 254)]
+    new_email: Option<String>,
+    /// The account's password.
+    #[schema(value_type = String, min_length = 1)]
+    password: Option<SecretText>,
+}
+
+impl TryFrom<ChangeEmailBody> for ChangeEmail {
+    type Error = ValidationErrors;
+
+    fn try_from(body: ChangeEmailBody) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let new_email = errors.check(
+            "new_email",
+            EmailAddress::parse(text(body.new_email.as_ref())),
+        );
+        let password = errors.check(
+            "password",
+            PasswordCandidate::parse(secret(body.password.as_ref())),
+        );
+        let change = new_email.zip(password).map(|(new_email, password)| Self {
+            new_email,
+            password,
+        });
+        collected(errors, change)
+    }
+}
+
+/// The answer of a signup that waits for the address to be proven
+/// (`EMAIL_VERIFICATION=required`): no token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingSignUpResponse {
+    /// The new account.
+    pub user: UserResponse,
+    /// Always `true`.
+    pub verification_required: bool,
 }
 
 /// `GET /api/auth/events` query.

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use tessera_application::error::BoxError;
 use tessera_application::{
-    AccountError, AuthenticateError, Fault, SignInError, SignUpError, TaskError, ValidationErrors,
+    AccountError, AuthenticateError, Fault, ResetError, SignInError, SignUpError, TaskError,
+    ValidationErrors, VerifyError,
 };
 use tessera_domain::AccessDenied;
 
@@ -86,6 +87,12 @@ error_kinds! {
     PasswordIncorrect => BAD_REQUEST, "invalid_credentials", "Password is incorrect";
     /// No such live session of this user.
     SessionNotFound => NOT_FOUND, "not_found", "Session not found";
+    /// A mail link that does not work.
+    InvalidLink => BAD_REQUEST, "invalid_link", "This link is invalid or has expired";
+    /// A verification asked for an address already proven.
+    AlreadyVerified => CONFLICT, "already_verified", "Email is already verified";
+    /// The right password, but signin waits for the address to be proven.
+    EmailNotVerified => FORBIDDEN, "email_not_verified", "Please verify your email before signing in";
     /// The account holds `MAX_TASKS_PER_USER` tasks.
     QuotaExceeded => CONFLICT, "quota_exceeded", "You have reached the maximum number of tasks";
 }
@@ -309,12 +316,32 @@ impl From<SignInError> for ApiError {
         match error {
             SignInError::InvalidCredentials => ErrorKind::InvalidCredentials.into(),
             SignInError::Throttled(wait) => Self::rate_limited(wait),
+            SignInError::EmailNotVerified => ErrorKind::EmailNotVerified.into(),
             SignInError::Fault(fault) => fault.into(),
         }
     }
 }
 
 /// Fields refused at the edge, before any use case runs.
+impl From<ResetError> for ApiError {
+    fn from(error: ResetError) -> Self {
+        match error {
+            ResetError::InvalidLink => ErrorKind::InvalidLink.into(),
+            ResetError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
+impl From<VerifyError> for ApiError {
+    fn from(error: VerifyError) -> Self {
+        match error {
+            VerifyError::InvalidLink => ErrorKind::InvalidLink.into(),
+            VerifyError::EmailTaken => ErrorKind::EmailTaken.into(),
+            VerifyError::Fault(fault) => fault.into(),
+        }
+    }
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(fields: ValidationErrors) -> Self {
         Self::validation(fields)
@@ -354,6 +381,13 @@ impl From<AccountError> for ApiError {
             AccountError::SessionNotFound => ErrorKind::SessionNotFound.into(),
             // Deleted since the token was issued: its sessions went with it.
             AccountError::Gone => ErrorKind::TokenRevoked.into(),
+            AccountError::AlreadyVerified => ErrorKind::AlreadyVerified.into(),
+            AccountError::SameEmail => Self::validation(ValidationErrors::single(
+                "new_email",
+                "New email must differ from the current one",
+            )),
+            AccountError::EmailTaken => ErrorKind::EmailTaken.into(),
+            AccountError::MailLimited(wait) => Self::rate_limited(wait),
             AccountError::Fault(fault) => fault.into(),
         }
     }

@@ -26,7 +26,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use tessera_application::ports::Readiness;
-use tessera_application::{AccountService, AuthService, TaskService, Throttle};
+use tessera_application::{AccountService, AuthService, RecoveryService, TaskService, Throttle};
 
 pub use crate::client::Networks;
 pub use crate::error::{ApiError, ErrorKind};
@@ -71,6 +71,8 @@ pub struct Services {
     pub auth: AuthService,
     /// The signed-in person's account.
     pub accounts: AccountService,
+    /// The links of mail: reset, verification, change of address.
+    pub recovery: RecoveryService,
     /// The limits on password attempts, counted per address before the routes run.
     pub throttle: Throttle,
     /// The task operations.
@@ -116,6 +118,11 @@ route_table! {
         delete => routes::account::delete_me,
     },
     "/api/auth/password" (ratelimit::rate_limited) => { post => routes::account::change_password },
+    "/api/auth/password/forgot" (ratelimit::rate_limited) => { post => routes::mail::forgot_password },
+    "/api/auth/password/reset" => { post => routes::mail::reset_password },
+    "/api/auth/email" (ratelimit::rate_limited) => { post => routes::mail::change_email },
+    "/api/auth/email/verification" => { post => routes::mail::request_verification },
+    "/api/auth/email/verify" => { post => routes::mail::verify_email },
     "/api/auth/sessions" => { get => routes::account::sessions },
     "/api/auth/sessions/{session_id}" => { delete => routes::account::end_session },
     "/api/auth/events" => { get => routes::account::events },
@@ -137,6 +144,7 @@ route_table! {
 pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
     let auth = web::Data::new(services.auth.clone());
     let accounts = web::Data::new(services.accounts.clone());
+    let recovery = web::Data::new(services.recovery.clone());
     let throttle = web::Data::new(services.throttle.clone());
     let tasks = web::Data::new(services.tasks.clone());
     let readiness = web::Data::from(services.readiness.clone());
@@ -145,6 +153,7 @@ pub fn configure(services: &Services) -> impl FnOnce(&mut web::ServiceConfig) + 
         use routes::ops;
         cfg.app_data(auth)
             .app_data(accounts)
+            .app_data(recovery)
             .app_data(throttle)
             .app_data(tasks)
             .app_data(readiness)

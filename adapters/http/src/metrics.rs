@@ -81,6 +81,9 @@ pub struct Metrics {
     pool_waiting: IntGaugeVec,
     hashes_in_flight: IntGauge,
     hashes: IntGaugeVec,
+    mail_sent: IntCounterVec,
+    mail_failed: IntCounterVec,
+    mail_queue: IntGauge,
     sources: GaugeSources,
 }
 
@@ -150,6 +153,24 @@ impl Metrics {
             ),
             &["state"],
         )?;
+        let mail_sent = IntCounterVec::new(
+            Opts::new("tessera_mail_sent_total", "Mails delivered, by kind"),
+            &["kind"],
+        )?;
+        let mail_failed = IntCounterVec::new(
+            Opts::new(
+                "tessera_mail_failed_total",
+                "Failed mail deliveries, by kind and reason (temporary, unreachable: retried; permanent, invalid, expired, sealed, off: dropped)",
+            ),
+            &["kind", "reason"],
+        )?;
+        let mail_queue = IntGauge::new(
+            "tessera_mail_queue",
+            "Mails waiting to be delivered (all instances), as of this instance's last send",
+        )?;
+        registry.register(Box::new(mail_sent.clone()))?;
+        registry.register(Box::new(mail_failed.clone()))?;
+        registry.register(Box::new(mail_queue.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(signins.clone()))?;
@@ -181,8 +202,29 @@ impl Metrics {
             pool_waiting,
             hashes_in_flight,
             hashes,
+            mail_sent,
+            mail_failed,
+            mail_queue,
             sources,
         })
+    }
+
+    /// Counts what one pass of the mail sender did.
+    pub fn observe_mail(&self, report: &tessera_application::PassReport) {
+        for kind in &report.sent {
+            self.mail_sent.with_label_values(&[kind.as_str()]).inc();
+        }
+        for (kind, reason) in &report.failed {
+            self.mail_failed
+                .with_label_values(&[kind.as_str(), reason])
+                .inc();
+        }
+    }
+
+    /// Sets how many mails wait.
+    pub fn set_mail_queue(&self, waiting: u64) {
+        self.mail_queue
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
     }
 
     /// Counts one answered request. `route` is the route template, never the raw path.

@@ -4,10 +4,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
-    AuthResponse, ChangePasswordBody, CreateTaskBody, DeleteAccountBody, ErrorResponse,
-    EventResponse, EventsResponse, MeResponse, MessageResponse, PatchTaskBody, ReplaceTaskBody,
-    SessionResponse, SessionsResponse, SignInBody, SignOutBody, SignUpBody, StatusResponse,
-    TaskResponse, UpdateMeBody, UserEnvelope, UserResponse,
+    AuthResponse, ChangeEmailBody, ChangePasswordBody, CreateTaskBody, DeleteAccountBody,
+    ErrorResponse, EventResponse, EventsResponse, ForgotPasswordBody, MeResponse, MessageResponse,
+    PatchTaskBody, PendingSignUpResponse, ReplaceTaskBody, ResetPasswordBody, SessionResponse,
+    SessionsResponse, SignInBody, SignOutBody, SignUpBody, StatusResponse, TaskResponse,
+    UpdateMeBody, UserEnvelope, UserResponse, VerifyEmailBody,
 };
 use crate::{metrics, routes};
 
@@ -29,6 +30,11 @@ use crate::{metrics, routes};
         routes::account::end_session,
         routes::account::events,
         routes::account::delete_me,
+        routes::mail::forgot_password,
+        routes::mail::reset_password,
+        routes::mail::request_verification,
+        routes::mail::verify_email,
+        routes::mail::change_email,
         routes::tasks::list,
         routes::tasks::create,
         routes::tasks::get,
@@ -45,12 +51,14 @@ use crate::{metrics, routes};
         SignUpBody, SignInBody, SignOutBody, CreateTaskBody, ReplaceTaskBody, PatchTaskBody,
         AuthResponse, MeResponse, UserResponse, TaskResponse, MessageResponse, StatusResponse,
         ErrorResponse, UpdateMeBody, ChangePasswordBody, DeleteAccountBody, UserEnvelope,
-        SessionResponse, SessionsResponse, EventResponse, EventsResponse,
+        SessionResponse, SessionsResponse, EventResponse, EventsResponse, ForgotPasswordBody,
+        ResetPasswordBody, VerifyEmailBody, ChangeEmailBody, PendingSignUpResponse,
     )),
     modifiers(&BearerSecurity),
     tags(
         (name = "auth", description = "Signup, signin, signout and the signed-in user"),
         (name = "account", description = "The caller's name, password, sessions, security events and account"),
+        (name = "mail", description = "Password reset, email verification and change of email, by mailed links"),
         (name = "tasks", description = "The caller's own tasks"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

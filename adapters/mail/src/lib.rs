@@ -7,11 +7,13 @@
 
 mod eml;
 mod message;
+mod off;
 mod smtp;
 mod smtp_url;
 mod templates;
 
 pub use eml::EmlDirectory;
 pub use message::{MailFrom, MailFromError, SetupError, parse_from};
-pub use smtp::{SMTP_TIMEOUT, SmtpTransport};
+pub use off::MailOff;
+pub use smtp::{SMTP_TIMEOUT, SmtpTransport, TRY_TIMEOUT};
 pub use smtp_url::{RedactedSmtpUrl, SmtpSecurity, SmtpUrl, SmtpUrlError};

@@ -17,6 +17,10 @@ use crate::smtp_url::{SmtpSecurity, SmtpUrl};
 /// message) may take before the try counts as unreachable.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Longest time one whole try may take, every step together: well within the sender's
+/// 90-second claim, so that no other instance takes the mail over while it is sent.
+pub const TRY_TIMEOUT: Duration = Duration::from_secs(45);
+
 /// Sends each mail to the server `SMTP_URL` names, over a small pool of connections.
 #[derive(Clone)]
 pub struct SmtpTransport {
@@ -86,11 +90,15 @@ impl MailTransport for SmtpTransport {
             .iter()
             .chain(envelope.from())
             .any(|address| !AsRef::<str>::as_ref(address).is_ascii());
-        self.smtp
-            .send(message)
-            .await
-            .map(drop)
-            .map_err(|error| classify(&error, international))
+        match tokio::time::timeout(TRY_TIMEOUT, self.smtp.send(message)).await {
+            Ok(sent) => sent
+                .map(drop)
+                .map_err(|error| classify(&error, international)),
+            Err(_) => Err(SendError::Unreachable(format!(
+                "the try took over {} s",
+                TRY_TIMEOUT.as_secs()
+            ))),
+        }
     }
 }
 

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 #[cfg(feature = "test-support")]
 use tessera_application::ports::Clock;
 use tessera_application::ports::{
-    AccountUpdate, EventRepository, NewTask, QueuedMail, Readiness, RepoError, SessionRepository,
-    Stores, TaskPage, TaskRepository, ThrottleStore, UserRepository,
+    AccountUpdate, EventRepository, LinkRecord, NewTask, QueuedMail, Readiness, RepoError,
+    SessionRepository, Stores, TaskPage, TaskRepository, ThrottleStore, UserRepository,
 };
 use tessera_domain::{
     AccountLockPolicy, AccountRecord, AccountStep, Admission, CredentialVersion, Credentials,
@@ -138,14 +138,24 @@ impl MemoryStore {
 
 #[async_trait]
 impl UserRepository for MemoryStore {
-    async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
+    async fn insert(
+        &self,
+        new_user: &NewUser,
+        first_session: Option<&Session>,
+        verification: Option<(&QueuedMail, &LinkRecord)>,
+    ) -> Result<(), RepoError> {
         let mut data = self.data();
         if data.by_email(new_user.user.email.as_str()).is_some() {
             return Err(RepoError::Conflict);
         }
-        session_id_free(&data.sessions, first_session)?;
-        data.sessions
-            .insert(first_session.id, first_session.clone());
+        if let Some(session) = first_session {
+            session_id_free(&data.sessions, session)?;
+            data.sessions.insert(session.id, session.clone());
+        }
+        if let Some((mail, link)) = verification {
+            data.mail.add_link(link);
+            data.mail.enqueue(mail, mail.queued_at);
+        }
         data.users.insert(
             new_user.user.id,
             Credentials {
@@ -558,7 +568,12 @@ pub struct UnavailableStore;
 #[cfg(feature = "test-support")]
 #[async_trait]
 impl UserRepository for UnavailableStore {
-    async fn insert(&self, _: &NewUser, _: &Session) -> Result<(), RepoError> {
+    async fn insert(
+        &self,
+        _: &NewUser,
+        _: Option<&Session>,
+        _: Option<(&QueuedMail, &LinkRecord)>,
+    ) -> Result<(), RepoError> {
         Err(RepoError::Unavailable(None))
     }
     async fn set_password_hash(

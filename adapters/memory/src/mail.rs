@@ -42,6 +42,12 @@ impl Mail {
         self.log.push((mail.user_id, mail.kind, now));
     }
 
+    /// Stores `link`, voiding the earlier ones of its account and purpose.
+    pub(crate) fn add_link(&mut self, link: &LinkRecord) {
+        self.void(link.user_id, link.purpose);
+        self.links.insert(link.digest, link.clone());
+    }
+
     /// Voids the links of `user` for `purpose`.
     pub(crate) fn void(&mut self, user: UserId, purpose: MailKind) {
         self.links
@@ -81,8 +87,7 @@ impl MailStore for MemoryStore {
             return Ok(Err(wait));
         }
         if let Some(link) = link {
-            data.mail.void(link.user_id, link.purpose);
-            data.mail.links.insert(link.digest, link.clone());
+            data.mail.add_link(link);
         }
         data.mail.enqueue(mail, now);
         Ok(Ok(()))
@@ -106,6 +111,60 @@ impl MailStore for MemoryStore {
             .ok_or(RepoError::NotFound)?;
         let stored = data.replace_password(user, hash, new_session, notice, now)?;
         stored.user.email_verified = true;
+        Ok(stored.user.clone())
+    }
+
+    async fn confirm_link(
+        &self,
+        digest: &TokenDigest,
+        changed: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let mut data = self.data();
+        let link = data
+            .mail
+            .links
+            .get(digest)
+            .filter(|link| link.expires_at > now && link.purpose != MailKind::ResetPassword)
+            .cloned()
+            .ok_or(RepoError::NotFound)?;
+        let current = data
+            .users
+            .get(&link.user_id)
+            .map(|stored| stored.user.email.clone())
+            .ok_or(RepoError::NotFound)?;
+        let change = link.purpose == MailKind::ConfirmEmailChange;
+        if change {
+            if data
+                .by_email(link.email.as_str())
+                .is_some_and(|other| other.user.id != link.user_id)
+            {
+                return Err(RepoError::Conflict);
+            }
+        } else if current != link.email {
+            return Err(RepoError::NotFound);
+        }
+        if change {
+            data.mail
+                .links
+                .retain(|_, other| other.user_id != link.user_id);
+            let notice = QueuedMail {
+                to: current,
+                ..changed.clone()
+            };
+            data.mail.enqueue(&notice, now);
+        } else {
+            data.mail.void(link.user_id, MailKind::VerifyEmail);
+        }
+        let stored = data
+            .users
+            .get_mut(&link.user_id)
+            .ok_or(RepoError::NotFound)?;
+        if change {
+            stored.user.email = link.email.clone();
+        }
+        stored.user.email_verified = true;
+        stored.user.updated_at = tessera_domain::Task::next_updated_at(stored.user.updated_at, now);
         Ok(stored.user.clone())
     }
 

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::error::query_error;
 use crate::pool::PgStore;
-use crate::repositories::reset_account;
+use crate::repositories::{prove_address, reset_account};
 use crate::schema::{mail_links, mail_log, mail_outbox, users};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -113,6 +113,16 @@ pub(crate) async fn enqueue(
         .map(drop)
 }
 
+/// Stores `link`, voiding the earlier ones of its account and purpose.
+pub(crate) async fn add_link(conn: &mut AsyncPgConnection, link: &LinkRecord) -> QueryResult<()> {
+    void(conn, link.user_id.as_uuid(), link.purpose).await?;
+    diesel::insert_into(mail_links::table)
+        .values(LinkRow::from(link))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Voids the links of `user` for `purpose`.
 pub(crate) async fn void(
     conn: &mut AsyncPgConnection,
@@ -138,8 +148,6 @@ impl MailStore for PgStore {
         now: DateTime<Utc>,
     ) -> Result<Result<(), Duration>, RepoError> {
         let user = mail.user_id.as_uuid();
-        let purpose = link.map(|link| link.purpose);
-        let link = link.map(LinkRow::from);
         self.on_auth(async |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
                 // One queueing per account at a time, so that the quota sees every mail.
@@ -162,12 +170,8 @@ impl MailStore for PgStore {
                 if let Err(wait) = quota.check(mail.kind, &sent, now) {
                     return Ok(Err(wait));
                 }
-                if let (Some(row), Some(purpose)) = (&link, purpose) {
-                    void(conn, user, purpose).await?;
-                    diesel::insert_into(mail_links::table)
-                        .values(row)
-                        .execute(conn)
-                        .await?;
+                if let Some(link) = link {
+                    add_link(conn, link).await?;
                 }
                 enqueue(conn, mail, now).await?;
                 Ok(Ok(()))
@@ -214,6 +218,67 @@ impl MailStore for PgStore {
             })
             .await?;
         reset.ok_or(RepoError::NotFound)
+    }
+
+    async fn confirm_link(
+        &self,
+        digest: &TokenDigest,
+        changed: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let digest = digest.0.to_vec();
+        let confirmed = self
+            .on_auth(async |conn| {
+                conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                    // The link's row lock: of two uses of one link, the second finds it gone.
+                    let Some(link) = mail_links::table
+                        .find(&digest)
+                        .filter(mail_links::purpose.ne(MailKind::ResetPassword.as_str()))
+                        .filter(mail_links::expires_at.gt(now))
+                        .select(LinkRow::as_select())
+                        .for_update()
+                        .first(conn)
+                        .await
+                        .optional()?
+                        .and_then(LinkRow::into_domain)
+                    else {
+                        return Ok(None);
+                    };
+                    let owner = link.user_id.as_uuid();
+                    let Some(current) = users::table
+                        .find(owner)
+                        .select(users::email)
+                        .for_no_key_update()
+                        .first::<String>(conn)
+                        .await
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
+                    let stored = if link.purpose == MailKind::ConfirmEmailChange {
+                        // A taken address fails the unique index: nothing changes.
+                        let user = prove_address(conn, owner, Some(&link.email), now).await?;
+                        diesel::delete(mail_links::table.filter(mail_links::user_id.eq(owner)))
+                            .execute(conn)
+                            .await?;
+                        let notice = QueuedMail {
+                            to: EmailAddress::from_trusted(current),
+                            ..changed.clone()
+                        };
+                        enqueue(conn, &notice, now).await?;
+                        user
+                    } else if current == link.email.as_str() {
+                        void(conn, owner, MailKind::VerifyEmail).await?;
+                        prove_address(conn, owner, None, now).await?
+                    } else {
+                        return Ok(None);
+                    };
+                    Ok(Some(stored))
+                })
+                .await
+            })
+            .await?;
+        confirmed.ok_or(RepoError::NotFound)
     }
 
     async fn find_link(

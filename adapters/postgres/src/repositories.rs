@@ -7,8 +7,8 @@ use diesel::pg::data_types::PgInterval;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use tessera_application::ports::{
-    EventRepository, NewTask, QueuedMail, Readiness, RepoError, SessionRepository, TaskPage,
-    TaskRepository, UserRepository,
+    EventRepository, LinkRecord, NewTask, QueuedMail, Readiness, RepoError, SessionRepository,
+    TaskPage, TaskRepository, UserRepository,
 };
 use tessera_domain::{
     ClientInfo, CredentialVersion, Credentials, EmailAddress, MailKind, NewUser, PasswordHash,
@@ -102,6 +102,38 @@ pub(crate) async fn reset_account(
     Ok(row.into_domain().user)
 }
 
+/// Marks the address of `user` proven, after making it `new_email` if given (a taken
+/// address fails the unique index), and returns the account.
+pub(crate) async fn prove_address(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: Uuid,
+    new_email: Option<&EmailAddress>,
+    now: DateTime<Utc>,
+) -> QueryResult<User> {
+    let update = diesel::update(users::table.find(user));
+    let row = match new_email {
+        Some(email) => {
+            update
+                .set((
+                    users::email.eq(email.as_str()),
+                    users::email_verified.eq(true),
+                    next_updated_at!(users, now),
+                ))
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await?
+        }
+        None => {
+            update
+                .set((users::email_verified.eq(true), next_updated_at!(users, now)))
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await?
+        }
+    };
+    Ok(row.into_domain().user)
+}
+
 /// Ends every active session of `user` at `at`.
 async fn end_active_sessions(
     conn: &mut diesel_async::AsyncPgConnection,
@@ -120,7 +152,12 @@ async fn end_active_sessions(
 
 #[async_trait]
 impl UserRepository for PgStore {
-    async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
+    async fn insert(
+        &self,
+        new_user: &NewUser,
+        first_session: Option<&Session>,
+        verification: Option<(&QueuedMail, &LinkRecord)>,
+    ) -> Result<(), RepoError> {
         let user = &new_user.user;
         let row = UserRow {
             id: user.id.as_uuid(),
@@ -132,7 +169,7 @@ impl UserRepository for PgStore {
             credential_version: CredentialVersion::INITIAL.get(),
             email_verified: user.email_verified,
         };
-        let session = SessionRow::from(first_session);
+        let session = first_session.map(SessionRow::from);
         self.on_auth(async |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
                 diesel::insert_into(users::table)
@@ -140,11 +177,17 @@ impl UserRepository for PgStore {
                     .execute(conn)
                     .await?;
                 // Only a taken email is a conflict for the caller.
-                diesel::insert_into(sessions::table)
-                    .values(&session)
-                    .execute(conn)
-                    .await
-                    .map(drop)
+                if let Some(session) = &session {
+                    diesel::insert_into(sessions::table)
+                        .values(session)
+                        .execute(conn)
+                        .await?;
+                }
+                if let Some((mail, link)) = verification {
+                    crate::mail::add_link(conn, link).await?;
+                    crate::mail::enqueue(conn, mail, mail.queued_at).await?;
+                }
+                Ok(())
             })
             .await
         })

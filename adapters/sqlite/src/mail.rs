@@ -14,7 +14,7 @@ use tessera_domain::{
 
 use crate::SqliteStore;
 use crate::convert::{instant, micros, uuid};
-use crate::repositories::reset_account;
+use crate::repositories::{prove_address, reset_account};
 use crate::schema::{mail_links, mail_log, mail_outbox, users};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -109,6 +109,15 @@ pub(crate) fn enqueue(
         .map(drop)
 }
 
+/// Stores `link`, voiding the earlier ones of its account and purpose.
+pub(crate) fn add_link(conn: &mut SqliteConnection, link: &LinkRecord) -> QueryResult<()> {
+    void(conn, &link.user_id.to_string(), link.purpose)?;
+    diesel::insert_into(mail_links::table)
+        .values(LinkRow::from(link))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Voids the links of `user` for `purpose`.
 pub(crate) fn void(
     conn: &mut SqliteConnection,
@@ -133,8 +142,7 @@ impl MailStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Result<(), Duration>, RepoError> {
         let mail = mail.clone();
-        let purpose = link.map(|link| link.purpose);
-        let link = link.map(LinkRow::from);
+        let link = link.cloned();
         self.write(move |conn| {
             let user = mail.user_id.to_string();
             users::table
@@ -153,11 +161,8 @@ impl MailStore for SqliteStore {
             if let Err(wait) = quota.check(mail.kind, &sent, now) {
                 return Ok(Err(wait));
             }
-            if let (Some(row), Some(purpose)) = (&link, purpose) {
-                void(conn, &user, purpose)?;
-                diesel::insert_into(mail_links::table)
-                    .values(row)
-                    .execute(conn)?;
+            if let Some(link) = &link {
+                add_link(conn, link)?;
             }
             enqueue(conn, &mail, now)?;
             Ok(Ok(()))
@@ -198,6 +203,60 @@ impl MailStore for SqliteStore {
             })
             .await?;
         reset.ok_or(RepoError::NotFound)
+    }
+
+    async fn confirm_link(
+        &self,
+        digest: &TokenDigest,
+        changed: &QueuedMail,
+        now: DateTime<Utc>,
+    ) -> Result<User, RepoError> {
+        let digest = digest.0.to_vec();
+        let changed = changed.clone();
+        let confirmed = self
+            .write(move |conn| {
+                // One writer at a time (BEGIN IMMEDIATE): of two uses of one link, the
+                // second finds it gone.
+                let Some(link) = mail_links::table
+                    .find(&digest)
+                    .filter(mail_links::purpose.ne(MailKind::ResetPassword.as_str()))
+                    .filter(mail_links::expires_at.gt(micros(now)))
+                    .select(LinkRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .and_then(LinkRow::into_domain)
+                else {
+                    return Ok(None);
+                };
+                let owner = link.user_id.to_string();
+                let Some(current) = users::table
+                    .find(&owner)
+                    .select(users::email)
+                    .first::<String>(conn)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                let user = if link.purpose == MailKind::ConfirmEmailChange {
+                    let user = prove_address(conn, &owner, Some(&link.email), now)?;
+                    diesel::delete(mail_links::table.filter(mail_links::user_id.eq(&owner)))
+                        .execute(conn)?;
+                    let notice = QueuedMail {
+                        to: EmailAddress::from_trusted(current),
+                        ..changed
+                    };
+                    enqueue(conn, &notice, now)?;
+                    user
+                } else if current == link.email.as_str() {
+                    void(conn, &owner, MailKind::VerifyEmail)?;
+                    prove_address(conn, &owner, None, now)?
+                } else {
+                    return Ok(None);
+                };
+                Ok(Some(user))
+            })
+            .await?;
+        confirmed.ok_or(RepoError::NotFound)
     }
 
     async fn find_link(

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use tessera_application::ports::{
-    EventRepository, NewTask, QueuedMail, Readiness, RepoError, SessionRepository, TaskPage,
-    TaskRepository, UserRepository,
+    EventRepository, LinkRecord, NewTask, QueuedMail, Readiness, RepoError, SessionRepository,
+    TaskPage, TaskRepository, UserRepository,
 };
 use tessera_domain::{
     ClientInfo, CredentialVersion, Credentials, EmailAddress, MailKind, NewUser, PasswordHash,
@@ -186,6 +186,32 @@ pub(crate) fn reset_account(
     Ok(row.into_domain().user)
 }
 
+/// Marks the address of `user` proven, after making it `new_email` if given (a taken
+/// address fails the unique index), and returns the account.
+pub(crate) fn prove_address(
+    conn: &mut SqliteConnection,
+    user: &str,
+    new_email: Option<&EmailAddress>,
+    now: DateTime<Utc>,
+) -> QueryResult<User> {
+    let update = diesel::update(users::table.find(user));
+    let row = match new_email {
+        Some(email) => update
+            .set((
+                users::email.eq(email.as_str()),
+                users::email_verified.eq(true),
+                next_updated_at!(users, now),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(conn)?,
+        None => update
+            .set((users::email_verified.eq(true), next_updated_at!(users, now)))
+            .returning(UserRow::as_returning())
+            .get_result(conn)?,
+    };
+    Ok(row.into_domain().user)
+}
+
 /// Ends every active session of `user` at `at`.
 fn end_active_sessions(
     conn: &mut SqliteConnection,
@@ -203,7 +229,12 @@ fn end_active_sessions(
 
 #[async_trait]
 impl UserRepository for SqliteStore {
-    async fn insert(&self, new_user: &NewUser, first_session: &Session) -> Result<(), RepoError> {
+    async fn insert(
+        &self,
+        new_user: &NewUser,
+        first_session: Option<&Session>,
+        verification: Option<(&QueuedMail, &LinkRecord)>,
+    ) -> Result<(), RepoError> {
         let user = &new_user.user;
         let row = UserRow {
             id: user.id.to_string(),
@@ -215,13 +246,21 @@ impl UserRepository for SqliteStore {
             credential_version: CredentialVersion::INITIAL.get(),
             email_verified: user.email_verified,
         };
-        let session = first_session.clone();
+        let session = first_session.cloned();
+        let verification = verification.map(|(mail, link)| (mail.clone(), link.clone()));
         self.write(move |conn| {
             diesel::insert_into(users::table)
                 .values(row)
                 .execute(conn)?;
             // Only a taken email is a conflict for the caller.
-            insert_session(conn, &session).map(drop)
+            if let Some(session) = &session {
+                insert_session(conn, session)?;
+            }
+            if let Some((mail, link)) = &verification {
+                crate::mail::add_link(conn, link)?;
+                crate::mail::enqueue(conn, mail, mail.queued_at)?;
+            }
+            Ok(())
         })
         .await
     }

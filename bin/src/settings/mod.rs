@@ -10,6 +10,7 @@ mod auth;
 mod hashing;
 mod http;
 mod limits;
+mod mail;
 mod read;
 mod storage;
 
@@ -23,6 +24,7 @@ pub use auth::{AuthSection, MIN_SECRET_BYTES};
 pub use hashing::HashingSection;
 pub use http::HttpSection;
 pub use limits::LimitsSection;
+pub use mail::{DEFAULT_MAIL_FROM, DEV_MAIL_DIR, Delivery, MailSection};
 pub use storage::{
     DEFAULT_DATABASE_URL, DEFAULT_SQLITE_URL, DatabaseSection, Storage, StorageSection,
 };
@@ -44,6 +46,8 @@ pub struct Settings {
     pub hashing: HashingSection,
     /// The HTTP server.
     pub http: HttpSection,
+    /// Mail.
+    pub mail: MailSection,
     /// Log lines as JSON instead of text.
     pub log_json: bool,
 }
@@ -142,6 +146,7 @@ impl Settings {
             limits: LimitsSection::read(raw)?,
             hashing: HashingSection::read(raw)?,
             http: HttpSection::read(raw)?,
+            mail: MailSection::read(raw)?,
             log_json: match raw.text("LOG_FORMAT").as_deref() {
                 None | Some("text") => false,
                 Some("json") => true,

@@ -156,6 +156,10 @@ numbers! {
     SEND_TIMEOUT_SECONDS: u64 = 30, 1..=3600;
     MAX_CONNECTIONS_PER_ADDRESS: usize = 256, 0..=1_000_000;
     HSTS_MAX_AGE_SECONDS: u64, 0..=315_360_000;
+    MAIL_RETRY_HOURS: u32 = 24, 1..=168;
+    MAIL_PER_ACCOUNT_PER_HOUR: u32 = 5, 1..=100;
+    RESET_TOKEN_TTL_SECONDS: u32 = 1800, 60..=86_400;
+    VERIFY_TOKEN_TTL_SECONDS: u32 = 86_400, 60..=604_800;
 }
 
 /// The settings that are not numbers.
@@ -174,4 +178,7 @@ pub(super) const TEXTS: &[&str] = &[
     "METRICS_ALLOW",
     "CORS_ORIGINS",
     "LOG_FORMAT",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "EMAIL_VERIFICATION",
 ];

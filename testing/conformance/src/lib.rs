@@ -140,7 +140,11 @@ fn unique_email(tag: &str) -> String {
 async fn user(stores: &Stores) -> UserId {
     let new = new_user(&unique_email("owner"));
     let id = new.user.id;
-    if let Err(e) = stores.users.insert(&new, &first_session(id)).await {
+    if let Err(e) = stores
+        .users
+        .insert(&new, Some(&first_session(id)), None)
+        .await
+    {
         panic!("inserting a fresh user failed: {e}");
     }
     id

@@ -1,13 +1,13 @@
 //! `/api/auth/*`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_application::{AuthService, SignIn, SignInError, SignOut, SignUp};
+use tessera_application::{AuthService, SignIn, SignInError, SignOut, SignUp, SignedUp};
 use tessera_domain::{AccessToken, SignOutScope};
 
 use crate::client::client_info;
 use crate::dto::{
-    AuthResponse, ErrorResponse, MeResponse, MessageResponse, SignInBody, SignOutBody, SignUpBody,
-    from_json,
+    AuthResponse, ErrorResponse, MeResponse, MessageResponse, PendingSignUpResponse, SignInBody,
+    SignOutBody, SignUpBody, from_json,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, JsonBody, bearer, is_json};
@@ -17,7 +17,7 @@ use crate::openapi_responses::{BodyTooLargeOrNotJson, RateLimited, ServerErrors,
 #[utoipa::path(post, path = "/api/auth/signup", tag = "auth",
     request_body = SignUpBody,
     responses(
-        (status = 201, description = "Account created and signed in", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 201, description = "Account created and signed in; with `EMAIL_VERIFICATION=required`, created with no token until the address is verified (`verification_required`)", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`, `email_taken`)", body = ErrorResponse),
         BodyTooLargeOrNotJson, RateLimited, ServerErrors
     )
@@ -32,8 +32,15 @@ pub async fn sign_up(
     body: JsonBody<SignUpBody>,
 ) -> Result<HttpResponse, ApiError> {
     let command = SignUp::try_from(body.0)?;
-    let session = auth.sign_up(command, &client_info(&req)).await?;
-    Ok(HttpResponse::Created().json(AuthResponse::from(&session)))
+    Ok(match auth.sign_up(command, &client_info(&req)).await? {
+        SignedUp::Session(session) => HttpResponse::Created().json(AuthResponse::from(&session)),
+        SignedUp::VerificationRequired(user) => {
+            HttpResponse::Created().json(PendingSignUpResponse {
+                user: (&user).into(),
+                verification_required: true,
+            })
+        }
+    })
 }
 
 #[utoipa::path(post, path = "/api/auth/signin", tag = "auth",
@@ -41,6 +48,7 @@ pub async fn sign_up(
     responses(
         (status = 200, description = "Signed in: a new token and session", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`, `invalid_credentials`)", body = ErrorResponse),
+        (status = 403, description = "The right password, but the address is not verified and `EMAIL_VERIFICATION=required` (`email_not_verified`)", body = ErrorResponse),
         BodyTooLargeOrNotJson, RateLimited, ServerErrors
     )
 )]

@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod auth;
+pub mod mail;
 pub mod ops;
 pub mod tasks;

@@ -384,7 +384,10 @@ pub async fn a_reset_through_its_link_changes_everything_it_promises_at_once(sto
     let new = new_user(&unique_email("reset"));
     let owner = new.user.id;
     ok(
-        stores.users.insert(&new, &first_session(owner)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(owner)), None)
+            .await,
         "insert",
     );
     let at = now();
@@ -440,7 +443,10 @@ pub async fn a_reset_without_a_live_reset_link_is_not_found_and_changes_nothing(
     let new = new_user(&unique_email("noreset"));
     let owner = new.user.id;
     ok(
-        stores.users.insert(&new, &first_session(owner)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(owner)), None)
+            .await,
         "insert",
     );
     let at = now();

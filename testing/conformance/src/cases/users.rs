@@ -7,7 +7,10 @@ use super::*;
 pub async fn inserted_users_are_found_by_any_case_of_their_email_and_by_id(stores: Stores) {
     let new = new_user(&unique_email("alice"));
     ok(
-        stores.users.insert(&new, &first_session(new.user.id)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(new.user.id)), None)
+            .await,
         "insert",
     );
     let email = new.user.email.as_str().to_owned();
@@ -34,7 +37,7 @@ pub async fn a_second_account_with_the_same_email_in_another_case_is_a_conflict(
     ok(
         stores
             .users
-            .insert(&first, &first_session(first.user.id))
+            .insert(&first, Some(&first_session(first.user.id)), None)
             .await,
         "first insert",
     );
@@ -43,7 +46,7 @@ pub async fn a_second_account_with_the_same_email_in_another_case_is_a_conflict(
     second.user.email = EmailAddress::from_trusted(email.to_uppercase());
     let result = stores
         .users
-        .insert(&second, &first_session(second.user.id))
+        .insert(&second, Some(&first_session(second.user.id)), None)
         .await;
     assert!(matches!(result, Err(RepoError::Conflict)), "{result:?}");
 }
@@ -56,7 +59,7 @@ pub async fn of_concurrent_inserts_with_one_email_exactly_one_succeeds(stores: S
         let users = users.clone();
         let candidate = new_user(&email);
         let session = first_session(candidate.user.id);
-        tokio::spawn(async move { users.insert(&candidate, &session).await })
+        tokio::spawn(async move { users.insert(&candidate, Some(&session), None).await })
     });
     let results = join_all(attempts).await;
     let mut created = 0;
@@ -96,7 +99,10 @@ pub async fn unknown_emails_and_ids_find_nothing(stores: Stores) {
 pub async fn an_account_is_stored_with_its_first_session_or_not_at_all(stores: Stores) {
     let new = new_user(&unique_email("atomic"));
     let first = first_session(new.user.id);
-    ok(stores.users.insert(&new, &first).await, "insert");
+    ok(
+        stores.users.insert(&new, Some(&first), None).await,
+        "insert",
+    );
     let stored = ok(stores.sessions.find(first.id).await, "session");
     assert_eq!(stored, Some(first.clone()));
 
@@ -104,7 +110,7 @@ pub async fn an_account_is_stored_with_its_first_session_or_not_at_all(stores: S
     let other = new_user(&unique_email("atomic-other"));
     let mut clash = first_session(other.user.id);
     clash.id = first.id;
-    let result = stores.users.insert(&other, &clash).await;
+    let result = stores.users.insert(&other, Some(&clash), None).await;
     assert!(
         matches!(result, Err(RepoError::Other(_))),
         "a taken session id must fail without being a conflict: {result:?}"
@@ -126,7 +132,7 @@ pub async fn an_account_is_stored_with_its_first_session_or_not_at_all(stores: S
     ok(
         stores
             .users
-            .insert(&other, &first_session(other.user.id))
+            .insert(&other, Some(&first_session(other.user.id)), None)
             .await,
         "retry",
     );
@@ -136,7 +142,10 @@ pub async fn an_account_is_stored_with_its_first_session_or_not_at_all(stores: S
 pub async fn a_password_hash_is_replaced(stores: Stores) {
     let new = new_user(&unique_email("rehash"));
     ok(
-        stores.users.insert(&new, &first_session(new.user.id)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(new.user.id)), None)
+            .await,
         "insert",
     );
     let replacement = PasswordHash::new(
@@ -227,7 +236,10 @@ pub async fn updates_from_a_clock_behind_still_move_updated_at_forward(stores: S
 pub async fn a_rename_changes_the_name_and_moves_updated_at(stores: Stores) {
     let new = new_user(&unique_email("rename"));
     ok(
-        stores.users.insert(&new, &first_session(new.user.id)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(new.user.id)), None)
+            .await,
         "insert",
     );
     let name = UserName::from_trusted("Renamed".to_owned());
@@ -251,7 +263,10 @@ pub async fn a_rename_changes_the_name_and_moves_updated_at(stores: Stores) {
 pub async fn a_password_change_ends_every_session_and_stores_the_new_one(stores: Stores) {
     let new = new_user(&unique_email("password"));
     let first = first_session(new.user.id);
-    ok(stores.users.insert(&new, &first).await, "insert");
+    ok(
+        stores.users.insert(&new, Some(&first), None).await,
+        "insert",
+    );
     let second = first_session(new.user.id);
     ok(
         stores
@@ -314,7 +329,10 @@ pub async fn a_password_change_ends_every_session_and_stores_the_new_one(stores:
 pub async fn a_session_is_stored_only_while_its_password_is_current(stores: Stores) {
     let new = new_user(&unique_email("checked"));
     ok(
-        stores.users.insert(&new, &first_session(new.user.id)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(new.user.id)), None)
+            .await,
         "insert",
     );
     let replacement = first_session(new.user.id);
@@ -373,7 +391,10 @@ pub async fn a_session_is_stored_only_while_its_password_is_current(stores: Stor
 pub async fn of_two_password_changes_checked_against_one_version_one_wins(stores: Stores) {
     let new = new_user(&unique_email("twochanges"));
     ok(
-        stores.users.insert(&new, &first_session(new.user.id)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(new.user.id)), None)
+            .await,
         "insert",
     );
     let hashes = ["A", "B"].map(|letter| {
@@ -442,7 +463,10 @@ pub async fn of_two_password_changes_checked_against_one_version_one_wins(stores
 pub async fn a_session_racing_a_password_change_is_ended_or_refused(stores: Stores) {
     let new = new_user(&unique_email("racing"));
     ok(
-        stores.users.insert(&new, &first_session(new.user.id)).await,
+        stores
+            .users
+            .insert(&new, Some(&first_session(new.user.id)), None)
+            .await,
         "insert",
     );
     let replacement = first_session(new.user.id);
@@ -490,7 +514,10 @@ pub async fn deleting_an_account_removes_everything_it_held_and_frees_the_email(
     let new = new_user(&unique_email("delete"));
     let id = new.user.id;
     let first = first_session(id);
-    ok(stores.users.insert(&new, &first).await, "insert");
+    ok(
+        stores.users.insert(&new, Some(&first), None).await,
+        "insert",
+    );
     let doomed = ok(
         stores.tasks.create(id, task("doomed"), now(), MANY).await,
         "task",
@@ -528,7 +555,7 @@ pub async fn deleting_an_account_removes_everything_it_held_and_frees_the_email(
     ok(
         stores
             .users
-            .insert(&again, &first_session(again.user.id))
+            .insert(&again, Some(&first_session(again.user.id)), None)
             .await,
         "again",
     );
