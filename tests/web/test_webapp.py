@@ -13,6 +13,7 @@ docs/screenshots/).
 from __future__ import annotations
 
 import email as mail_parser
+import html
 import json
 import os
 import re
@@ -152,8 +153,9 @@ def link_in(message: EmailMessage, public_url: str, page: str) -> str:
     for kind in ("plain", "html"):
         part = message.get_body(preferencelist=(kind,))
         assert part is not None and part.get_content_subtype() == kind, f"no text/{kind} part in {message['Subject']!r}"
-        found = pattern.findall(part.get_content())
-        assert found, f"no {page} link in the text/{kind} part: {part.get_content()!r}"
+        content = part.get_content()
+        found = pattern.findall(html.unescape(content) if kind == "html" else content)
+        assert found, f"no {page} link in the text/{kind} part: {content!r}"
         links.extend(found)
     assert len(set(links)) == 1, links
     return links[0]
