@@ -1,11 +1,15 @@
-// The account page: the name, the password, the active sessions, the recent security
-// events, and deleting the account.
+// The account page: the name, the email, the password, the active sessions, the recent
+// security events, and deleting the account.
 
+import { emailCard } from "./account-email.js";
 import { api } from "./api.js";
-import { alertBox, card, el, field, formatTime } from "./dom.js";
+import { alertBox, card, el, field } from "./dom.js";
 import { onSubmit, showFailure, whileLoading } from "./forms.js";
 import { go, setPage } from "./nav.js";
 import { currentUser, forgetSession, replaceToken, updateStoredUser } from "./session.js";
+import { timeAgo } from "./time.js";
+import { unverifiedNotice } from "./unverified.js";
+import { describeUserAgent } from "./useragent.js";
 
 export function accountPage() {
   const user = currentUser();
@@ -15,8 +19,9 @@ export function accountPage() {
   everywhere.addEventListener("click", signOutEverywhere);
   setPage(
     "Account",
-    el("p", { class: "muted", text: user?.email ?? "" }),
+    unverifiedNotice(),
     card("h-name", "Your name", nameForm(user)),
+    emailCard(user),
     card("h-password", "Change password", passwordForm()),
     card("h-sessions", "Active sessions", sessions.list, sessions.box, el("div", { class: "actions" }, everywhere)),
     card("h-events", "Recent security events", events.list, events.box),
@@ -111,10 +116,16 @@ function sessionItem(sessions, session) {
       el(
         "p",
         { class: "title" },
-        session.user_agent ?? "Unknown browser",
+        describeUserAgent(session.user_agent),
         session.current ? el("span", { class: "badge", text: " This device" }) : null,
       ),
-      el("p", { class: "meta", text: `${session.ip ?? "unknown address"} · since ${formatTime(session.created_at)}` }),
+      el(
+        "p",
+        { class: "meta" },
+        `${session.ip ?? "unknown address"} · signed in `,
+        timeAgo(session.created_at),
+        session.last_active_at ? [" · last active ", timeAgo(session.last_active_at)] : null,
+      ),
     ),
     el("button", {
       type: "button",
@@ -158,7 +169,12 @@ function eventItem(event) {
       "div",
       {},
       el("p", { class: "title", text: event.type.replace(/_/g, " ") }),
-      el("p", { class: "meta", text: `${formatTime(event.at)} · ${event.ip ?? "unknown address"}` }),
+      el(
+        "p",
+        { class: "meta" },
+        timeAgo(event.at),
+        ` · ${describeUserAgent(event.user_agent)} · ${event.ip ?? "unknown address"}`,
+      ),
     ),
   );
 }

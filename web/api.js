@@ -6,12 +6,16 @@ import { forgetSession, token } from "./session.js";
 /// The message shown when the API gives none.
 export const GENERIC = "Something went wrong, please try again";
 
+/// A refusal: the API's `error` as the message, its `code` and `fields`, the response's
+/// headers, and `Retry-After` (seconds, as sent) when there is one.
 export class ApiError extends Error {
-  constructor(status, body, retryAfter) {
+  constructor(status, body, headers = new Headers()) {
     super(body?.error ?? GENERIC);
     this.status = status;
+    this.code = body?.code ?? "";
     this.fields = body?.fields ?? {};
-    this.retryAfter = retryAfter;
+    this.headers = headers;
+    this.retryAfter = headers.get("Retry-After");
   }
 }
 
@@ -39,7 +43,7 @@ export async function api(method, path, body) {
       forgetSession();
       go("#/signin", "Your session has ended. Please sign in again.");
     }
-    throw new ApiError(response.status, data, response.headers.get("Retry-After"));
+    throw new ApiError(response.status, data, response.headers);
   }
   return { data, headers: response.headers };
 }

@@ -4,23 +4,36 @@
 
 import { accountPage } from "./account.js";
 import { api } from "./api.js";
-import { go, startRouting } from "./nav.js";
+import { forgotPasswordPage } from "./forgot.js";
+import { currentRoute, go, startRouting } from "./nav.js";
+import { resetPasswordPage } from "./reset.js";
 import { forgetSession, token } from "./session.js";
 import { signInPage } from "./signin.js";
 import { signUpPage } from "./signup.js";
 import { tasksPage } from "./tasks.js";
+import { verifyEmailPage } from "./verify.js";
 
 const SIGNED_OUT_ROUTES = ["#/signin", "#/signup"];
+
+/// Pages for anyone, signed in or not: the pages mail links open (a link may be opened in
+/// any browser), and asking for a reset link.
+const OPEN_ROUTES = {
+  "#/forgot-password": forgotPasswordPage,
+  "#/reset-password": resetPasswordPage,
+  "#/verify-email": verifyEmailPage,
+};
 
 function render() {
   const signedIn = Boolean(token());
   document.getElementById("nav").hidden = !signedIn;
-  const route = location.hash || (signedIn ? "#/tasks" : "#/signin");
-  if (!signedIn && !SIGNED_OUT_ROUTES.includes(route)) return go("#/signin");
-  if (signedIn && SIGNED_OUT_ROUTES.includes(route)) return go("#/tasks");
-  if (route === "#/signup") return signUpPage();
-  if (route === "#/account") return accountPage();
-  if (route === "#/tasks") return tasksPage();
+  const route = currentRoute();
+  const path = route.path || (signedIn ? "#/tasks" : "#/signin");
+  if (Object.hasOwn(OPEN_ROUTES, path)) return OPEN_ROUTES[path](route);
+  if (!signedIn && !SIGNED_OUT_ROUTES.includes(path)) return go("#/signin");
+  if (signedIn && SIGNED_OUT_ROUTES.includes(path)) return go("#/tasks");
+  if (path === "#/signup") return signUpPage();
+  if (path === "#/account") return accountPage();
+  if (path === "#/tasks") return tasksPage();
   return signInPage();
 }
 
@@ -35,4 +48,9 @@ async function signOut() {
 }
 
 document.getElementById("signout").addEventListener("click", signOut);
+// The fragment names the page: the skip link moves the focus without changing it.
+document.querySelector(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main").focus();
+});
 startRouting(render);

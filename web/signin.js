@@ -1,4 +1,4 @@
-// The sign-in page.
+// The sign-in page, and what signing in does with the API's answer.
 
 import { api } from "./api.js";
 import { alertBox, checkbox, el, field } from "./dom.js";
@@ -18,7 +18,12 @@ export function signInPage() {
     el("div", { class: "actions" }, el("button", { type: "submit", text: "Sign in" })),
   );
   onSubmit(form, box, signIn);
-  setPage("Sign in", form, el("p", {}, "New here? ", el("a", { href: "#/signup", text: "Create an account" })));
+  setPage(
+    "Sign in",
+    form,
+    el("p", {}, el("a", { href: "#/forgot-password", text: "Forgot password?" })),
+    el("p", {}, "New here? ", el("a", { href: "#/signup", text: "Create an account" })),
+  );
 }
 
 async function signIn(data) {
@@ -26,6 +31,11 @@ async function signIn(data) {
     email: data.get("email"),
     password: data.get("password"),
   });
-  saveSession(auth, data.get("keep") === "on");
+  startSession(auth, data.get("keep") === "on");
+}
+
+/// Keeps the signin body's token and user (`keep`: past this tab) and opens the tasks.
+export function startSession(auth, keep) {
+  saveSession(auth, keep);
   go("#/tasks");
 }

@@ -4,7 +4,7 @@ import { api } from "./api.js";
 import { alertBox, checkbox, el, field } from "./dom.js";
 import { onSubmit } from "./forms.js";
 import { go, setPage } from "./nav.js";
-import { saveSession } from "./session.js";
+import { startSession } from "./signin.js";
 
 export function signUpPage() {
   const box = alertBox();
@@ -29,6 +29,10 @@ async function signUp(data) {
     email: data.get("email"),
     password: data.get("password"),
   });
-  saveSession(auth, data.get("keep") === "on");
-  go("#/tasks");
+  if (auth.verification_required || !auth.token) {
+    // The service signs in only verified addresses: the account exists, no session yet.
+    go("#/signin", "Check your email to verify your address, then sign in.");
+    return;
+  }
+  startSession(auth, data.get("keep") === "on");
 }

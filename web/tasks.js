@@ -6,6 +6,7 @@ import { alertBox, el, field, formatTime, uniqueId } from "./dom.js";
 import { onSubmit, showFailure, whileLoading } from "./forms.js";
 import { setPage } from "./nav.js";
 import { currentUser, tasksView } from "./session.js";
+import { unverifiedNotice } from "./unverified.js";
 
 const PAGE_SIZE = 10;
 
@@ -27,6 +28,7 @@ export function tasksPage() {
   });
   setPage(
     "Tasks",
+    unverifiedNotice(),
     createForm(tasks),
     statusFilter(tasks),
     tasks.list,

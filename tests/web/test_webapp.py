@@ -1,6 +1,7 @@
 """The Tessera web app in a real browser: Debian's Chromium driven by Playwright for
 Python, against the debug binary on memory storage, with every request to another origin
-blocked (the app must work offline).
+blocked (the app must work offline). The mail tests give the server an SMTP server in this
+process (aiosmtpd on 127.0.0.1) that keeps what it receives, and follow its links.
 
 Run by `make test-web` (part of `make test`). TESSERA_BIN names the binary (default:
 the debug build in cargo's target directory, which honours CARGO_TARGET_DIR); CHROMIUM
@@ -11,17 +12,24 @@ docs/screenshots/).
 
 from __future__ import annotations
 
+import email as mail_parser
+import html
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 import uuid
+from email.message import EmailMessage
+from email.policy import default as mail_policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,8 +61,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(extra: dict[str, str] | None = None) -> tuple[str, subprocess.Popen]:
+def start_server(extra: dict[str, str] | None = None, smtp_port: int | None = None) -> tuple[str, subprocess.Popen]:
+    """Tessera on memory storage at a free port; with `smtp_port`, sending its mail there,
+    its links starting with the address the browser uses."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    mail = {} if smtp_port is None else {
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?tls=none",
+        "PUBLIC_URL": url,
+    }
     env = {
         "PATH": os.environ.get("PATH", ""),
         "STORAGE": "memory",
@@ -63,12 +78,12 @@ def start_server(extra: dict[str, str] | None = None) -> tuple[str, subprocess.P
         "PORT": str(port),
         "AUTH_RATE_LIMIT_PER_MINUTE": "0",
         "RUST_LOG": "warn",
+        **mail,
         **(extra or {}),
     }
     if not BINARY.is_file():
         pytest.fail(f"no Tessera binary at {BINARY}: `cargo build -p tessera --bin tessera`, or set TESSERA_BIN")
     server = subprocess.Popen([str(BINARY), "serve"], env=env)
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -87,6 +102,77 @@ def stop(server: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def base() -> str:
     url, server = start_server()
+    yield url
+    stop(server)
+
+
+class MailCatcher:
+    """An SMTP server in the test process that keeps every message it is given."""
+
+    def __init__(self):
+        self.port = free_port()
+        self._messages: list[tuple[list[str], EmailMessage]] = []
+        self._lock = threading.Lock()
+        # A fixed greeting name: the default looks up this machine's FQDN, which can hang.
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, server_hostname="localhost")
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        # aiosmtpd calls the handler's handle_DATA with each message received.
+        message = mail_parser.message_from_bytes(envelope.content, policy=mail_policy)
+        with self._lock:
+            self._messages.append(([to.lower() for to in envelope.rcpt_tos], message))
+        return "250 Message accepted for delivery"
+
+    def take(self, to: str, subject: str, timeout: float = 15.0) -> EmailMessage:
+        """The oldest message to `to` with `subject` not taken yet, waiting up to `timeout`
+        seconds for it (the server sends from a background queue)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                for index, (recipients, message) in enumerate(self._messages):
+                    if to.lower() in recipients and message["Subject"] == subject:
+                        del self._messages[index]
+                        return message
+                seen = [(r, m["Subject"]) for r, m in self._messages]
+            if time.monotonic() > deadline:
+                pytest.fail(f"no mail {subject!r} to {to} within {timeout} s; waiting: {seen}")
+            time.sleep(0.1)
+
+
+def link_in(message: EmailMessage, public_url: str, page: str) -> str:
+    """The one link of a Tessera mail, `{PUBLIC_URL}/#/{page}?token=<43 base64url>`, the
+    same in its text and its HTML part."""
+    pattern = re.compile(re.escape(public_url) + "/#/" + re.escape(page) + r"\?token=[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+    links = []
+    for kind in ("plain", "html"):
+        part = message.get_body(preferencelist=(kind,))
+        assert part is not None and part.get_content_subtype() == kind, f"no text/{kind} part in {message['Subject']!r}"
+        content = part.get_content()
+        found = pattern.findall(html.unescape(content) if kind == "html" else content)
+        assert found, f"no {page} link in the text/{kind} part: {content!r}"
+        links.extend(found)
+    assert len(set(links)) == 1, links
+    return links[0]
+
+
+@pytest.fixture(scope="session")
+def mail() -> MailCatcher:
+    catcher = MailCatcher()
+    catcher.start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_base(mail: MailCatcher) -> str:
+    """A server that sends its mail to `mail`."""
+    url, server = start_server(smtp_port=mail.port)
     yield url
     stop(server)
 
@@ -123,6 +209,12 @@ class Offline:
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" and "401" not in m.text
                      and "400" not in m.text and "404" not in m.text else None)
+
+    def close(self) -> None:
+        """Closes the context, once it has loaded nothing from elsewhere and broken no policy."""
+        assert self.blocked == [], f"requests to other origins: {self.blocked}"
+        assert not [e for e in self.errors if "Content Security Policy" in e], self.errors
+        self.context.close()
 
 
 @pytest.fixture
@@ -434,3 +526,245 @@ def test_a_task_list_that_fails_to_load_shows_why_and_is_no_longer_busy(tab: Off
     page.reload()
     expect(page.get_by_role("status")).to_have_text("Service temporarily unavailable, please try again (wait 5 s)")
     expect(page.locator("ul.list")).to_have_attribute("aria-busy", "false")
+
+
+NEW_PASSWORD = "a-fresh-web-password-77"
+FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+SAFARI_ON_IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+                    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+# A session's or event's time, just now: "now", "12 seconds ago", "1 minute ago".
+JUST_NOW = re.compile(r"^(now|\d+ seconds? ago|1 minute ago|\d+ minutes ago)$")
+A_MADE_UP_TOKEN = "A" * 43
+
+
+def test_a_forgotten_password_is_reset_from_the_mailed_link_which_signs_in_once(
+        browser: Browser, mail: MailCatcher, mail_base: str):
+    address = email()
+    setup = Offline(browser, mail_base)
+    sign_up(setup.page, mail_base, "Forgetful Person", address)
+    setup.close()
+
+    tab = Offline(browser, mail_base)
+    page = tab.page
+    page.goto(mail_base + "/#/signin")
+    page.get_by_role("link", name="Forgot password?").click()
+    expect(page.get_by_role("heading", name="Forgot password")).to_be_visible()
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.locator('[data-error-for="email"]')).to_have_text("Email is required")
+    page.get_by_label("Email", exact=True).fill(address)
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.get_by_role("status")).to_have_text("If an account exists for this email, a reset link has been sent")
+    accessible(page, "forgot password")
+
+    link = link_in(mail.take(address, "Reset your password"), mail_base, "reset-password")
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    assert "token=" not in page.url, page.url
+    accessible(page, "reset password")
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_role("button", name="Set new password").click()
+    expect(page.locator('[data-error-for="new_password"]')).to_have_text("Password must be at least 8 characters")
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set new password").click()
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    # A reset through the mailbox proves the address.
+    expect(page.get_by_text("Your email is not verified")).to_be_hidden()
+
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(page, mail_base, address, NEW_PASSWORD)
+
+    # The link works once: again, it says so and offers a new one.
+    page.goto(link)
+    page.get_by_label("New password", exact=True).fill("yet-another-password-88")
+    page.get_by_role("button", name="Set new password").click()
+    expect(page.get_by_role("alert")).to_have_text("This link is invalid or has expired")
+    page.get_by_role("link", name="Ask for a new link").click()
+    expect(page.get_by_role("heading", name="Forgot password")).to_be_visible()
+    tab.close()
+
+
+def test_a_verification_link_opened_in_a_fresh_browser_verifies_and_the_notice_goes(
+        browser: Browser, mail: MailCatcher, mail_base: str):
+    address = email()
+    signed_in = Offline(browser, mail_base)
+    page = signed_in.page
+    sign_up(page, mail_base, "Verifying Person", address)
+    notice = page.get_by_role("region", name="Your email is not verified")
+    expect(notice).to_be_visible()
+    expect(notice.get_by_role("button", name="Resend")).to_be_visible()
+    accessible(page, "tasks with the unverified notice")
+
+    link = link_in(mail.take(address, "Verify your email"), mail_base, "verify-email")
+    fresh = Offline(browser, mail_base)
+    fresh.page.goto(link)
+    expect(fresh.page.get_by_role("status")).to_have_text(f"Your email {address} is verified.")
+    assert "token=" not in fresh.page.url, fresh.page.url
+    expect(fresh.page.get_by_role("link", name="Sign in")).to_be_visible()
+    accessible(fresh.page, "email verified")
+    # A used link is refused, with the API's message.
+    fresh.page.goto(link)
+    expect(fresh.page.get_by_role("alert")).to_have_text("This link is invalid or has expired")
+    fresh.close()
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    expect(page.get_by_text("Your email is not verified")).to_be_hidden()
+    page.get_by_role("link", name="Account").click()
+    expect(page.locator(".current-email .badge")).to_have_text("Verified")
+    signed_in.close()
+
+
+def test_an_email_change_is_confirmed_from_the_new_address_and_signin_then_uses_it(
+        browser: Browser, mail: MailCatcher, mail_base: str):
+    old, new = email(), email()
+    tab = Offline(browser, mail_base)
+    page = tab.page
+    sign_up(page, mail_base, "Moving Person", old)
+    page.get_by_role("link", name="Account").click()
+    section = page.get_by_role("region", name="Email", exact=True)
+    expect(section.locator(".current-email")).to_contain_text(old)
+    expect(section.locator(".badge")).to_have_text("Not verified")
+
+    section.get_by_label("New email", exact=True).fill("not-an-email")
+    section.get_by_label("Your password", exact=True).fill(PASSWORD)
+    section.get_by_role("button", name="Change email").click()
+    expect(section.locator('[data-error-for="new_email"]')).to_have_text("Please enter a valid email")
+    section.get_by_label("New email", exact=True).fill(new)
+    section.get_by_label("Your password", exact=True).fill("not-the-password")
+    section.get_by_role("button", name="Change email").click()
+    expect(section.get_by_role("alert")).to_have_text("Password is incorrect")
+    section.get_by_label("Your password", exact=True).fill(PASSWORD)
+    section.get_by_role("button", name="Change email").click()
+    expect(section.get_by_role("status")).to_have_text("Check your new email to confirm the change")
+    accessible(page, "account after asking for an email change")
+
+    link = link_in(mail.take(new, "Confirm your new email"), mail_base, "verify-email")
+    page.goto(link)
+    expect(page.get_by_role("status")).to_have_text(f"Your email is now {new}.")
+    mail.take(old, "Your email was changed")
+    page.get_by_role("link", name="Account").click()
+    expect(section.locator(".current-email")).to_contain_text(new)
+    expect(section.locator(".badge")).to_have_text("Verified")
+
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.get_by_label("Email", exact=True).fill(old)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Invalid email or password")
+    sign_in(page, mail_base, new)
+    tab.close()
+
+
+def test_resend_says_how_long_to_wait_when_asked_again_too_soon(browser: Browser, mail_base: str):
+    tab = Offline(browser, mail_base)
+    page = tab.page
+    sign_up(page, mail_base, "Impatient Person", email())
+    notice = page.get_by_role("region", name="Your email is not verified")
+    resend = notice.get_by_role("button", name="Resend")
+    result = notice.get_by_role("status")
+    # Signup has just sent a link: the first resend may already be too soon.
+    resend.click()
+    expect(result).to_have_text(re.compile(
+        r"^(Verification email sent|Too many attempts, please try again later\. Try again in \d+ seconds?\.)$"))
+    with page.expect_response(lambda r: r.url.endswith("/api/auth/email/verification")) as second:
+        resend.click()
+    assert second.value.status == 429, second.value.status
+    wait = int(second.value.headers["retry-after"])
+    unit = "second" if wait == 1 else "seconds"
+    expect(result).to_have_text(f"Too many attempts, please try again later. Try again in {wait} {unit}.")
+    expect(result).to_be_visible()
+    accessible(page, "tasks with the resend wait")
+    tab.close()
+
+
+def test_sessions_and_events_name_browser_and_system_in_words_with_times_relative_to_now(
+        browser: Browser, base: str):
+    address = email()
+    mine = Offline(browser, base)
+    page = mine.page
+    sign_up(page, base, "Many Devices", address)
+    for agent in (FIREFOX_ON_WINDOWS, SAFARI_ON_IPHONE):
+        other = Offline(browser, base, user_agent=agent)
+        sign_in(other.page, base, address)
+        other.close()
+    page.get_by_role("link", name="Account").click()
+    sessions = page.get_by_role("region", name="Active sessions")
+    expect(sessions.locator("[data-session-id]")).to_have_count(3)
+    expect(sessions.get_by_text("Firefox on Windows", exact=True)).to_be_visible()
+    expect(sessions.get_by_text("Safari on iOS", exact=True)).to_be_visible()
+    this_device = sessions.locator("[data-session-id]", has=page.locator(".badge", has_text="This device"))
+    expect(this_device.locator(".title")).to_contain_text(" on Linux")
+    expect(sessions).not_to_contain_text("Mozilla/5.0")
+    signed_in_at = this_device.locator("time").first
+    expect(signed_in_at).to_have_text(JUST_NOW)
+    expect(signed_in_at).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"))
+    expect(signed_in_at).to_have_attribute("title", re.compile(r"\d"))
+
+    events = page.get_by_role("region", name="Recent security events")
+    expect(events.get_by_text("Firefox on Windows").first).to_be_visible()
+    expect(events).not_to_contain_text("Mozilla/5.0")
+    expect(events.locator("time").first).to_have_text(JUST_NOW)
+    accessible(page, "account with sessions in words")
+    mine.close()
+
+
+def test_the_pages_mail_links_open_fit_320_px_work_by_keyboard_and_show_a_bad_link(browser: Browser, base: str):
+    narrow = Offline(browser, base, viewport={"width": 320, "height": 640})
+    page = narrow.page
+    page.goto(base + "/#/forgot-password")
+    expect(page.get_by_role("heading", name="Forgot password")).to_be_visible()
+    no_horizontal_scroll(page)
+    page.get_by_label("Email", exact=True).focus()
+    page.keyboard.type(email())
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("If an account exists for this email, a reset link has been sent")
+    no_horizontal_scroll(page)
+
+    page.goto(f"{base}/#/reset-password?token={A_MADE_UP_TOKEN}")
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    assert A_MADE_UP_TOKEN not in page.url, page.url
+    page.get_by_label("New password", exact=True).focus()
+    page.keyboard.type(NEW_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_have_text("This link is invalid or has expired")
+    expect(page.get_by_role("link", name="Ask for a new link")).to_be_visible()
+    no_horizontal_scroll(page)
+    accessible(page, "reset password with a bad link")
+
+    page.goto(f"{base}/#/verify-email?token={A_MADE_UP_TOKEN}")
+    expect(page.get_by_role("alert")).to_have_text("This link is invalid or has expired")
+    assert A_MADE_UP_TOKEN not in page.url, page.url
+    no_horizontal_scroll(page)
+    accessible(page, "verify email with a bad link")
+    narrow.close()
+
+
+def test_with_verification_required_signup_asks_for_the_link_and_signin_waits_for_it(
+        browser: Browser, mail: MailCatcher):
+    url, server = start_server({"EMAIL_VERIFICATION": "required"}, smtp_port=mail.port)
+    try:
+        tab = Offline(browser, url)
+        page = tab.page
+        address = email()
+        page.goto(url + "/#/signup")
+        page.get_by_label("Name", exact=True).fill("Careful Person")
+        page.get_by_label("Email", exact=True).fill(address)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.get_by_role("status")).to_have_text("Check your email to verify your address, then sign in.")
+
+        page.get_by_label("Email", exact=True).fill(address)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("Please verify your email before signing in")
+
+        link = link_in(mail.take(address, "Verify your email"), url, "verify-email")
+        page.goto(link)
+        expect(page.get_by_role("status")).to_have_text(f"Your email {address} is verified.")
+        page.get_by_role("link", name="Sign in").click()
+        sign_in(page, url, address)
+        tab.close()
+    finally:
+        stop(server)

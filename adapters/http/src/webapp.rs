@@ -40,6 +40,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
     web_file!("signup.js", SCRIPT),
     web_file!("tasks.js", SCRIPT),
     web_file!("account.js", SCRIPT),
+    web_file!("account-email.js", SCRIPT),
+    web_file!("forgot.js", SCRIPT),
+    web_file!("reset.js", SCRIPT),
+    web_file!("verify.js", SCRIPT),
+    web_file!("me.js", SCRIPT),
+    web_file!("unverified.js", SCRIPT),
+    web_file!("time.js", SCRIPT),
+    web_file!("useragent.js", SCRIPT),
+    // UAParser.js 1.0.41 (MIT; 2.x is AGPL), from `npm pack ua-parser-js@1`, unchanged.
+    web_file!("vendor/ua-parser.min.js", SCRIPT),
 ];
 
 /// One file of the app, with its tag.
