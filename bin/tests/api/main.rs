@@ -17,6 +17,7 @@ mod hardening;
 mod helpers;
 mod isolation;
 mod jwt;
+mod mail;
 mod observability;
 mod races;
 mod ratelimit;

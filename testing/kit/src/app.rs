@@ -127,8 +127,9 @@ impl TestAppBuilder {
             Err(e) => panic!("the application does not start: {e:#}"),
         };
         let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
+        let running = tokio::spawn(app.run_until_stopped());
         TestApp {
+            running,
             address,
             client: client(),
             secret,
@@ -140,6 +141,8 @@ impl TestAppBuilder {
 
 /// A server started for one test, and a client to talk to it.
 pub struct TestApp {
+    /// The server's task: its background work (the mail sender among it) runs in it.
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Base URL of the server, `http://127.0.0.1:PORT`.
     pub address: String,
     /// HTTP client (no proxy, so requests go straight to the test server).
@@ -199,6 +202,12 @@ impl TestApp {
             ("BCRYPT_COST", "4"),
             ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
         ])
+    }
+
+    /// Stops this instance's background work (the mail sender, pruning) as a crash
+    /// would: nothing it had not stored yet is kept. Its listener may still answer.
+    pub fn halt(&self) {
+        self.running.abort();
     }
 
     /// The URL of `path` (which starts with `/`) on this server.

@@ -7,6 +7,8 @@
 //!   reading answers, paths and unique credentials.
 //! - [`SharedStore`]: a PostgreSQL database or SQLite file that several servers use at
 //!   once, and [`shared_store_tests!`], which runs the [`two_instances`] scenarios on one.
+//! - [`MailCatcher`]: an SMTP server on loopback that keeps what it is sent and answers
+//!   as told (accept, 451, 550, down).
 //! - [`ForgedToken`]: a JWT taken apart to be changed and signed again.
 //! - [`process`]: the `tessera` binary as a child process, for what only a real process
 //!   shows (signals, sockets, memory, its log on standard error).
@@ -14,6 +16,7 @@
 pub mod app;
 pub mod http;
 pub mod process;
+pub mod smtp;
 pub mod store;
 pub mod token;
 pub mod two_instances;
@@ -23,6 +26,7 @@ pub use http::{
     Reply, client, client_from, expect_status, header, send, string_at, task_path, tasks_path,
     unique_email, unique_password,
 };
+pub use smtp::{Answer, CaughtMail, MailCatcher};
 pub use store::SharedStore;
 pub use token::ForgedToken;
 

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::PASSWORD;
 use crate::app::TestApp;
+use crate::smtp::{Answer, MailCatcher};
 use crate::store::SharedStore;
 
 /// Generates one `#[tokio::test]` per scenario of [`two_instances`](crate::two_instances),
@@ -21,6 +22,8 @@ macro_rules! shared_store_tests {
             thirty_concurrent_signups_with_one_email_on_two_instances_make_one_account,
             two_instances_on_one_database_share_the_address_budget_and_the_account_throttle,
             two_instances_on_one_database_let_concurrent_right_signins_through_and_stop_guesses_at_the_limit,
+            two_instances_sending_to_one_mail_server_send_each_mail_once,
+            a_mail_queued_by_an_instance_that_stops_is_delivered_by_the_next,
         );
     };
     (@cases $store:expr; $($case:ident),* $(,)?) => {
@@ -171,4 +174,47 @@ pub async fn two_instances_on_one_database_let_concurrent_right_signins_through_
         a.signin_status("target@example.com", PASSWORD).await,
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+/// Two instances on one store, both sending to one mail server: every verification mail
+/// of the signups on either arrives exactly once.
+pub async fn two_instances_sending_to_one_mail_server_send_each_mail_once(store: SharedStore) {
+    let catcher = MailCatcher::start(Answer::Accept).await;
+    let url = catcher.url();
+    let first = store.app().setting("SMTP_URL", &url).start().await;
+    let second = store.app().setting("SMTP_URL", &url).start().await;
+    let emails: Vec<String> = (0..12).map(|i| format!("once-{i}@example.com")).collect();
+    join_all(emails.iter().enumerate().map(|(i, email)| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        app.signed_up_as(email)
+    }))
+    .await;
+    for email in &emails {
+        catcher.wait_for(email, "Verify your email").await;
+    }
+    // Long enough for a second sender to have sent any mail twice.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let caught = catcher.caught();
+    for email in &emails {
+        let copies = caught.iter().filter(|mail| &mail.to == email).count();
+        assert_eq!(copies, 1, "{email} got {copies} mails");
+    }
+}
+
+/// A mail queued while the mail server is down, by an instance that then stops, is
+/// delivered by an instance started later on the same store: the queue is in the store.
+pub async fn a_mail_queued_by_an_instance_that_stops_is_delivered_by_the_next(store: SharedStore) {
+    let mut catcher = MailCatcher::stopped().await;
+    let url = catcher.url();
+    let first = store.app().setting("SMTP_URL", &url).start().await;
+    first.signed_up_as("restart@example.com").await;
+    // Its first try fails (nothing listens), then it stops before the next.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.halt();
+    catcher.resume().await;
+    let _second = store.app().setting("SMTP_URL", &url).start().await;
+    let mail = catcher
+        .wait_for("restart@example.com", "Verify your email")
+        .await;
+    assert!(mail.token("verify-email").is_some_and(|t| t.len() == 43));
 }
