@@ -5,18 +5,19 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use std::num::NonZeroU32;
-use tessera_application::ports::{Clock, MailWake, Pause};
+use tessera_application::ports::{Clock, LinkSecrets, MailWake, Pause};
 use tessera_application::{
     AuthService, AuthSettings, AuthenticateError, Fault, MailSettings, Mailing, NewTask, Pruned,
-    Retention, SignIn, SignInError, SignOut, SignUp, SignUpError, Stores, TaskError, TaskService,
-    TaskWriter, Throttle, ThrottleSettings,
+    ResetError, Retention, SignIn, SignInError, SignOut, SignUp, SignUpError, Stores, TaskError,
+    TaskService, TaskWriter, Throttle, ThrottleSettings, VerifyError,
 };
 use tessera_crypto::{BcryptHasher, JwtConfig, JwtTokens, LinkTokens};
 
 use tessera_domain::{
     AccessToken, AccountLimits, AccountLockPolicy, ClientAddress, ClientInfo, EmailAddress,
-    EmailKey, EmailVerification, MailQuota, PageQuery, Password, PasswordCandidate, SignOutScope,
-    TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, UserId, UserName,
+    EmailKey, EmailVerification, LinkToken, MailQuota, PageQuery, Password, PasswordCandidate,
+    SignOutScope, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle, UserId,
+    UserName,
 };
 use tessera_memory::{AlwaysReady, ManualClock, MemoryStore, UnavailableStore};
 
@@ -752,5 +753,92 @@ async fn retention_deletes_sessions_and_events_only_once_past_the_period() -> Te
         Err(AuthenticateError::Expired | AuthenticateError::Revoked)
     ));
     assert_eq!(retention.run().await?, Pruned::default());
+    Ok(())
+}
+
+/// The token of the newest queued mail of `kind`, opened as the sender would.
+async fn queued_token(stores: &Stores, w: &World, kind: tessera_domain::MailKind) -> LinkToken {
+    let claimed = stores
+        .mail
+        .claim(w.clock.now(), Duration::minutes(1), 100)
+        .await
+        .unwrap_or_else(|e| panic!("claim: {e}"));
+    let mail = claimed
+        .iter()
+        .rev()
+        .find(|claimed| claimed.mail.kind == kind)
+        .unwrap_or_else(|| panic!("no {kind} mail queued"));
+    let sealed = mail.mail.sealed.as_deref().unwrap_or_default();
+    mailing()
+        .secrets
+        .open(mail.mail.id, sealed)
+        .unwrap_or_else(|| panic!("the test secret opens the link"))
+}
+
+#[tokio::test]
+async fn a_reset_link_works_within_its_lifetime_and_never_after() -> TestResult {
+    for (after, works) in [
+        (Duration::minutes(29), true),
+        (Duration::minutes(31), false),
+    ] {
+        let stores = MemoryStore::new().stores();
+        let w = world_with(&stores);
+        w.auth
+            .sign_up(
+                signup("Rita", "rita@example.com", "securepassword123"),
+                &ClientInfo::default(),
+            )
+            .await?;
+        w.auth
+            .recovery()
+            .request_reset(
+                &EmailKey::parse("rita@example.com")?,
+                &ClientInfo::default(),
+            )
+            .await?;
+        let token = queued_token(&stores, &w, tessera_domain::MailKind::ResetPassword).await;
+        w.clock.advance(after);
+        let reset = w
+            .auth
+            .recovery()
+            .reset(
+                &token,
+                &Password::parse("anotherpassword456")?,
+                &ClientInfo::default(),
+            )
+            .await;
+        assert_eq!(reset.is_ok(), works, "after {after}: {reset:?}");
+        if !works {
+            assert!(matches!(reset, Err(ResetError::InvalidLink)));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_verification_link_works_within_its_lifetime_and_never_after() -> TestResult {
+    for (after, works) in [(Duration::hours(23), true), (Duration::hours(25), false)] {
+        let stores = MemoryStore::new().stores();
+        let w = world_with(&stores);
+        w.auth
+            .sign_up(
+                signup("Vic", "vic@example.com", "securepassword123"),
+                &ClientInfo::default(),
+            )
+            .await?;
+        let token = queued_token(&stores, &w, tessera_domain::MailKind::VerifyEmail).await;
+        w.clock.advance(after);
+        let verified = w
+            .auth
+            .recovery()
+            .verify(&token, &ClientInfo::default())
+            .await;
+        assert_eq!(verified.is_ok(), works, "after {after}: {verified:?}");
+        if let Ok(user) = verified {
+            assert!(user.email_verified);
+        } else {
+            assert!(matches!(verified, Err(VerifyError::InvalidLink)));
+        }
+    }
     Ok(())
 }

@@ -648,6 +648,7 @@ def test_an_email_change_is_confirmed_from_the_new_address_and_signin_then_uses_
     expect(section.locator(".badge")).to_have_text("Verified")
 
     page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("Email", exact=True).fill(old)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

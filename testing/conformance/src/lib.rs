@@ -78,7 +78,11 @@ macro_rules! conformance_tests {
             a_reset_through_its_link_changes_everything_it_promises_at_once,
             a_reset_without_a_live_reset_link_is_not_found_and_changes_nothing,
             of_two_resets_with_one_link_exactly_one_succeeds,
-            a_password_change_voids_reset_links_and_queues_its_notice
+            a_password_change_voids_reset_links_and_queues_its_notice,
+            an_account_is_stored_with_its_verification_mail_and_link,
+            a_verification_link_proves_the_address_once,
+            a_change_link_moves_the_email_and_tells_the_former_address,
+            a_link_that_cannot_be_confirmed_changes_nothing,
         );
     };
     (@cases $stores:expr; $($case:ident),* $(,)?) => {

@@ -561,3 +561,206 @@ pub async fn a_password_change_voids_reset_links_and_queues_its_notice(stores: S
         .collect();
     assert!(queued.contains(&notice.id), "the notice is queued");
 }
+
+/// An account stored with its verification mail and link (and no session, as when
+/// signin waits for the address): all of it is there at once, the mail counted by the
+/// quota.
+pub async fn an_account_is_stored_with_its_verification_mail_and_link(stores: Stores) {
+    let store = stores.mail.clone();
+    let new = new_user(&unique_email("welcome"));
+    let owner = new.user.id;
+    let at = now();
+    let welcome = mail(owner, MailKind::VerifyEmail, at);
+    let proving = LinkRecord {
+        email: new.user.email.clone(),
+        ..link(owner, MailKind::VerifyEmail, at + Duration::days(1))
+    };
+    ok(
+        stores
+            .users
+            .insert(&new, None, Some((&welcome, &proving)))
+            .await,
+        "insert",
+    );
+    assert!(live_ids(&stores, owner).await.is_empty(), "no session");
+    assert_eq!(
+        ok(store.find_link(&proving.digest, at).await, "find"),
+        Some(proving.clone())
+    );
+    let claimed = claim(&*store, at).await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].mail, welcome);
+    // Counted: another verification mail within the minute is refused.
+    let again = mail(owner, MailKind::VerifyEmail, at);
+    let refused = ok(
+        store
+            .queue(&again, None, ROOMY, at + Duration::seconds(10))
+            .await,
+        "queue",
+    );
+    assert!(refused.is_err(), "the signup's mail counts for the quota");
+}
+
+/// A verification link proves the address once, if it is still the account's.
+pub async fn a_verification_link_proves_the_address_once(stores: Stores) {
+    let store = stores.mail.clone();
+    let new = new_user(&unique_email("verify"));
+    let owner = new.user.id;
+    ok(stores.users.insert(&new, None, None).await, "insert");
+    let at = now();
+    let proving = LinkRecord {
+        email: new.user.email.clone(),
+        ..link(owner, MailKind::VerifyEmail, at + Duration::days(1))
+    };
+    queue(
+        &*store,
+        &mail(owner, MailKind::VerifyEmail, at),
+        Some(&proving),
+    )
+    .await;
+    let user = ok(
+        store
+            .confirm_link(
+                &proving.digest,
+                &mail(owner, MailKind::EmailChanged, at),
+                at,
+            )
+            .await,
+        "confirm",
+    );
+    assert!(user.email_verified);
+    assert_eq!(user.email, new.user.email);
+    let stored = ok(stores.users.find_by_id(owner).await, "find");
+    assert!(stored.is_some_and(|stored| stored.email_verified));
+    assert!(matches!(
+        store
+            .confirm_link(
+                &proving.digest,
+                &mail(owner, MailKind::EmailChanged, at),
+                at
+            )
+            .await,
+        Err(RepoError::NotFound)
+    ));
+    // No notice for a verification.
+    let kinds: Vec<MailKind> = claim(&*store, at + Duration::minutes(1))
+        .await
+        .iter()
+        .map(|claimed| claimed.mail.kind)
+        .collect();
+    assert_eq!(kinds, vec![MailKind::VerifyEmail]);
+}
+
+/// A confirmation link makes its address the account's email, proven; every other link
+/// of the account dies, and the notice goes to the address the account had.
+pub async fn a_change_link_moves_the_email_and_tells_the_former_address(stores: Stores) {
+    let store = stores.mail.clone();
+    let new = new_user(&unique_email("mover"));
+    let owner = new.user.id;
+    ok(stores.users.insert(&new, None, None).await, "insert");
+    let at = now();
+    let change = link(owner, MailKind::ConfirmEmailChange, at + Duration::days(1));
+    let reset = link(owner, MailKind::ResetPassword, at + Duration::days(1));
+    queue(
+        &*store,
+        &mail(owner, MailKind::ConfirmEmailChange, at),
+        Some(&change),
+    )
+    .await;
+    queue(
+        &*store,
+        &mail(owner, MailKind::ResetPassword, at),
+        Some(&reset),
+    )
+    .await;
+    let mut notice = mail(owner, MailKind::EmailChanged, at);
+    notice.to = EmailAddress::from_trusted("someone-else@example.com".to_owned());
+    let user = ok(
+        store.confirm_link(&change.digest, &notice, at).await,
+        "confirm",
+    );
+    assert_eq!(user.email, change.email);
+    assert!(user.email_verified);
+    let found = ok(
+        stores.users.find_credentials(change.email.as_str()).await,
+        "find",
+    );
+    assert_eq!(found.map(|found| found.user.id), Some(owner));
+    assert_eq!(
+        ok(store.find_link(&reset.digest, at).await, "find"),
+        None,
+        "every link of the account dies with the change"
+    );
+    let told: Vec<QueuedMail> = claim(&*store, at + Duration::minutes(1))
+        .await
+        .into_iter()
+        .map(|claimed| claimed.mail)
+        .filter(|mail| mail.kind == MailKind::EmailChanged)
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].to, new.user.email, "to the former address");
+}
+
+/// A confirmation whose address another account took meanwhile is a conflict and
+/// changes nothing; a verification link of an address the account no longer has, a
+/// reset link or an expired link are not found.
+pub async fn a_link_that_cannot_be_confirmed_changes_nothing(stores: Stores) {
+    let store = stores.mail.clone();
+    let new = new_user(&unique_email("blocked"));
+    let owner = new.user.id;
+    ok(stores.users.insert(&new, None, None).await, "insert");
+    let at = now();
+    let change = link(owner, MailKind::ConfirmEmailChange, at + Duration::days(1));
+    queue(
+        &*store,
+        &mail(owner, MailKind::ConfirmEmailChange, at),
+        Some(&change),
+    )
+    .await;
+    let taker = new_user(change.email.as_str());
+    ok(stores.users.insert(&taker, None, None).await, "insert");
+    assert!(matches!(
+        store
+            .confirm_link(&change.digest, &mail(owner, MailKind::EmailChanged, at), at)
+            .await,
+        Err(RepoError::Conflict)
+    ));
+    let stored = ok(stores.users.find_by_id(owner).await, "find");
+    assert_eq!(stored.map(|user| user.email), Some(new.user.email.clone()));
+
+    let stale = link(owner, MailKind::VerifyEmail, at + Duration::days(1));
+    let reset = link(owner, MailKind::ResetPassword, at + Duration::days(1));
+    for (made, kind) in [
+        (&stale, MailKind::VerifyEmail),
+        (&reset, MailKind::ResetPassword),
+    ] {
+        queue(&*store, &mail(owner, kind, at), Some(made)).await;
+    }
+    // A minute later (the quota's wait for its kind), a link of the account's address
+    // that expires a minute after that.
+    let later = at + Duration::seconds(61);
+    let short = LinkRecord {
+        email: new.user.email.clone(),
+        ..link(owner, MailKind::VerifyEmail, later + Duration::minutes(1))
+    };
+    queue(
+        &*store,
+        &mail(owner, MailKind::VerifyEmail, later),
+        Some(&short),
+    )
+    .await;
+    for (digest, when) in [
+        (&stale.digest, at),
+        (&reset.digest, at),
+        (&short.digest, later + Duration::minutes(2)),
+    ] {
+        assert!(matches!(
+            store
+                .confirm_link(digest, &mail(owner, MailKind::EmailChanged, at), when)
+                .await,
+            Err(RepoError::NotFound)
+        ));
+    }
+    let stored = ok(stores.users.find_by_id(owner).await, "find");
+    assert!(stored.is_some_and(|user| !user.email_verified));
+}
