@@ -1,11 +1,13 @@
 //! What the logs say, and what they never say: one line per request with its route
-//! template, and no password, token, secret or email, whatever happens.
+//! template, and no password, token, link, secret or email, whatever happens (mail
+//! delivered, refused and retried included).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use reqwest::StatusCode;
-use tessera_test_kit::{Storage, TestApp, expect_status, string_at};
+use serde_json::json;
+use tessera_test_kit::{Answer, MailCatcher, Storage, TestApp, expect_status, string_at};
 
 const SECRET: &str = "log-test-secret-that-must-never-be-logged-0123";
 const PASSWORD: &str = "correct-horse-battery-staple-42";
@@ -47,9 +49,11 @@ async fn logs_name_routes_but_never_secrets_passwords_tokens_or_emails() {
         panic!("this test binary must own the global subscriber");
     }
 
+    let catcher = MailCatcher::start(Answer::RefuseForNow(1)).await;
     let app = TestApp::builder()
         .storage(Storage::Memory)
         .setting("JWT_SECRET", SECRET)
+        .setting("SMTP_URL", &catcher.url())
         .start()
         .await;
 
@@ -66,7 +70,42 @@ async fn logs_name_routes_but_never_secrets_passwords_tokens_or_emails() {
         StatusCode::BAD_REQUEST
     );
 
+    // Mail, a refusal and a retry among it: its links' tokens are in the mails only.
+    let verification = catcher.wait_for(EMAIL, "Verify your email").await;
+    let verify_token = verification.token("verify-email").unwrap_or_default();
+    expect_status(
+        app.post_json("/api/auth/email/verify", &json!({"token": verify_token}), None)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_status(
+        app.post_json("/api/auth/password/forgot", &json!({"email": EMAIL}), None)
+            .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let reset = catcher.wait_for(EMAIL, "Reset your password").await;
+    let reset_token = reset.token("reset-password").unwrap_or_default();
+    let new_password = "another-private-password-77";
+    let body = expect_status(
+        app.post_json(
+            "/api/auth/password/reset",
+            &json!({"token": reset_token, "new_password": new_password}),
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let reset_session = string_at(&body, "/token");
+    catcher.wait_for(EMAIL, "Your password was changed").await;
+
     let logs = captured.text();
+    assert!(
+        logs.lines().any(|l| l.contains("mail delivered")),
+        "no line for a delivered mail:\n{logs}"
+    );
     assert!(
         logs.lines()
             .any(|l| l.contains("route=/api/auth/signin") && l.contains("status=400")),
@@ -79,6 +118,10 @@ async fn logs_name_routes_but_never_secrets_passwords_tokens_or_emails() {
         EMAIL,
         "private.person",
         token.as_str(),
+        verify_token.as_str(),
+        reset_token.as_str(),
+        new_password,
+        reset_session.as_str(),
     ] {
         assert!(!private.is_empty());
         assert!(
