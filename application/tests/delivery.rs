@@ -167,7 +167,7 @@ async fn a_delivered_mail_carries_its_opened_link_and_leaves_the_queue() {
     assert_eq!(report.sent, vec![MailKind::ResetPassword]);
     let sent = transport.sent();
     assert_eq!(sent.len(), 1);
-    let (link, lifetime) = sent[0].link.clone().expect("a link");
+    let (link, lifetime) = sent[0].link.clone().unwrap_or_else(|| panic!("a link"));
     assert_eq!(
         link.as_str(),
         format!("https://tessera.example/#/reset-password?token={token}")
@@ -264,7 +264,11 @@ async fn a_link_sealed_under_the_previous_secret_still_goes_out() {
     ));
     let sender = s.sender(transport.clone(), rotated);
     assert_eq!(pass(&sender).await.sent.len(), 1);
-    let link = transport.sent()[0].link.clone().expect("a link").0;
+    let link = transport.sent()[0]
+        .link
+        .clone()
+        .unwrap_or_else(|| panic!("a link"))
+        .0;
     assert!(link.as_str().ends_with(&token), "{link:?}");
 }
 

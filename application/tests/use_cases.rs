@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use std::num::NonZeroU32;
-use tessera_application::ports::{Clock, LinkSecrets, MailWake, Pause};
+use tessera_application::ports::{Clock, MailWake, Pause};
 use tessera_application::{
     AuthService, AuthSettings, AuthenticateError, Fault, MailSettings, Mailing, NewTask, Pruned,
     ResetError, Retention, SignIn, SignInError, SignOut, SignUp, SignUpError, Stores, TaskError,

@@ -74,8 +74,12 @@ async fn logs_name_routes_but_never_secrets_passwords_tokens_or_emails() {
     let verification = catcher.wait_for(EMAIL, "Verify your email").await;
     let verify_token = verification.token("verify-email").unwrap_or_default();
     expect_status(
-        app.post_json("/api/auth/email/verify", &json!({"token": verify_token}), None)
-            .await,
+        app.post_json(
+            "/api/auth/email/verify",
+            &json!({"token": verify_token}),
+            None,
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
