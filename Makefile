@@ -52,10 +52,12 @@ test:
 ## included); other origins are blocked.
 ## Screenshots go to .tessera/screenshots (`make screenshots`: docs/screenshots/).
 test-web:
-	@if [ ! -x .tessera/web-venv/bin/pytest ]; then \
-		echo "test-web: installing Playwright for Python into .tessera/web-venv"; \
+	@if [ ! -x .tessera/web-venv/bin/pytest ] || \
+		[ tests/web/requirements.txt -nt .tessera/web-venv/installed ]; then \
+		echo "test-web: installing Playwright for Python and the mail catcher into .tessera/web-venv"; \
 		python3 -m venv .tessera/web-venv && \
-		.tessera/web-venv/bin/pip install -q -r tests/web/requirements.txt || exit 1; \
+		.tessera/web-venv/bin/pip install -q -r tests/web/requirements.txt && \
+		touch .tessera/web-venv/installed || exit 1; \
 	fi
 	@if [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
 		echo "test-web: no Chromium at $${CHROMIUM:-/usr/bin/chromium} (Debian: apt-get install chromium)"; exit 1; \

@@ -317,6 +317,17 @@ impl TryFrom<ChangeEmailBody> for ChangeEmail {
     }
 }
 
+/// The answer of a signup: signed in, or (`EMAIL_VERIFICATION=required`) waiting for the
+/// address to be proven, with no token.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SignUpResponse {
+    /// Signed in: a token and its session.
+    SignedIn(AuthResponse),
+    /// No session until the mailed link is opened.
+    Pending(PendingSignUpResponse),
+}
+
 /// The answer of a signup that waits for the address to be proven
 /// (`EMAIL_VERIFICATION=required`): no token.
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,8 +7,8 @@ use crate::dto::{
     AuthResponse, ChangeEmailBody, ChangePasswordBody, CreateTaskBody, DeleteAccountBody,
     ErrorResponse, EventResponse, EventsResponse, ForgotPasswordBody, MeResponse, MessageResponse,
     PatchTaskBody, PendingSignUpResponse, ReplaceTaskBody, ResetPasswordBody, SessionResponse,
-    SessionsResponse, SignInBody, SignOutBody, SignUpBody, StatusResponse, TaskResponse,
-    UpdateMeBody, UserEnvelope, UserResponse, VerifyEmailBody,
+    SessionsResponse, SignInBody, SignOutBody, SignUpBody, SignUpResponse, StatusResponse,
+    TaskResponse, UpdateMeBody, UserEnvelope, UserResponse, VerifyEmailBody,
 };
 use crate::{metrics, routes};
 
@@ -52,7 +52,7 @@ use crate::{metrics, routes};
         AuthResponse, MeResponse, UserResponse, TaskResponse, MessageResponse, StatusResponse,
         ErrorResponse, UpdateMeBody, ChangePasswordBody, DeleteAccountBody, UserEnvelope,
         SessionResponse, SessionsResponse, EventResponse, EventsResponse, ForgotPasswordBody,
-        ResetPasswordBody, VerifyEmailBody, ChangeEmailBody, PendingSignUpResponse,
+        ResetPasswordBody, VerifyEmailBody, ChangeEmailBody, PendingSignUpResponse, SignUpResponse,
     )),
     modifiers(&BearerSecurity),
     tags(

@@ -67,6 +67,49 @@ fn defaults_follow_the_contract() -> Result<(), SettingsError> {
     assert_eq!(s.limits.max_sessions_per_user, 50);
     assert_eq!(s.limits.max_tasks_per_user, 10_000);
     assert_eq!(s.limits.retention_days, 30);
+    assert!(matches!(s.mail.delivery, Delivery::Off));
+    assert_eq!(s.mail.from.to_string(), DEFAULT_MAIL_FROM);
+    assert_eq!(s.mail.retry.window, chrono::Duration::hours(24));
+    assert_eq!(s.mail.accounts.quota.per_hour, 5);
+    assert_eq!(s.mail.accounts.reset_ttl, chrono::Duration::seconds(1800));
+    assert_eq!(
+        s.mail.accounts.verify_ttl,
+        chrono::Duration::seconds(86_400)
+    );
+    assert_eq!(
+        s.mail.accounts.verification,
+        tessera_domain::EmailVerification::Optional
+    );
+    Ok(())
+}
+
+#[test]
+fn mail_settings_are_read() -> Result<(), SettingsError> {
+    let s = load(&[
+        ("SMTP_URL", "smtps://mailer:s3cret@mail.example:465"),
+        ("MAIL_FROM", "Acme <hello@acme.example>"),
+        ("MAIL_RETRY_HOURS", "2"),
+        ("MAIL_PER_ACCOUNT_PER_HOUR", "9"),
+        ("EMAIL_VERIFICATION", "required"),
+        ("RESET_TOKEN_TTL_SECONDS", "600"),
+        ("VERIFY_TOKEN_TTL_SECONDS", "3600"),
+    ])?;
+    let Delivery::Smtp(url) = &s.mail.delivery else {
+        panic!("SMTP_URL names the server");
+    };
+    assert_eq!((url.host(), url.port()), ("mail.example", 465));
+    assert!(
+        !format!("{s:?}").contains("s3cret"),
+        "the password is never shown"
+    );
+    assert_eq!(s.mail.retry.window, chrono::Duration::hours(2));
+    assert_eq!(s.mail.accounts.quota.per_hour, 9);
+    assert_eq!(s.mail.accounts.reset_ttl, chrono::Duration::seconds(600));
+    assert_eq!(s.mail.accounts.verify_ttl, chrono::Duration::seconds(3600));
+    assert_eq!(
+        s.mail.accounts.verification,
+        tessera_domain::EmailVerification::Required
+    );
     Ok(())
 }
 
@@ -211,6 +254,24 @@ fn invalid_settings_name_the_variable() {
         (
             &[("DATABASE_STARTUP_TIMEOUT_SECONDS", "-1")],
             "DATABASE_STARTUP_TIMEOUT_SECONDS",
+        ),
+        (&[("SMTP_URL", "ftp://mail.example")], "SMTP_URL"),
+        (&[("SMTP_URL", "smtp://")], "SMTP_URL"),
+        (&[("SMTP_URL", "smtp://mail.example?tls=maybe")], "SMTP_URL"),
+        (&[("MAIL_FROM", "not an address")], "MAIL_FROM"),
+        (&[("EMAIL_VERIFICATION", "sometimes")], "EMAIL_VERIFICATION"),
+        (&[("MAIL_RETRY_HOURS", "0")], "MAIL_RETRY_HOURS"),
+        (
+            &[("MAIL_PER_ACCOUNT_PER_HOUR", "0")],
+            "MAIL_PER_ACCOUNT_PER_HOUR",
+        ),
+        (
+            &[("RESET_TOKEN_TTL_SECONDS", "10")],
+            "RESET_TOKEN_TTL_SECONDS",
+        ),
+        (
+            &[("VERIFY_TOKEN_TTL_SECONDS", "x")],
+            "VERIFY_TOKEN_TTL_SECONDS",
         ),
     ];
     for (pairs, name) in cases {

@@ -7,7 +7,7 @@ use tessera_domain::{AccessToken, SignOutScope};
 use crate::client::client_info;
 use crate::dto::{
     AuthResponse, ErrorResponse, MeResponse, MessageResponse, PendingSignUpResponse, SignInBody,
-    SignOutBody, SignUpBody, from_json,
+    SignOutBody, SignUpBody, SignUpResponse, from_json,
 };
 use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, Bearer, JsonBody, bearer, is_json};
@@ -17,7 +17,7 @@ use crate::openapi_responses::{BodyTooLargeOrNotJson, RateLimited, ServerErrors,
 #[utoipa::path(post, path = "/api/auth/signup", tag = "auth",
     request_body = SignUpBody,
     responses(
-        (status = 201, description = "Account created and signed in; with `EMAIL_VERIFICATION=required`, created with no token until the address is verified (`verification_required`)", body = AuthResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 201, description = "Account created and signed in; with `EMAIL_VERIFICATION=required`, created with no token until the address is verified (`verification_required`)", body = SignUpResponse, headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "Invalid JSON, or invalid fields (`invalid_json`, `validation_failed`, `email_taken`)", body = ErrorResponse),
         BodyTooLargeOrNotJson, RateLimited, ServerErrors
     )
@@ -32,15 +32,14 @@ pub async fn sign_up(
     body: JsonBody<SignUpBody>,
 ) -> Result<HttpResponse, ApiError> {
     let command = SignUp::try_from(body.0)?;
-    Ok(match auth.sign_up(command, &client_info(&req)).await? {
-        SignedUp::Session(session) => HttpResponse::Created().json(AuthResponse::from(&session)),
-        SignedUp::VerificationRequired(user) => {
-            HttpResponse::Created().json(PendingSignUpResponse {
-                user: (&user).into(),
-                verification_required: true,
-            })
-        }
-    })
+    let answer = match auth.sign_up(command, &client_info(&req)).await? {
+        SignedUp::Session(session) => SignUpResponse::SignedIn(AuthResponse::from(&session)),
+        SignedUp::VerificationRequired(user) => SignUpResponse::Pending(PendingSignUpResponse {
+            user: (&user).into(),
+            verification_required: true,
+        }),
+    };
+    Ok(HttpResponse::Created().json(answer))
 }
 
 #[utoipa::path(post, path = "/api/auth/signin", tag = "auth",

@@ -14,6 +14,14 @@ use crate::error::{ApiError, ErrorKind};
 use crate::extract::{AuthUser, JsonBody};
 use crate::openapi_responses::{BodyTooLargeOrNotJson, RateLimited, ServerErrors, Unauthenticated};
 
+/// Most password reset requests handled at once, all workers together.
+pub const RESET_REQUESTS_IN_FLIGHT: usize = 64;
+
+static RESET_SLOTS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(RESET_REQUESTS_IN_FLIGHT))
+    });
+
 #[utoipa::path(post, path = "/api/auth/password/forgot", tag = "mail",
     request_body = ForgotPasswordBody,
     responses(
@@ -38,11 +46,19 @@ pub async fn forgot_password(
     let client = client_info(&req);
     let recovery = recovery.into_inner();
     // Off the request's path: a known address costs the answer no more than an unknown.
-    actix_web::rt::spawn(async move {
-        if let Err(fault) = recovery.request_reset(&email, &client).await {
-            tracing::warn!(error = %fault, "a password reset request could not be handled");
+    // At most `RESET_REQUESTS_IN_FLIGHT` wait at once: past that a flood's requests are
+    // dropped, answered alike, rather than piling up for the database.
+    match RESET_SLOTS.clone().try_acquire_owned() {
+        Ok(slot) => {
+            actix_web::rt::spawn(async move {
+                if let Err(fault) = recovery.request_reset(&email, &client).await {
+                    tracing::warn!(error = %fault, "a password reset request could not be handled");
+                }
+                drop(slot);
+            });
         }
-    });
+        Err(_) => tracing::warn!("too many password reset requests in flight; one was dropped"),
+    }
     Ok(HttpResponse::Accepted().json(MessageResponse {
         message: "If an account exists for this email, a reset link has been sent",
     }))

@@ -161,3 +161,27 @@ async fn a_change_confirmed_after_the_address_was_taken_changes_nothing() {
     let me = expect_status(app.me(&user.token).await, StatusCode::OK).await;
     assert_eq!(me["user"]["email"], json!(user.email));
 }
+
+#[tokio::test]
+async fn the_hourly_mail_quota_counts_every_kind_of_mail() {
+    let catcher = tessera_test_kit::MailCatcher::start(tessera_test_kit::Answer::Accept).await;
+    let app = super::sending_to(&catcher)
+        .setting("MAIL_PER_ACCOUNT_PER_HOUR", "2")
+        .start()
+        .await;
+    let user = app.signed_up_user().await;
+    super::forgot(&app, &user.email).await;
+    catcher.wait_for(&user.email, VERIFY).await;
+    catcher.wait_for(&user.email, super::RESET).await;
+    // Two mails this hour: a third, of a kind not sent yet, waits for the hour.
+    let wait = crate::helpers::assert_rate_limited(
+        change(
+            &app,
+            &user,
+            &json!({"new_email": unique_email(), "password": user.password}),
+        )
+        .await,
+    )
+    .await;
+    assert!((3000..=3600).contains(&wait), "{wait}");
+}
