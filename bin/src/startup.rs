@@ -484,14 +484,23 @@ const MAIL_POLL: Duration = Duration::from_secs(1);
 /// Delivers the mail queue for as long as the server runs: a pass as soon as this
 /// instance queues mail, and otherwise every [`MAIL_POLL`].
 async fn deliver_mail(sender: MailSender, wake: Arc<SenderWake>, metrics: Metrics) {
+    // One warning per outage, not one per poll.
+    let mut failing = false;
     loop {
         let full = match sender.pass().await {
             Ok(report) => {
+                if failing {
+                    tracing::info!("claiming mail to send works again");
+                    failing = false;
+                }
                 metrics.observe_mail(&report);
                 report.handled() >= MailSender::BATCH as usize
             }
             Err(error) => {
-                tracing::warn!(error = %error, "claiming mail to send failed");
+                if !failing {
+                    tracing::warn!(error = %error, "claiming mail to send failed; mail waits until the database answers");
+                    failing = true;
+                }
                 false
             }
         };

@@ -296,26 +296,42 @@ pub struct ChangeEmailBody {
     password: Option<SecretText>,
 }
 
-impl TryFrom<ChangeEmailBody> for ChangeEmail {
-    type Error = ValidationErrors;
-
-    fn try_from(body: ChangeEmailBody) -> Result<Self, ValidationErrors> {
+impl ChangeEmailBody {
+    /// The change asked for, by the account whose address is `current`: every field's
+    /// refusal, in body order (a new address equal to `current` is one).
+    ///
+    /// # Errors
+    /// The refused fields.
+    pub fn parse(self, current: &EmailAddress) -> Result<ChangeEmail, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let new_email = errors.check(
-            "new_email",
-            EmailAddress::parse(text(body.new_email.as_ref())),
-        );
+        let new_email = errors
+            .check(
+                "new_email",
+                EmailAddress::parse(text(self.new_email.as_ref())),
+            )
+            .filter(|new_email| {
+                let differs = new_email != current;
+                if !differs {
+                    errors.add("new_email", SAME_EMAIL);
+                }
+                differs
+            });
         let password = errors.check(
             "password",
-            PasswordCandidate::parse(secret(body.password.as_ref())),
+            PasswordCandidate::parse(secret(self.password.as_ref())),
         );
-        let change = new_email.zip(password).map(|(new_email, password)| Self {
-            new_email,
-            password,
-        });
+        let change = new_email
+            .zip(password)
+            .map(|(new_email, password)| ChangeEmail {
+                new_email,
+                password,
+            });
         collected(errors, change)
     }
 }
+
+/// The refusal of a new address that is the account's own.
+pub const SAME_EMAIL: &str = "New email must differ from the current one";
 
 /// The answer of a signup: signed in, or (`EMAIL_VERIFICATION=required`) waiting for the
 /// address to be proven, with no token.

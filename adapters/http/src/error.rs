@@ -384,7 +384,7 @@ impl From<AccountError> for ApiError {
             AccountError::AlreadyVerified => ErrorKind::AlreadyVerified.into(),
             AccountError::SameEmail => Self::validation(ValidationErrors::single(
                 "new_email",
-                "New email must differ from the current one",
+                crate::dto::SAME_EMAIL,
             )),
             AccountError::EmailTaken => ErrorKind::EmailTaken.into(),
             AccountError::MailLimited(wait) => Self::rate_limited(wait),

@@ -52,6 +52,9 @@ pub enum SigninOutcome {
     InvalidCredentials,
     /// Refused by the rate limit.
     RateLimited,
+    /// The right password, but the address is not verified yet
+    /// (`EMAIL_VERIFICATION=required`).
+    EmailNotVerified,
     /// Any other failure (validation, server fault).
     Error,
 }
@@ -62,6 +65,7 @@ impl SigninOutcome {
             Self::Success => "success",
             Self::InvalidCredentials => "invalid_credentials",
             Self::RateLimited => "rate_limited",
+            Self::EmailNotVerified => "email_not_verified",
             Self::Error => "error",
         }
     }
@@ -160,7 +164,7 @@ impl Metrics {
         let mail_failed = IntCounterVec::new(
             Opts::new(
                 "tessera_mail_failed_total",
-                "Failed mail deliveries, by kind and reason (temporary, unreachable: retried; permanent, invalid, expired, sealed, off: dropped)",
+                "Failed mail deliveries, by kind and reason (temporary, unreachable: retried; permanent, invalid, expired, sealed, off: dropped; unrecorded: the outcome could not be stored, tried again)",
             ),
             &["kind", "reason"],
         )?;
@@ -187,7 +191,13 @@ impl Metrics {
         registry.register(Box::new(pool_waiting.clone()))?;
         registry.register(Box::new(hashes_in_flight.clone()))?;
         registry.register(Box::new(hashes.clone()))?;
-        for outcome in ["success", "invalid_credentials", "rate_limited", "error"] {
+        for outcome in [
+            "success",
+            "invalid_credentials",
+            "rate_limited",
+            "email_not_verified",
+            "error",
+        ] {
             signins.with_label_values(&[outcome]);
         }
         Ok(Self {

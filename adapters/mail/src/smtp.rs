@@ -21,7 +21,8 @@ pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// 90-second claim, so that no other instance takes the mail over while it is sent.
 pub const TRY_TIMEOUT: Duration = Duration::from_secs(45);
 
-/// Sends each mail to the server `SMTP_URL` names, over a small pool of connections.
+/// Sends each mail to the server `SMTP_URL` names, over a connection of its own (no pool:
+/// a try cut off at [`TRY_TIMEOUT`] takes its connection with it).
 #[derive(Clone)]
 pub struct SmtpTransport {
     smtp: AsyncSmtpTransport<Tokio1Executor>,
@@ -45,7 +46,7 @@ impl SmtpTransport {
     ///
     /// # Errors
     /// [`SetupError`]: a `message_host` that cannot end a `Message-ID`, a TLS
-    /// configuration that cannot be made, or no Tokio runtime to run the pool on.
+    /// configuration that cannot be made, or no Tokio runtime to send on.
     pub fn new(url: &SmtpUrl, from: MailFrom, message_host: &str) -> Result<Self, SetupError> {
         let composer = Composer::new(from, message_host)?;
         if tokio::runtime::Handle::try_current().is_err() {

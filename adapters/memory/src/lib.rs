@@ -20,8 +20,8 @@ use tessera_application::ports::{
 };
 use tessera_domain::{
     AccountLockPolicy, AccountRecord, AccountStep, Admission, CredentialVersion, Credentials,
-    MailKind, NewUser, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges,
-    TaskId, TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
+    NewUser, PasswordHash, Rate, SecurityEvent, Session, SessionId, Task, TaskChanges, TaskId,
+    TaskStatusFilter, User, UserId, UserName, sessions_beyond_cap,
 };
 
 /// Locks a store. A panic while the lock was held cannot leave a half-written row (every
@@ -90,7 +90,7 @@ impl Data {
         stored.hash = hash.clone();
         stored.version = stored.version.next();
         stored.user.updated_at = Task::next_updated_at(stored.user.updated_at, at);
-        self.mail.void(user, MailKind::ResetPassword);
+        self.mail.void_all(user);
         self.mail.enqueue(notice, at);
         Ok(stored)
     }

@@ -48,6 +48,11 @@ impl Mail {
         self.links.insert(link.digest, link.clone());
     }
 
+    /// Voids every link of `user`: a new password or address makes them all stale.
+    pub(crate) fn void_all(&mut self, user: UserId) {
+        self.links.retain(|_, link| link.user_id != user);
+    }
+
     /// Voids the links of `user` for `purpose`.
     pub(crate) fn void(&mut self, user: UserId, purpose: MailKind) {
         self.links

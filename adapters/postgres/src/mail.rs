@@ -113,6 +113,30 @@ pub(crate) async fn enqueue(
         .map(drop)
 }
 
+/// The account a link acts on, read without a lock (the caller locks the account, then
+/// the link, and checks the link again under its lock).
+async fn link_owner(conn: &mut AsyncPgConnection, digest: &[u8]) -> QueryResult<Option<Uuid>> {
+    mail_links::table
+        .find(digest)
+        .select(mail_links::user_id)
+        .first::<Uuid>(conn)
+        .await
+        .optional()
+}
+
+/// Locks the row of account `user` for the rest of the transaction (until then, no
+/// other change of the account or queueing of its mail goes ahead).
+async fn lock_account(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<()> {
+    users::table
+        .find(user)
+        .select(users::id)
+        .for_no_key_update()
+        .first::<Uuid>(conn)
+        .await
+        .optional()
+        .map(drop)
+}
+
 /// Stores `link`, voiding the earlier ones of its account and purpose.
 pub(crate) async fn add_link(conn: &mut AsyncPgConnection, link: &LinkRecord) -> QueryResult<()> {
     void(conn, link.user_id.as_uuid(), link.purpose).await?;
@@ -121,6 +145,13 @@ pub(crate) async fn add_link(conn: &mut AsyncPgConnection, link: &LinkRecord) ->
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// Voids every link of `user`: a new password or address makes them all stale.
+pub(crate) async fn void_all(conn: &mut AsyncPgConnection, user: Uuid) -> QueryResult<usize> {
+    diesel::delete(mail_links::table.filter(mail_links::user_id.eq(user)))
+        .execute(conn)
+        .await
 }
 
 /// Voids the links of `user` for `purpose`.
@@ -193,10 +224,16 @@ impl MailStore for PgStore {
         let reset = self
             .on_auth(async |conn| {
                 conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-                    // The link's row lock: of two resets with one link, the second finds
-                    // it gone.
+                    // Lock order, as queueing and password changes take it: the account's
+                    // row, then its link. Under the link's row lock, of two resets with one
+                    // link the second finds it gone.
+                    let Some(owner) = link_owner(conn, &digest).await? else {
+                        return Ok(None);
+                    };
+                    lock_account(conn, owner).await?;
                     let owner = mail_links::table
                         .find(&digest)
+                        .filter(mail_links::user_id.eq(owner))
                         .filter(mail_links::purpose.eq(MailKind::ResetPassword.as_str()))
                         .filter(mail_links::expires_at.gt(now))
                         .select(mail_links::user_id)
@@ -206,7 +243,7 @@ impl MailStore for PgStore {
                         .optional()?;
                     match owner {
                         Some(owner) if owner == new_session.user_id.as_uuid() => {
-                            void(conn, owner, MailKind::ResetPassword).await?;
+                            void_all(conn, owner).await?;
                             let user = reset_account(conn, owner, hash, new_session, now).await?;
                             enqueue(conn, notice, now).await?;
                             Ok(Some(user))
@@ -230,9 +267,25 @@ impl MailStore for PgStore {
         let confirmed = self
             .on_auth(async |conn| {
                 conn.transaction::<_, diesel::result::Error, _>(async |conn| {
-                    // The link's row lock: of two uses of one link, the second finds it gone.
+                    // Lock order, as queueing and password changes take it: the account's
+                    // row, then its link. Under the link's row lock, of two uses of one link
+                    // the second finds it gone.
+                    let Some(owner) = link_owner(conn, &digest).await? else {
+                        return Ok(None);
+                    };
+                    let Some(current) = users::table
+                        .find(owner)
+                        .select(users::email)
+                        .for_update()
+                        .first::<String>(conn)
+                        .await
+                        .optional()?
+                    else {
+                        return Ok(None);
+                    };
                     let Some(link) = mail_links::table
                         .find(&digest)
+                        .filter(mail_links::user_id.eq(owner))
                         .filter(mail_links::purpose.ne(MailKind::ResetPassword.as_str()))
                         .filter(mail_links::expires_at.gt(now))
                         .select(LinkRow::as_select())
@@ -244,23 +297,10 @@ impl MailStore for PgStore {
                     else {
                         return Ok(None);
                     };
-                    let owner = link.user_id.as_uuid();
-                    let Some(current) = users::table
-                        .find(owner)
-                        .select(users::email)
-                        .for_no_key_update()
-                        .first::<String>(conn)
-                        .await
-                        .optional()?
-                    else {
-                        return Ok(None);
-                    };
                     let stored = if link.purpose == MailKind::ConfirmEmailChange {
                         // A taken address fails the unique index: nothing changes.
                         let user = prove_address(conn, owner, Some(&link.email), now).await?;
-                        diesel::delete(mail_links::table.filter(mail_links::user_id.eq(owner)))
-                            .execute(conn)
-                            .await?;
+                        void_all(conn, owner).await?;
                         let notice = QueuedMail {
                             to: EmailAddress::from_trusted(current),
                             ..changed.clone()

@@ -11,9 +11,9 @@ use tessera_application::ports::{
     TaskPage, TaskRepository, UserRepository,
 };
 use tessera_domain::{
-    ClientInfo, CredentialVersion, Credentials, EmailAddress, MailKind, NewUser, PasswordHash,
-    SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
-    TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    ClientInfo, CredentialVersion, Credentials, EmailAddress, NewUser, PasswordHash, SecurityEvent,
+    Session, SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle,
+    User, UserId, UserName,
 };
 use uuid::Uuid;
 
@@ -256,7 +256,7 @@ impl UserRepository for PgStore {
                     .values(&session)
                     .execute(conn)
                     .await?;
-                crate::mail::void(conn, user, MailKind::ResetPassword).await?;
+                crate::mail::void_all(conn, user).await?;
                 crate::mail::enqueue(conn, notice, at).await?;
                 Ok(Ok(()))
             })

@@ -118,6 +118,11 @@ pub(crate) fn add_link(conn: &mut SqliteConnection, link: &LinkRecord) -> QueryR
         .map(drop)
 }
 
+/// Voids every link of `user`: a new password or address makes them all stale.
+pub(crate) fn void_all(conn: &mut SqliteConnection, user: &str) -> QueryResult<usize> {
+    diesel::delete(mail_links::table.filter(mail_links::user_id.eq(user))).execute(conn)
+}
+
 /// Voids the links of `user` for `purpose`.
 pub(crate) fn void(
     conn: &mut SqliteConnection,
@@ -193,7 +198,7 @@ impl MailStore for SqliteStore {
                     .optional()?;
                 match owner {
                     Some(owner) if owner == session.user_id.to_string() => {
-                        void(conn, &owner, MailKind::ResetPassword)?;
+                        void_all(conn, &owner)?;
                         let user = reset_account(conn, &owner, &hash, &session, now)?;
                         enqueue(conn, &notice, now)?;
                         Ok(Some(user))
@@ -239,8 +244,7 @@ impl MailStore for SqliteStore {
                 };
                 let user = if link.purpose == MailKind::ConfirmEmailChange {
                     let user = prove_address(conn, &owner, Some(&link.email), now)?;
-                    diesel::delete(mail_links::table.filter(mail_links::user_id.eq(&owner)))
-                        .execute(conn)?;
+                    void_all(conn, &owner)?;
                     let notice = QueuedMail {
                         to: EmailAddress::from_trusted(current),
                         ..changed

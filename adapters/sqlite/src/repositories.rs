@@ -11,9 +11,9 @@ use tessera_application::ports::{
     TaskPage, TaskRepository, UserRepository,
 };
 use tessera_domain::{
-    ClientInfo, CredentialVersion, Credentials, EmailAddress, MailKind, NewUser, PasswordHash,
-    SecurityEvent, Session, SessionId, Task, TaskChanges, TaskDescription, TaskId,
-    TaskStatusFilter, TaskTitle, User, UserId, UserName,
+    ClientInfo, CredentialVersion, Credentials, EmailAddress, NewUser, PasswordHash, SecurityEvent,
+    Session, SessionId, Task, TaskChanges, TaskDescription, TaskId, TaskStatusFilter, TaskTitle,
+    User, UserId, UserName,
 };
 
 use crate::SqliteStore;
@@ -330,7 +330,7 @@ impl UserRepository for SqliteStore {
                 .execute(conn)?;
             end_active_sessions(conn, &user, at)?;
             insert_session(conn, &session)?;
-            crate::mail::void(conn, &user, MailKind::ResetPassword)?;
+            crate::mail::void_all(conn, &user)?;
             crate::mail::enqueue(conn, &notice, at)?;
             Ok(Ok(()))
         })

@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
             a_verification_link_proves_the_address_once,
             a_change_link_moves_the_email_and_tells_the_former_address,
             a_link_that_cannot_be_confirmed_changes_nothing,
+            queueing_and_using_links_of_one_account_at_once_never_fail,
         );
     };
     (@cases $stores:expr; $($case:ident),* $(,)?) => {

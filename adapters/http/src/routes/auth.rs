@@ -67,6 +67,7 @@ pub async fn sign_in(
         Ok(_) => SigninOutcome::Success,
         Err(SignInError::InvalidCredentials) => SigninOutcome::InvalidCredentials,
         Err(SignInError::Throttled(_)) => SigninOutcome::RateLimited,
+        Err(SignInError::EmailNotVerified) => SigninOutcome::EmailNotVerified,
         Err(_) => SigninOutcome::Error,
     });
     let session = result?;

@@ -2,7 +2,7 @@
 //! `/api/auth/email/verification` and `/email/verify`, and `/api/auth/email`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_application::{AccountService, ChangeEmail, RecoveryService};
+use tessera_application::{AccountService, AuthService, RecoveryService};
 use tessera_domain::EmailKey;
 
 use crate::client::client_info;
@@ -150,10 +150,13 @@ pub async fn verify_email(
 pub async fn change_email(
     req: HttpRequest,
     user: AuthUser,
+    auth: web::Data<AuthService>,
     accounts: web::Data<AccountService>,
     body: Result<JsonBody<ChangeEmailBody>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = ChangeEmail::try_from(body?.0)?;
+    let body = body?.0;
+    let current = auth.me(user.principal()).await?;
+    let command = body.parse(&current.email)?;
     accounts
         .request_email_change(user.principal(), command, &client_info(&req))
         .await?;

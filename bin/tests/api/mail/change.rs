@@ -101,6 +101,28 @@ async fn an_email_change_refuses_bad_fields_before_the_password_and_a_taken_addr
     ] {
         assert_validation(change(&app, &user, &body).await, field, message).await;
     }
+    // Every refused field is reported, in body order.
+    let both = expect_status(
+        change(
+            &app,
+            &user,
+            &json!({"new_email": user.email, "password": ""}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(
+        both,
+        json!({
+            "error": "New email must differ from the current one",
+            "code": "validation_failed",
+            "fields": {
+                "new_email": "New email must differ from the current one",
+                "password": "Password is required",
+            },
+        })
+    );
     assert_error(
         change(
             &app,

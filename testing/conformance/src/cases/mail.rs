@@ -534,6 +534,14 @@ pub async fn a_password_change_voids_reset_links_and_queues_its_notice(stores: S
         Some(&reset),
     )
     .await;
+    // A change of address asked for with the old password dies with it.
+    let change = link(owner, MailKind::ConfirmEmailChange, at + Duration::days(1));
+    queue(
+        &*store,
+        &mail(owner, MailKind::ConfirmEmailChange, at),
+        Some(&change),
+    )
+    .await;
     let notice = mail(owner, MailKind::PasswordChanged, at);
     ok(
         stores
@@ -549,11 +557,14 @@ pub async fn a_password_change_voids_reset_links_and_queues_its_notice(stores: S
             .await,
         "change",
     );
-    assert_eq!(
-        ok(store.find_link(&reset.digest, at).await, "find"),
-        None,
-        "voided"
-    );
+    for voided in [&reset, &change] {
+        assert_eq!(
+            ok(store.find_link(&voided.digest, at).await, "find"),
+            None,
+            "{:?} voided",
+            voided.purpose
+        );
+    }
     let queued: Vec<MailId> = claim(&*store, at)
         .await
         .iter()
@@ -763,4 +774,58 @@ pub async fn a_link_that_cannot_be_confirmed_changes_nothing(stores: Stores) {
     }
     let stored = ok(stores.users.find_by_id(owner).await, "find");
     assert!(stored.is_some_and(|user| !user.email_verified));
+}
+
+/// Queueing links and using them on one account at the same moment, many times over:
+/// each call succeeds or finds its link gone; none fails (no deadlock between the
+/// account's row and its links).
+pub async fn queueing_and_using_links_of_one_account_at_once_never_fail(stores: Stores) {
+    let store = stores.mail.clone();
+    let new = new_user(&unique_email("busy"));
+    let owner = new.user.id;
+    ok(stores.users.insert(&new, None, None).await, "insert");
+    let start = now();
+    for round in 0..20 {
+        // Each round a minute apart, so that the quota's wait never refuses.
+        let at = start + Duration::seconds(61 * round);
+        let proving = LinkRecord {
+            email: new.user.email.clone(),
+            ..link(owner, MailKind::VerifyEmail, at + Duration::days(1))
+        };
+        let reset = link(owner, MailKind::ResetPassword, at + Duration::days(1));
+        queue(
+            &*store,
+            &mail(owner, MailKind::VerifyEmail, at),
+            Some(&proving),
+        )
+        .await;
+        queue(
+            &*store,
+            &mail(owner, MailKind::ResetPassword, at),
+            Some(&reset),
+        )
+        .await;
+        let later = at + Duration::seconds(30);
+        let again = LinkRecord {
+            email: new.user.email.clone(),
+            ..link(owner, MailKind::ConfirmEmailChange, at + Duration::days(1))
+        };
+        let notice = mail(owner, MailKind::EmailChanged, later);
+        let session = first_session(owner);
+        let changed = mail(owner, MailKind::PasswordChanged, later);
+        let confirming = mail(owner, MailKind::ConfirmEmailChange, later);
+        let hash = reset_hash();
+        let (confirmed, queued, reset_done) = tokio::join!(
+            store.confirm_link(&proving.digest, &notice, later),
+            store.queue(&confirming, Some(&again), ROOMY, later),
+            store.reset_password(&reset.digest, &hash, &session, &changed, later),
+        );
+        for (what, failed) in [("confirm", confirmed.err()), ("reset", reset_done.err())] {
+            assert!(
+                matches!(failed, None | Some(RepoError::NotFound)),
+                "round {round}: {what} failed: {failed:?}"
+            );
+        }
+        assert!(queued.is_ok(), "round {round}: queue failed: {queued:?}");
+    }
 }
