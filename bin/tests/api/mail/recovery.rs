@@ -202,3 +202,69 @@ async fn two_resets_with_one_link_at_once_let_one_through() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn forgot_and_an_email_change_count_against_the_address_budget() {
+    let catcher = tessera_test_kit::MailCatcher::start(tessera_test_kit::Answer::Accept).await;
+    let app = super::sending_to(&catcher)
+        .setting("AUTH_RATE_LIMIT_PER_MINUTE", "3")
+        .start()
+        .await;
+    // The signup is the first attempt of this address's minute.
+    let user = app.signed_up_user().await;
+    forgot(&app, &unique_email()).await;
+    let change = app
+        .json_request(
+            reqwest::Method::POST,
+            "/api/auth/email",
+            &json!({"new_email": unique_email(), "password": user.password}),
+            user.auth(),
+        )
+        .await;
+    expect_status(change, StatusCode::ACCEPTED).await;
+    for response in [
+        app.post_json(
+            "/api/auth/password/forgot",
+            &json!({"email": user.email}),
+            None,
+        )
+        .await,
+        app.json_request(
+            reqwest::Method::POST,
+            "/api/auth/email",
+            &json!({"new_email": unique_email(), "password": user.password}),
+            user.auth(),
+        )
+        .await,
+    ] {
+        crate::helpers::assert_rate_limited(response).await;
+    }
+}
+
+#[tokio::test]
+async fn forgot_and_an_email_change_refuse_an_address_over_254_characters() {
+    let (app, _catcher) = app_and_catcher().await;
+    let user = app.signed_up_user().await;
+    let long = format!("{}@example.com", "a".repeat(243));
+    assert_eq!(long.len(), 255);
+    let message = "Email must be 254 characters or less";
+    assert_validation(
+        app.post_json("/api/auth/password/forgot", &json!({"email": long}), None)
+            .await,
+        "email",
+        message,
+    )
+    .await;
+    assert_validation(
+        app.json_request(
+            reqwest::Method::POST,
+            "/api/auth/email",
+            &json!({"new_email": long, "password": user.password}),
+            user.auth(),
+        )
+        .await,
+        "new_email",
+        message,
+    )
+    .await;
+}
