@@ -173,13 +173,7 @@ impl AccountService {
     /// [`AccountError::Gone`].
     pub async fn request_verification(&self, caller: Principal) -> Result<(), AccountError> {
         let core = &self.core;
-        let user = core
-            .stores
-            .users
-            .find_by_id(caller.user_id)
-            .await
-            .map_err(Fault::from)?
-            .ok_or(AccountError::Gone)?;
+        let user = self.account(caller).await?;
         if user.email_verified {
             return Err(AccountError::AlreadyVerified);
         }
@@ -202,18 +196,12 @@ impl AccountService {
         client: &ClientInfo,
     ) -> Result<(), AccountError> {
         let core = &self.core;
-        let current = core
-            .stores
-            .users
-            .find_by_id(caller.user_id)
-            .await
-            .map_err(Fault::from)?
-            .ok_or(AccountError::Gone)?;
+        let current = self.account(caller).await?;
         if current.email == command.new_email {
             return Err(AccountError::SameEmail);
         }
         let (user, _) = self
-            .verify_caller(caller, &command.password, client)
+            .check_password(current, &command.password, client)
             .await?;
         let taken = core
             .stores
@@ -315,6 +303,17 @@ impl AccountService {
         Ok(())
     }
 
+    /// The caller's account, as stored.
+    async fn account(&self, caller: Principal) -> Result<User, AccountError> {
+        self.core
+            .stores
+            .users
+            .find_by_id(caller.user_id)
+            .await
+            .map_err(Fault::from)?
+            .ok_or(AccountError::Gone)
+    }
+
     /// The caller's account and which of its passwords was checked, if `password` is its
     /// password: one bcrypt verification under the same per-account throttle as signin.
     async fn verify_caller(
@@ -323,14 +322,17 @@ impl AccountService {
         password: &PasswordCandidate,
         client: &ClientInfo,
     ) -> Result<(User, CredentialVersion), AccountError> {
-        let user = self
-            .core
-            .stores
-            .users
-            .find_by_id(caller.user_id)
-            .await
-            .map_err(Fault::from)?
-            .ok_or(AccountError::Gone)?;
+        let user = self.account(caller).await?;
+        self.check_password(user, password, client).await
+    }
+
+    /// `user` as checked and which of its passwords was, if `password` is its password.
+    async fn check_password(
+        &self,
+        user: User,
+        password: &PasswordCandidate,
+        client: &ClientInfo,
+    ) -> Result<(User, CredentialVersion), AccountError> {
         let key = EmailKey::from(&user.email);
         let checked = self
             .core

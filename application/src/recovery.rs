@@ -96,20 +96,9 @@ impl RecoveryService {
         let digest = core.mail.secrets.digest(token);
         let now = core.clock.now();
         // A dead link costs no hash.
-        let link = core
-            .stores
-            .mail
-            .find_link(&digest, now)
-            .await
-            .map_err(Fault::from)?
-            .filter(|link| link.purpose == MailKind::ResetPassword)
-            .ok_or(ResetError::InvalidLink)?;
-        let user = core
-            .stores
-            .users
-            .find_by_id(link.user_id)
-            .await
-            .map_err(Fault::from)?
+        let (_, user) = self
+            .live_link(&digest, now, |purpose| purpose == MailKind::ResetPassword)
+            .await?
             .ok_or(ResetError::InvalidLink)?;
         let hash = core.hasher.hash(password).await.map_err(Fault::from)?;
         let (session, mut issued) = core.new_session(user.clone(), client)?;
@@ -143,20 +132,9 @@ impl RecoveryService {
         let core = &self.core;
         let digest = core.mail.secrets.digest(token);
         let now = core.clock.now();
-        let link = core
-            .stores
-            .mail
-            .find_link(&digest, now)
-            .await
-            .map_err(Fault::from)?
-            .filter(|link| link.purpose != MailKind::ResetPassword)
-            .ok_or(VerifyError::InvalidLink)?;
-        let user = core
-            .stores
-            .users
-            .find_by_id(link.user_id)
-            .await
-            .map_err(Fault::from)?
+        let (link, user) = self
+            .live_link(&digest, now, |purpose| purpose != MailKind::ResetPassword)
+            .await?
             .ok_or(VerifyError::InvalidLink)?;
         let changed = notice(&user, MailKind::EmailChanged, now);
         let stored = match core.stores.mail.confirm_link(&digest, &changed, now).await {
@@ -173,5 +151,29 @@ impl RecoveryService {
         };
         core.record(stored.id, event, client).await;
         Ok(stored)
+    }
+
+    /// The link of `digest` and its account, if the link works at `now` and its purpose
+    /// is one `wanted` takes.
+    async fn live_link(
+        &self,
+        digest: &tessera_domain::TokenDigest,
+        now: chrono::DateTime<chrono::Utc>,
+        wanted: impl Fn(MailKind) -> bool,
+    ) -> Result<Option<(crate::ports::LinkRecord, User)>, Fault> {
+        let stores = &self.core.stores;
+        let Some(link) = stores
+            .mail
+            .find_link(digest, now)
+            .await?
+            .filter(|link| wanted(link.purpose))
+        else {
+            return Ok(None);
+        };
+        Ok(stores
+            .users
+            .find_by_id(link.user_id)
+            .await?
+            .map(|user| (link, user)))
     }
 }
